@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+	"time"
+
+	"github.com/reso-fr/reso/internal/bench"
+)
+
+func init() {
+	register("bench http", "start the server on PostgreSQL, seed needs, measure commands, GET need and stats over HTTP", benchHTTP)
+}
+
+func benchHTTP(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench http", flag.ContinueOnError)
+	cfg := bench.HTTPConfig{Progress: os.Stderr}
+	fs.StringVar(&cfg.DSN, "dsn", "", "PostgreSQL URL (default the local server; a bench_<random> schema is used)")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each measured phase runs")
+	fs.IntVar(&cfg.Clients, "clients", 32, "concurrent keep-alive HTTP clients")
+	fs.IntVar(&cfg.Needs, "needs", 1_000_000, "needs seeded before measuring (for the stats target)")
+	fs.BoolVar(&cfg.Keep, "keep", false, "keep the bench_ schema")
+	asJSON := fs.Bool("json", true, "print the report as JSON (the only format)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	_ = asJSON
+	report, err := bench.RunHTTP(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return bench.WriteJSON(os.Stdout, report)
+}

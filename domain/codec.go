@@ -1,0 +1,102 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// Marshal encodes e for the log: its stable type name, its schema version and
+// its JSON data. It returns an error only when e is nil or cannot be encoded.
+func Marshal(e Event) (typ string, version int, data []byte, err error) {
+	if e == nil {
+		return "", 0, nil, fmt.Errorf("marshal event: %w", ErrUnknownEventType)
+	}
+	data, err = json.Marshal(e)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("marshal %s: %w", e.EventType(), err)
+	}
+	return e.EventType(), e.SchemaVersion(), data, nil
+}
+
+// decoders maps each stable type name to a decoder of its current schema
+// version. Events are returned as values, never pointers.
+var decoders = map[string]func([]byte) (Event, error){
+	TypeNeedCaptured:            decode[NeedCaptured],
+	TypeNeedForwarded:           decode[NeedForwarded],
+	TypeMatchStatusChanged:      decode[MatchStatusChanged],
+	TypeCommentAdded:            decode[CommentAdded],
+	TypeReminderSent:            decode[ReminderSent],
+	TypeNeedAbandoned:           decode[NeedAbandoned],
+	TypeContactErased:           decode[ContactErased],
+	TypeOrganisationCreated:     decode[OrganisationCreated],
+	TypeAntenneCreated:          decode[AntenneCreated],
+	TypeReferentRegistered:      decode[ReferentRegistered],
+	TypeReferentCoverageChanged: decode[ReferentCoverageChanged],
+	TypeReferentDeactivated:     decode[ReferentDeactivated],
+	TypeUserRegistered:          decode[UserRegistered],
+}
+
+// eventWithMeta lets decode reach the embedded Meta of every event type.
+type eventWithMeta interface {
+	Event
+	meta() *Meta
+}
+
+func (m *Meta) meta() *Meta { return m }
+
+func decode[T any, PT interface {
+	*T
+	eventWithMeta
+}](data []byte) (Event, error) {
+	var v T
+	if err := json.Unmarshal(data, PT(&v)); err != nil {
+		return nil, err
+	}
+	m := PT(&v).meta()
+	// The log may hold instants in any offset; the domain compares them,
+	// and UTC makes a decoded event equal to its re-encoding.
+	m.At = m.At.UTC()
+	return any(v).(Event), nil
+}
+
+// Unmarshal decodes an event read from the log. Every event type is at
+// schema version 1 today; version 0 (a store that does not record versions)
+// is read as 1.
+//
+// It returns an error wrapping ErrUnknownEventType for a type the domain
+// does not know, ErrUnsupportedVersion for a known type at another version,
+// and the JSON error when data does not decode. The Event is a value of the
+// types of events.go (NeedCaptured, not *NeedCaptured).
+func Unmarshal(typ string, version int, data []byte) (Event, error) {
+	dec, ok := decoders[typ]
+	if !ok {
+		return nil, fmt.Errorf("unmarshal %q: %w", typ, ErrUnknownEventType)
+	}
+	if version != 1 && version != 0 {
+		return nil, fmt.Errorf("unmarshal %s version %d: %w", typ, version, ErrUnsupportedVersion)
+	}
+	e, err := dec(data)
+	if err != nil {
+		return nil, fmt.Errorf("unmarshal %s: %w", typ, err)
+	}
+	return e, nil
+}
+
+// EventTypes returns the stable names of every event type, sorted.
+func EventTypes() []string {
+	names := make([]string, 0, len(decoders))
+	for name := range decoders {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// NeedEventTypes returns the stable names of the events of a need's stream.
+func NeedEventTypes() []string {
+	return []string{
+		TypeNeedCaptured, TypeNeedForwarded, TypeMatchStatusChanged, TypeCommentAdded,
+		TypeReminderSent, TypeNeedAbandoned, TypeContactErased,
+	}
+}

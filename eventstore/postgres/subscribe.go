@@ -1,0 +1,109 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/reso-fr/reso/eventstore"
+)
+
+// Subscribe implements eventstore.Store. Catch-up and live reading are the
+// same ReadAll query from the last delivered position, so the switch
+// between them can neither lose nor repeat an event. It returns
+// eventstore.ErrClosed after Close.
+func (s *Store) Subscribe(ctx context.Context, after eventstore.Position) (eventstore.Subscription, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.startListener()
+	return &subscription{store: s, pos: after, closed: make(chan struct{})}, nil
+}
+
+type subscription struct {
+	store *Store
+
+	mu  sync.Mutex // serialises Next
+	pos eventstore.Position
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// Next implements eventstore.Subscription. It returns ctx.Err() when ctx
+// ends, eventstore.ErrClosed after Close of the subscription or the store,
+// or the database error wrapped.
+func (sub *subscription) Next(ctx context.Context, max int) ([]eventstore.Event, error) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if max <= 0 {
+		max = 1
+	}
+	s := sub.store
+	for {
+		if err := sub.check(ctx); err != nil {
+			return nil, err
+		}
+		// Take the wake channel before reading, so that an append that
+		// commits after the read still wakes us.
+		wake := s.wakeChan()
+		events, err := s.readAll(ctx, sub.pos, max)
+		if err != nil {
+			if cerr := sub.check(ctx); cerr != nil {
+				return nil, cerr
+			}
+			return nil, err
+		}
+		if len(events) > 0 {
+			sub.pos = events[len(events)-1].Position
+			return events, nil
+		}
+		wait := s.opts.pollInterval
+		if pending, err := s.pendingBeyondHorizon(ctx); err == nil && pending {
+			wait = s.opts.fastPoll
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-wake:
+		case <-timer.C:
+		case <-ctx.Done():
+		case <-sub.closed:
+		case <-s.done:
+		}
+		timer.Stop()
+	}
+}
+
+func (sub *subscription) check(ctx context.Context) error {
+	select {
+	case <-sub.closed:
+		return eventstore.ErrClosed
+	case <-sub.store.done:
+		return eventstore.ErrClosed
+	default:
+	}
+	return ctx.Err()
+}
+
+// Close implements eventstore.Subscription; a blocked Next returns
+// eventstore.ErrClosed.
+func (sub *subscription) Close() error {
+	sub.closeOnce.Do(func() { close(sub.closed) })
+	return nil
+}
+
+// pendingBeyondHorizon reports whether committed events wait beyond the
+// horizon: an older transaction is still open, and its end will make them
+// visible without any notification of their own.
+func (s *Store) pendingBeyondHorizon(ctx context.Context) (bool, error) {
+	var pending bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= `+horizon+`)`).Scan(&pending)
+	if err != nil {
+		return false, fmt.Errorf("pending events: %w", err)
+	}
+	return pending, nil
+}

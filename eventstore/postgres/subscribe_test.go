@@ -1,0 +1,161 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reso-fr/reso/eventstore"
+)
+
+// mustListening subscribes to s from its head and waits until its LISTEN
+// connection is up, so that a notification cannot be missed.
+func mustListening(t *testing.T, s *Store) eventstore.Subscription {
+	t.Helper()
+	ctx := context.Background()
+	head, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := s.Subscribe(ctx, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	select {
+	case <-s.listening:
+	case <-time.After(10 * time.Second):
+		t.Fatal("LISTEN connection not up after 10s")
+	}
+	return sub
+}
+
+type nextResult struct {
+	events []eventstore.Event
+	err    error
+	at     time.Time
+}
+
+func goNext(sub eventstore.Subscription, ctx context.Context) <-chan nextResult {
+	ch := make(chan nextResult, 1)
+	go func() {
+		ev, err := sub.Next(ctx, 100)
+		ch <- nextResult{ev, err, time.Now()}
+	}()
+	return ch
+}
+
+// TestNotifyWakesOtherStore: a store in another process (here: another
+// Store on the same schema) polls once a minute, so only the NOTIFY sent
+// after commit can deliver the event quickly.
+func TestNotifyWakesOtherStore(t *testing.T) {
+	t.Parallel()
+	writer, dsn := mustStore(t)
+	reader := mustOpen(t, dsn, WithPollInterval(time.Minute))
+	sub := mustListening(t, reader)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := goNext(sub, ctx)
+	time.Sleep(50 * time.Millisecond) // let Next reach its wait
+	res := mustAppend(t, writer, "s", eventstore.NoStream, mustEvent(t, "a", 1))
+	committed := time.Now()
+	r := <-got
+	if r.err != nil {
+		t.Fatalf("next: %v", r.err)
+	}
+	if len(r.events) != 1 || r.events[0].Position != res.Position {
+		t.Fatalf("got %d events, want the appended one", len(r.events))
+	}
+	if d := r.at.Sub(committed); d > 5*time.Second {
+		t.Errorf("delivered %v after commit: the notification did not wake the reader", d)
+	} else {
+		t.Logf("delivered %v after commit", d)
+	}
+}
+
+// TestFastPollWhileHeldBack: an event committed behind an open transaction
+// becomes visible when that transaction ends, which sends no notification;
+// the subscriber polls fast while it knows such events exist.
+func TestFastPollWhileHeldBack(t *testing.T) {
+	// Not parallel: holding the horizon holds back every reader of the
+	// cluster, including the other tests of this package.
+	writer, dsn := mustStore(t)
+	reader := mustOpen(t, dsn, WithPollInterval(time.Minute))
+	sub := mustListening(t, reader)
+	_, release := mustHoldHorizon(t, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := goNext(sub, ctx)
+	mustAppend(t, writer, "s", eventstore.NoStream, mustEvent(t, "a", 1))
+	select {
+	case r := <-got:
+		t.Fatalf("delivered %d events while the horizon is held (err %v)", len(r.events), r.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	release()
+	released := time.Now()
+	r := <-got
+	if r.err != nil || len(r.events) != 1 {
+		lag, _ := reader.HorizonLag(context.Background())
+		t.Fatalf("after release: %d events, err %v (horizon now: %+v)", len(r.events), r.err, lag)
+	}
+	if d := r.at.Sub(released); d > 5*time.Second {
+		t.Errorf("delivered %v after the horizon moved: no fast polling", d)
+	} else {
+		t.Logf("delivered %v after the horizon moved", d)
+	}
+}
+
+func TestSubscriptionEnds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		end  func(s *Store, sub eventstore.Subscription, cancel context.CancelFunc)
+		want error
+	}{
+		{"subscription closed", func(_ *Store, sub eventstore.Subscription, _ context.CancelFunc) { _ = sub.Close() }, eventstore.ErrClosed},
+		{"store closed", func(s *Store, _ eventstore.Subscription, _ context.CancelFunc) { _ = s.Close() }, eventstore.ErrClosed},
+		{"context cancelled", func(_ *Store, _ eventstore.Subscription, cancel context.CancelFunc) { cancel() }, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, _ := mustStore(t, WithPollInterval(time.Minute))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			sub, err := s.Subscribe(ctx, eventstore.Start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := goNext(sub, ctx)
+			time.Sleep(50 * time.Millisecond)
+			tt.end(s, sub, cancel)
+			select {
+			case r := <-got:
+				if !errors.Is(r.err, tt.want) {
+					t.Errorf("next: %v, want %v", r.err, tt.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Next still blocked 5s after the end")
+			}
+		})
+	}
+}
+
+func TestChannelNamePerSchema(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("s", 63)
+	names := map[string]string{}
+	for _, schema := range []string{"public", "t_0123456789ab", "t_0123456789ac", long} {
+		c := channelName(schema)
+		if len(c) > 63 {
+			t.Errorf("channel for %q is %d bytes, over PostgreSQL's 63", schema, len(c))
+		}
+		if other, dup := names[c]; dup {
+			t.Errorf("schemas %q and %q share channel %q", schema, other, c)
+		}
+		names[c] = schema
+	}
+}

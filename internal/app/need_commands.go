@@ -1,0 +1,199 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/keys"
+)
+
+// CaptureNeed records a new need captured by an advisor (or an admin, who
+// is then its advisor). The contact is sealed before any event is built.
+// It returns ErrForbidden for other roles and a *domain.ValidationError for
+// a bad SIRET, commune, subject or missing field.
+func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput, m CommandMeta) (Result, error) {
+	if !s.Can(p, ActionCaptureNeed) {
+		return Result{}, ErrForbidden
+	}
+	if strings.TrimSpace(in.Contact.Name) == "" && strings.TrimSpace(in.Contact.Email) == "" {
+		return Result{}, &domain.ValidationError{Field: "contact", Message: "a name or an email is required"}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Result{}, fmt.Errorf("need id: %w", err)
+	}
+	at := s.now().UTC()
+	c := domain.Capture{
+		NeedID: id, SIRET: in.SIRET, CompanyName: in.CompanyName, Commune: in.Commune,
+		Subject: in.Subject, Description: in.Description, AdvisorID: p.UserID,
+	}
+	// Validate before sealing, so that refused input leaves no key behind.
+	dry := c
+	dry.Contact = domain.SealedContact{KeyID: "validation", Ciphertext: []byte{0}}
+	if err := domain.NewNeed(id).Capture(dry, s.geo, actor(p), at); err != nil {
+		return Result{}, err
+	}
+	siret, _ := domain.ParseSIRET(in.SIRET)
+	sealed, err := s.keys.Seal(ctx, id, string(siret), keys.Contact(in.Contact))
+	if err != nil {
+		return Result{}, fmt.Errorf("capture need: %w", err)
+	}
+	c.Contact = sealed
+	n := domain.NewNeed(id)
+	if err := n.Capture(c, s.geo, actor(p), at); err != nil {
+		return Result{}, err
+	}
+	res, err := s.append(ctx, "capture", domain.NeedStream(id), eventstore.NoStream, p, m, n.Changes())
+	if err != nil {
+		return Result{}, err
+	}
+	v, err := s.view(ctx, n)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Need: v, Position: res.Position}, nil
+}
+
+// ForwardNeed sends a need to referents, who must exist and be active. An
+// advisor forwards the needs they captured; an animateur those in scope.
+// It returns ErrNotFound, ErrForbidden, a *domain.ValidationError (field
+// "referent_ids") for an unknown or inactive referent, and the domain's
+// errors (ErrAlreadyMatched, ErrNeedAbandoned).
+func (s *Service) ForwardNeed(ctx context.Context, p Principal, needID uuid.UUID, referentIDs []uuid.UUID, m CommandMeta) (Result, error) {
+	if len(referentIDs) == 0 {
+		return Result{}, &domain.ValidationError{Field: "referent_ids", Message: "at least one referent is required"}
+	}
+	refs := make([]domain.MatchRef, 0, len(referentIDs))
+	for _, rid := range referentIDs {
+		r, err := s.referent(ctx, rid)
+		if err != nil {
+			return Result{}, err
+		}
+		refs = append(refs, domain.MatchRef{ReferentID: rid, OrganisationID: r.OrganisationID})
+	}
+	return s.execute(ctx, "forward", p, needID, m, accessForward, func(n *domain.Need, at time.Time) error {
+		return n.Forward(refs, actor(p), at)
+	})
+}
+
+// matchActions maps the API's actions to the match status they lead to.
+var matchActions = map[string]domain.MatchStatus{
+	"take_charge":        domain.MatchTakingCare,
+	"decline":            domain.MatchNotForMe,
+	"done":               domain.MatchDone,
+	"done_no_help":       domain.MatchDoneNoHelp,
+	"done_not_reachable": domain.MatchDoneNotReachable,
+	"reopen":             domain.MatchQuo,
+}
+
+// MatchActions lists the actions ChangeMatch accepts.
+func MatchActions() []string {
+	return []string{"take_charge", "decline", "done", "done_no_help", "done_not_reachable", "reopen"}
+}
+
+// ChangeMatch applies a referent's action to their match on a need. A
+// referent acts only on their own match; an admin on any. It returns
+// ErrNotFound, ErrForbidden, a *domain.ValidationError (field "action") for
+// an unknown action, domain.ErrMatchNotFound and a *domain.TransitionError.
+func (s *Service) ChangeMatch(ctx context.Context, p Principal, needID, referentID uuid.UUID, action string, comment string, m CommandMeta) (Result, error) {
+	to, ok := matchActions[action]
+	if !ok {
+		return Result{}, &domain.ValidationError{Field: "action", Message: fmt.Sprintf("unknown action %q (one of %s)", action, strings.Join(MatchActions(), ", "))}
+	}
+	if p.Role == domain.RoleReferent && referentID != p.ReferentID {
+		return Result{}, ErrForbidden
+	}
+	return s.execute(ctx, "change_match", p, needID, m, accessMatch, func(n *domain.Need, at time.Time) error {
+		return n.ChangeMatch(referentID, to, comment, actor(p), at)
+	})
+}
+
+// Comment adds a comment to a need. It returns ErrNotFound, ErrForbidden and
+// a *domain.ValidationError for an empty or too long text.
+func (s *Service) Comment(ctx context.Context, p Principal, needID uuid.UUID, text string, m CommandMeta) (Result, error) {
+	return s.execute(ctx, "comment", p, needID, m, accessComment, func(n *domain.Need, at time.Time) error {
+		return n.Comment(text, actor(p), at)
+	})
+}
+
+// Remind sends a reminder ("poke" or "last_chance") about a need. It returns
+// ErrNotFound, ErrForbidden and the domain's errors.
+func (s *Service) Remind(ctx context.Context, p Principal, needID uuid.UUID, kind string, m CommandMeta) (Result, error) {
+	return s.execute(ctx, "remind", p, needID, m, accessRemind, func(n *domain.Need, at time.Time) error {
+		return n.Remind(domain.ReminderKind(kind), actor(p), at)
+	})
+}
+
+// Abandon gives a need up while nobody has taken it in charge. It returns
+// ErrNotFound, ErrForbidden, domain.ErrAbandonRefused and the domain's
+// validation errors.
+func (s *Service) Abandon(ctx context.Context, p Principal, needID uuid.UUID, reason string, m CommandMeta) (Result, error) {
+	return s.execute(ctx, "abandon", p, needID, m, accessRemind, func(n *domain.Need, at time.Time) error {
+		return n.Abandon(reason, actor(p), at)
+	})
+}
+
+// execute is the command loop: load, authorise, decide, append with the
+// expected version; on a concurrency conflict, read again and decide again.
+func (s *Service) execute(ctx context.Context, command string, p Principal, needID uuid.UUID, m CommandMeta, access needAccess, decide func(n *domain.Need, at time.Time) error) (Result, error) {
+	if err := mayTouchNeeds(p); err != nil {
+		return Result{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		l, err := s.loadNeed(ctx, needID)
+		if err != nil {
+			return Result{}, err
+		}
+		n, err := l.fold(needID)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := s.mayOnNeed(p, n, access); err != nil {
+			return Result{}, err
+		}
+		if err := decide(n, s.now().UTC()); err != nil {
+			return Result{}, err
+		}
+		res, err := s.append(ctx, command, domain.NeedStream(needID), eventstore.Exactly(n.LoadedVersion()), p, m, n.Changes())
+		if err == nil {
+			v, err := s.view(ctx, n)
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{Need: v, Position: res.Position}, nil
+		}
+		if !errors.Is(err, eventstore.ErrConcurrency) {
+			return Result{}, err
+		}
+		s.conflicts.Inc()
+		if attempt >= s.attempts {
+			return Result{}, fmt.Errorf("%s need %s after %d attempts: %w", command, needID, attempt, ErrConflict)
+		}
+		// Jitter spreads writers that collided so they do not collide again.
+		d := time.Duration(rand.IntN(1+min(attempt, 10)*500)) * time.Microsecond
+		select {
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-time.After(d):
+		}
+	}
+}
+
+// EraseContact records that a need's contact key is gone. It is the internal
+// half of Erase, idempotent: an already erased contact is not an error.
+func (s *Service) eraseContact(ctx context.Context, p Principal, needID uuid.UUID, m CommandMeta) (eventstore.Position, error) {
+	r, err := s.execute(ctx, "erase_contact", p, needID, m, accessRead, func(n *domain.Need, at time.Time) error {
+		return n.EraseContact(actor(p), at)
+	})
+	if errors.Is(err, domain.ErrAlreadyErased) || errors.Is(err, ErrNotFound) {
+		return eventstore.Position{}, nil
+	}
+	return r.Position, err
+}

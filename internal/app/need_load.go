@@ -1,0 +1,53 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
+)
+
+// loaded is a need's stream, decoded, as of one read.
+type loaded struct {
+	raw    []eventstore.Event
+	events []domain.Event
+}
+
+// loadNeed reads and decodes a need's whole stream. It returns ErrNotFound
+// when the stream has no event.
+func (s *Service) loadNeed(ctx context.Context, id uuid.UUID) (loaded, error) {
+	stream := domain.NeedStream(id)
+	raw, err := s.store.ReadStream(ctx, stream, 1, 0)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return loaded{}, ErrNotFound
+	}
+	if err != nil {
+		return loaded{}, fmt.Errorf("read %s: %w", stream, err)
+	}
+	if len(raw) == 0 {
+		return loaded{}, ErrNotFound
+	}
+	out := loaded{raw: raw, events: make([]domain.Event, len(raw))}
+	for i, r := range raw {
+		e, err := domain.Unmarshal(r.Type, r.SchemaVersion, r.Data)
+		if err != nil {
+			return loaded{}, fmt.Errorf("read %s version %d: %w", stream, r.Version, err)
+		}
+		out.events[i] = e
+	}
+	return out, nil
+}
+
+func (l loaded) fold(id uuid.UUID) (*domain.Need, error) {
+	n, err := domain.FoldNeed(id, l.events)
+	if err != nil {
+		return nil, fmt.Errorf("fold need %s: %w", id, err)
+	}
+	if !n.Exists() {
+		return nil, ErrNotFound
+	}
+	return n, nil
+}

@@ -1,0 +1,226 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/internal/keys"
+)
+
+// GetNeed returns a need read from its stream (never stale). With asOf, it
+// is the need exactly as it stood then: events that happened after are left
+// out (the contact shows as erased if its key is gone today). It returns
+// ErrNotFound (also when the need did not exist yet at asOf) and
+// ErrForbidden.
+func (s *Service) GetNeed(ctx context.Context, p Principal, needID uuid.UUID, asOf *time.Time) (NeedView, error) {
+	if err := mayTouchNeeds(p); err != nil {
+		return NeedView{}, err
+	}
+	l, err := s.loadNeed(ctx, needID)
+	if err != nil {
+		return NeedView{}, err
+	}
+	n, err := l.fold(needID)
+	if err != nil {
+		return NeedView{}, err
+	}
+	// Scope is decided on today's need: a referent forwarded the need later
+	// may read its earlier states.
+	if err := s.mayOnNeed(p, n, accessRead); err != nil {
+		return NeedView{}, err
+	}
+	if asOf != nil {
+		n, err = domain.FoldNeedUntil(needID, l.events, *asOf)
+		if err != nil {
+			return NeedView{}, fmt.Errorf("fold need %s: %w", needID, err)
+		}
+		if !n.Exists() {
+			return NeedView{}, ErrNotFound
+		}
+	}
+	return s.view(ctx, n)
+}
+
+// view renders a folded need, opening its contact.
+func (s *Service) view(ctx context.Context, n *domain.Need) (NeedView, error) {
+	c := n.Captured()
+	v := NeedView{
+		ID: n.ID(), Version: n.Version(), Status: n.Status(), SIRET: c.SIRET, CompanyName: c.CompanyName,
+		Commune: c.Commune, Subject: c.Subject, Description: c.Description, CapturedAt: n.CapturedAt(),
+		AdvisorID: c.AdvisorID, Matches: []MatchView{},
+	}
+	cv, err := s.openContact(ctx, c.Contact, n.ContactErased())
+	if err != nil {
+		return NeedView{}, err
+	}
+	v.Contact = &cv
+	for _, m := range n.Matches() {
+		v.Matches = append(v.Matches, MatchView{
+			ReferentID: m.ReferentID, OrganisationID: m.OrganisationID, Status: m.Status, SentAt: m.SentAt,
+			TakenCareOfAt: m.TakenCareOfAt, ClosedAt: m.ClosedAt,
+		})
+	}
+	v.ForwardedAt = optTime(n.ForwardedAt())
+	v.FirstTakeChargeAt = optTime(n.FirstTakeChargeAt())
+	v.AbandonedAt = optTime(n.AbandonedAt())
+	return v, nil
+}
+
+func optTime(t time.Time, ok bool) *time.Time {
+	if !ok {
+		return nil
+	}
+	return &t
+}
+
+// openContact decrypts a sealed contact, or marks it erased.
+func (s *Service) openContact(ctx context.Context, sc domain.SealedContact, erased bool) (ContactView, error) {
+	if erased || sc.KeyID == "" {
+		return ContactView{Erased: true}, nil
+	}
+	c, err := s.keys.Open(ctx, sc)
+	if errors.Is(err, keys.ErrErased) {
+		return ContactView{Erased: true}, nil
+	}
+	if err != nil {
+		return ContactView{}, fmt.Errorf("open contact: %w", err)
+	}
+	return ContactView{Name: c.Name, Email: c.Email, Phone: c.Phone}, nil
+}
+
+// History returns every event of a need, in order, with who did it. The
+// sealed contact of the capture is replaced by the opened contact (or the
+// erased marker). It returns ErrNotFound and ErrForbidden.
+func (s *Service) History(ctx context.Context, p Principal, needID uuid.UUID) ([]HistoryEvent, error) {
+	if err := mayTouchNeeds(p); err != nil {
+		return nil, err
+	}
+	l, err := s.loadNeed(ctx, needID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := l.fold(needID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayOnNeed(p, n, accessRead); err != nil {
+		return nil, err
+	}
+	out := make([]HistoryEvent, 0, len(l.raw))
+	for i, raw := range l.raw {
+		e := l.events[i]
+		data := raw.Data
+		if c, ok := e.(domain.NeedCaptured); ok {
+			data, err = s.capturedData(ctx, raw.Data, c, n.ContactErased())
+			if err != nil {
+				return nil, err
+			}
+		}
+		by := e.Actor()
+		out = append(out, HistoryEvent{
+			Version: raw.Version, Position: raw.Position.String(), Type: raw.Type,
+			OccurredAt: e.OccurredAt(), RecordedAt: raw.RecordedAt,
+			Actor: ActorView{ID: by.ID, Name: s.actorName(ctx, by), Role: by.Role},
+			Data:  data,
+		})
+	}
+	return out, nil
+}
+
+// capturedData rewrites a NeedCaptured's JSON with the opened contact in
+// place of the sealed one.
+func (s *Service) capturedData(ctx context.Context, raw json.RawMessage, c domain.NeedCaptured, erased bool) (json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, fmt.Errorf("history of %s: %w", c.NeedID, err)
+	}
+	cv, err := s.openContact(ctx, c.Contact, erased)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(cv)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", c.NeedID, err)
+	}
+	fields["contact"] = b
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", c.NeedID, err)
+	}
+	return out, nil
+}
+
+// actorName names a user (or, for older simulated data, a referent) from
+// the log. Names never change, so they are cached. A name that cannot be
+// read is left empty: the history still says who by id.
+func (s *Service) actorName(ctx context.Context, a domain.Actor) string {
+	if a.Role == domain.RoleSystem || a.ID == uuid.Nil {
+		return "Réso"
+	}
+	s.namesMu.RLock()
+	name, ok := s.names[a.ID]
+	s.namesMu.RUnlock()
+	if ok {
+		return name
+	}
+	for _, stream := range []string{domain.UserStream(a.ID), domain.ReferentStream(a.ID)} {
+		raw, err := s.store.ReadStream(ctx, stream, 1, 1)
+		if err != nil || len(raw) == 0 {
+			continue
+		}
+		e, err := domain.Unmarshal(raw[0].Type, raw[0].SchemaVersion, raw[0].Data)
+		if err != nil {
+			continue
+		}
+		switch e := e.(type) {
+		case domain.UserRegistered:
+			name = e.Name
+		case domain.ReferentRegistered:
+			name = e.Name
+		}
+		if name != "" {
+			s.namesMu.Lock()
+			s.names[a.ID] = name
+			s.namesMu.Unlock()
+			return name
+		}
+	}
+	return ""
+}
+
+// Suggestions returns the referents routing suggests for a need: active,
+// covering its subject on a zone containing its commune. Only those who may
+// forward it may ask. It returns ErrNotFound and ErrForbidden.
+func (s *Service) Suggestions(ctx context.Context, p Principal, needID uuid.UUID) ([]domain.Coverage, error) {
+	if err := mayTouchNeeds(p); err != nil {
+		return nil, err
+	}
+	l, err := s.loadNeed(ctx, needID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := l.fold(needID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayOnNeed(p, n, accessForward); err != nil {
+		return nil, err
+	}
+	if s.suggester == nil {
+		return nil, errors.New("suggestions: no directory read model configured")
+	}
+	c := n.Captured()
+	covs, err := s.suggester.Suggest(ctx, c.Commune, c.Subject)
+	if err != nil {
+		return nil, fmt.Errorf("suggestions for %s: %w", needID, err)
+	}
+	if covs == nil {
+		covs = []domain.Coverage{}
+	}
+	return covs, nil
+}

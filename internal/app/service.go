@@ -1,0 +1,157 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/auth"
+	"github.com/reso-fr/reso/internal/keys"
+)
+
+// Suggester answers routing questions from the directory read model;
+// *projections.Engine is one.
+type Suggester interface {
+	Suggest(ctx context.Context, commune, subject string) ([]domain.Coverage, error)
+}
+
+// Config is what a Service needs. Store, Keys and Auth are required.
+type Config struct {
+	Store     eventstore.Store
+	Keys      *keys.Keyring
+	Auth      *auth.Store
+	Suggester Suggester         // nil: Suggestions returns an error
+	Geography *domain.Geography // nil: domain.DefaultGeography()
+	Now       func() time.Time  // nil: time.Now
+	Logger    *slog.Logger      // nil: slog.Default()
+	// MaxAttempts bounds how often a command is decided again after losing
+	// a concurrency race (default 50).
+	MaxAttempts int
+}
+
+// Service runs the commands and queries of Réso. It is safe for concurrent
+// use.
+type Service struct {
+	store     eventstore.Store
+	keys      *keys.Keyring
+	auth      *auth.Store
+	suggester Suggester
+	geo       *domain.Geography
+	now       func() time.Time
+	log       *slog.Logger
+	attempts  int
+
+	appendSeconds *prometheus.HistogramVec
+	conflicts     prometheus.Counter
+
+	// Users and referents never change name, so their names are cached
+	// forever once read from the log.
+	namesMu sync.RWMutex
+	names   map[uuid.UUID]string
+}
+
+// New returns a Service. It returns an error when a required part is
+// missing.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Auth == nil {
+		return nil, errors.New("app: Store, Keys and Auth are required")
+	}
+	s := &Service{
+		store: cfg.Store, keys: cfg.Keys, auth: cfg.Auth, suggester: cfg.Suggester,
+		geo: cfg.Geography, now: cfg.Now, log: cfg.Logger, attempts: cfg.MaxAttempts,
+		names: map[uuid.UUID]string{},
+	}
+	if s.geo == nil {
+		s.geo = domain.DefaultGeography()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.attempts <= 0 {
+		s.attempts = 50
+	}
+	s.appendSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "reso_append_duration_seconds",
+		Help:    "Latency of appends to the event store by command, successful or not.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	}, []string{"command"})
+	s.conflicts = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "reso_command_conflicts_total",
+		Help: "Appends refused for a wrong expected version and decided again.",
+	})
+	return s, nil
+}
+
+// Collectors returns the service's Prometheus metrics, for the caller to
+// register.
+func (s *Service) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.appendSeconds, s.conflicts}
+}
+
+// Geography is the geography the service validates communes against.
+func (s *Service) Geography() *domain.Geography { return s.geo }
+
+// Authenticate returns the principal a bearer token belongs to. It returns
+// ErrUnauthenticated for an unknown token.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	u, err := s.auth.Authenticate(ctx, token)
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		return Principal{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return Principal{
+		UserID: u.ID, Name: u.Name, Role: u.Role, OrganisationID: u.OrganisationID,
+		ReferentID: u.ReferentID, Territories: u.Territories,
+	}, nil
+}
+
+// append writes events with the service's metadata and measures it.
+func (s *Service) append(ctx context.Context, command, stream string, expected eventstore.ExpectedVersion, p Principal, m CommandMeta, events []domain.Event) (eventstore.AppendResult, error) {
+	news := make([]eventstore.NewEvent, 0, len(events))
+	meta := s.metadata(p, m)
+	for _, e := range events {
+		typ, ver, data, err := domain.Marshal(e)
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return eventstore.AppendResult{}, fmt.Errorf("event id: %w", err)
+		}
+		news = append(news, eventstore.NewEvent{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: meta})
+	}
+	start := time.Now()
+	res, err := s.store.Append(ctx, stream, expected, news...)
+	s.appendSeconds.WithLabelValues(command).Observe(time.Since(start).Seconds())
+	if err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	return res, nil
+}
+
+func (s *Service) metadata(p Principal, m CommandMeta) eventstore.Metadata {
+	corr := m.CorrelationID
+	if corr == "" {
+		if id, err := uuid.NewV7(); err == nil {
+			corr = id.String()
+		}
+	}
+	return eventstore.Metadata{
+		ActorID: p.UserID.String(), ActorRole: string(p.Role),
+		CorrelationID: corr, CausationID: m.CausationID, IdempotencyKey: m.IdempotencyKey,
+	}
+}
+
+func actor(p Principal) domain.Actor { return domain.Actor{ID: p.UserID, Role: p.Role} }

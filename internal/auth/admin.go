@@ -1,0 +1,54 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
+)
+
+// EnsureAdmin makes token an admin's token: on first use it registers an
+// admin user (UserRegistered in the log) bound to it; later calls find the
+// token and do nothing, so it is safe at every start. It returns the admin's
+// user id, or the store or database error.
+func (s *Store) EnsureAdmin(ctx context.Context, token string) (uuid.UUID, error) {
+	if token == "" {
+		return uuid.Nil, fmt.Errorf("ensure admin: %w", ErrUnauthenticated)
+	}
+	u, err := s.lookup(ctx, HashToken(token))
+	if err == nil {
+		return u.ID, nil
+	}
+	if err != ErrUnauthenticated {
+		return uuid.Nil, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("ensure admin: %w", err)
+	}
+	evID, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("ensure admin: %w", err)
+	}
+	ev, err := domain.RegisterUser(domain.UserRegistration{
+		UserID: id, Name: "Administrator", Email: "admin@reso.invalid", Role: domain.RoleAdmin,
+	}, nil, domain.Actor{ID: id, Role: domain.RoleSystem}, s.now().UTC())
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("ensure admin: %w", err)
+	}
+	typ, ver, data, err := domain.Marshal(ev)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if _, err := s.events.Append(ctx, domain.UserStream(id), eventstore.NoStream,
+		eventstore.NewEvent{ID: evID, Type: typ, SchemaVersion: ver, Data: data,
+			Metadata: eventstore.Metadata{ActorID: id.String(), ActorRole: string(domain.RoleSystem)}}); err != nil {
+		return uuid.Nil, fmt.Errorf("ensure admin: %w", err)
+	}
+	if err := s.AddToken(ctx, UserFromEvent(ev), token); err != nil {
+		return uuid.Nil, err
+	}
+	return id, nil
+}

@@ -1,0 +1,96 @@
+package backend_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/backend"
+	"github.com/reso-fr/reso/internal/keys"
+	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/projections"
+)
+
+func TestOpen(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		cfg     func(t *testing.T) backend.Config
+		dialect projections.Dialect
+	}{
+		{"sqlite", func(t *testing.T) backend.Config { return backend.Config{DataDir: filepath.Join(t.TempDir(), "data")} }, projections.DialectSQLite},
+		{"postgres", func(t *testing.T) backend.Config { return backend.Config{DatabaseURL: pgtest.MustSchema(t)} }, projections.DialectPostgres},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			cfg := c.cfg(t)
+			b, err := backend.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Dialect != c.dialect || b.Projections == nil || b.Keys == nil || b.Auth == nil {
+				t.Errorf("backend = %+v", b)
+			}
+			if err := b.Ready(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Events.Append(ctx, "user-"+uuid.NewString(), eventstore.NoStream,
+				eventstore.NewEvent{Type: "Probe", Data: []byte(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+			sc, err := b.Keys.Seal(ctx, uuid.New(), "73282932000074", keys.Contact{Email: "a@b.fr"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// Reopening the same storage migrates again (idempotent) and
+			// finds the data.
+			b2, err := backend.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b2.Close()
+			// On PostgreSQL an event becomes visible once every older
+			// transaction of the server has ended: other tests may hold one.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				head, err := b2.Events.Head(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !head.IsZero() {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the appended event never became visible after reopen")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if c, err := b2.Keys.Open(ctx, sc); err != nil || c.Email != "a@b.fr" {
+				t.Errorf("key after reopen: %+v, %v", c, err)
+			}
+		})
+	}
+}
+
+func TestOpenBadConfig(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []backend.Config{
+		{},
+		{DatabaseURL: "mysql://x"},
+		{EventStoreURL: "kurrentdb://localhost:2113"},
+		{EventStoreURL: "http://x", DatabaseURL: "postgres://x"},
+	} {
+		if _, err := backend.Open(context.Background(), cfg); !errors.Is(err, backend.ErrConfig) {
+			t.Errorf("Open(%+v) = %v, want ErrConfig", cfg, err)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/backend"
+	"github.com/reso-fr/reso/internal/demo"
+)
+
+func mustBackend(t *testing.T, dir string) (*backend.Backend, *app.Service) {
+	t.Helper()
+	b, err := backend.Open(context.Background(), backend.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	svc, err := app.New(app.Config{Store: b.Events, Keys: b.Keys, Auth: b.Auth, Suggester: b.Projections})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, svc
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	b, svc := mustBackend(t, dir)
+	var out bytes.Buffer
+	res, err := demo.Run(ctx, b, svc, dir, demo.Options{Seed: 7, Months: 1, Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Seeded || res.Needs < 100 || res.Events < res.Needs {
+		t.Errorf("result = %+v", res)
+	}
+	// The network of the issue: about 10 organisations, 60 referents, 20
+	// advisors, 3 animateurs, a funder, an admin.
+	if res.Organisations < 8 || res.Organisations > 14 || res.Referents < 45 || res.Referents > 75 {
+		t.Errorf("directory: %d organisations, %d referents", res.Organisations, res.Referents)
+	}
+	if u := res.Users; u[domain.RoleAdvisor] < 15 || u[domain.RoleAdvisor] > 25 || u[domain.RoleAnimateur] != 3 ||
+		u[domain.RoleFunder] != 1 || u[domain.RoleAdmin] != 1 {
+		t.Errorf("users by role = %v", u)
+	}
+	if len(res.Tokens) != len(demo.Roles) {
+		t.Fatalf("tokens = %+v", res.Tokens)
+	}
+	for i, tok := range res.Tokens {
+		p, err := svc.Authenticate(ctx, tok.Token)
+		if err != nil || p.Role != demo.Roles[i] || p.UserID != tok.UserID {
+			t.Errorf("token of %s: %+v, %v", demo.Roles[i], p, err)
+		}
+		if !strings.Contains(out.String(), tok.Token) {
+			t.Errorf("%s token not printed", tok.Role)
+		}
+	}
+	// Tokens saved, readable by the owner only.
+	path := filepath.Join(dir, demo.TokensFile)
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("tokens file: %v, %v", st, err)
+	}
+	saved, _ := os.ReadFile(path)
+	// Contacts are really sealed with the keyring: a demo need opens.
+	admin, _ := svc.Authenticate(ctx, res.Tokens[0].Token)
+	evs, err := b.Events.ReadAll(ctx, eventstore.Start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := 0
+	for _, e := range evs {
+		if e.Type != domain.TypeNeedCaptured || opened == 3 {
+			continue
+		}
+		_, id, _ := domain.ParseStream(e.StreamID)
+		v, err := svc.GetNeed(ctx, admin, id, nil)
+		if err != nil || v.Contact == nil || v.Contact.Erased || v.Contact.Email == "" {
+			t.Errorf("need %s: %+v, %v", id, v.Contact, err)
+		}
+		if bytes.Contains(e.Data, []byte(v.Contact.Email)) {
+			t.Errorf("need %s: email in plaintext in the log", id)
+		}
+		opened++
+	}
+	if opened != 3 {
+		t.Errorf("opened %d needs", opened)
+	}
+	head, _ := b.Events.Head(ctx)
+
+	// A second run on a store with events seeds nothing and reprints.
+	out.Reset()
+	again, err := demo.Run(ctx, b, svc, dir, demo.Options{Seed: 7, Months: 1, Out: &out})
+	if err != nil || again.Seeded {
+		t.Fatalf("second run = %+v, %v", again, err)
+	}
+	if head2, _ := b.Events.Head(ctx); head2 != head {
+		t.Errorf("second run appended: head %v -> %v", head, head2)
+	}
+	if !strings.Contains(out.String(), string(saved)) {
+		t.Errorf("second run printed %q", out.String())
+	}
+}

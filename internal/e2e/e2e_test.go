@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/internal/server"
+)
+
+// mustServer starts the real server on port 0 on the given store and
+// returns the environment with its fixtures.
+func mustServer(t *testing.T, store string) *env {
+	t.Helper()
+	var tok [32]byte
+	_, _ = rand.Read(tok[:])
+	e := &env{store: store}
+	cfg := server.Config{
+		Addr:       "127.0.0.1:0",
+		AdminToken: hex.EncodeToString(tok[:]),
+		Logger:     slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	switch store {
+	case "sqlite":
+		e.dir = t.TempDir()
+		cfg.DataDir = e.dir
+	case "postgres":
+		e.dsn = pgtest.MustSchema(t)
+		cfg.DatabaseURL = e.dsn
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatalf("server.New: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-served:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Logf("server stopped: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("server did not stop within 30 s")
+		}
+	})
+	<-srv.Started()
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	e.admin = client{base: "http://" + srv.Addr(), token: cfg.AdminToken, hc: hc}
+	mustFixture(t, e)
+	return e
+}
+
+// testWriter sends the server's warnings to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// TestEndToEnd runs the whole suite on each store.
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			e := mustServer(t, store)
+			t.Run("lifecycle", func(t *testing.T) { testLifecycle(t, e) })
+			t.Run("pagination", func(t *testing.T) { testPagination(t, e) })
+			t.Run("roles", func(t *testing.T) { testRoles(t, e) })
+			t.Run("bad input", func(t *testing.T) { testBadInput(t, e) })
+			t.Run("idempotency", func(t *testing.T) { testIdempotency(t, e) })
+			t.Run("concurrency", func(t *testing.T) { testConcurrency(t, e) })
+			t.Run("erasure", func(t *testing.T) { testErasure(t, e) })
+			t.Run("exports", func(t *testing.T) { testExports(t, e) })
+			t.Run("admin", func(t *testing.T) { testAdmin(t, e) })
+		})
+	}
+}

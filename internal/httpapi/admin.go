@@ -1,0 +1,172 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/projections"
+)
+
+func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	check := a.d.Ready
+	if check == nil {
+		check = func(ctx context.Context) error { _, err := a.d.Events.Head(ctx); return err }
+	}
+	if err := check(ctx); err != nil {
+		p := newProblem(http.StatusServiceUnavailable, "not-ready", "Not ready", err.Error())
+		a.fail(w, r, p)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// eventView is one event of the raw log.
+type eventView struct {
+	ID            uuid.UUID           `json:"id"`
+	StreamID      string              `json:"stream_id"`
+	Version       int64               `json:"version"`
+	Position      string              `json:"position"`
+	Type          string              `json:"type"`
+	SchemaVersion int                 `json:"schema_version"`
+	Data          json.RawMessage     `json:"data"`
+	Metadata      eventstore.Metadata `json:"metadata"`
+	RecordedAt    time.Time           `json:"recorded_at"`
+}
+
+// intParam parses an optional positive integer query parameter.
+func intParam(r *http.Request, name string, def, max int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, invalidField(name, "an integer from 1 to "+strconv.Itoa(max))
+	}
+	return n, nil
+}
+
+func (a *api) events(w http.ResponseWriter, r *http.Request) {
+	if !a.allow(w, r, app.ActionEvents) {
+		return
+	}
+	after, err := eventstore.ParsePosition(r.URL.Query().Get("after"))
+	if err != nil {
+		a.fail(w, r, invalidField("after", "a position as returned in Reso-Position"))
+		return
+	}
+	limit, err := intParam(r, "limit", 100, 1000)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	evs, err := a.d.Events.ReadAll(r.Context(), after, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := make([]eventView, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, eventView{ID: e.ID, StreamID: e.StreamID, Version: e.Version, Position: e.Position.String(),
+			Type: e.Type, SchemaVersion: e.SchemaVersion, Data: e.Data, Metadata: e.Metadata, RecordedAt: e.RecordedAt})
+	}
+	next := after.String()
+	if len(evs) > 0 {
+		next = evs[len(evs)-1].Position.String()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out, "next_after": next})
+}
+
+// projectionView is one projection's status.
+type projectionView struct {
+	Name       string  `json:"name"`
+	Position   string  `json:"position"`
+	LagEvents  int64   `json:"lag_events"`
+	LagSeconds float64 `json:"lag_seconds"`
+	State      string  `json:"state"`
+	LastError  string  `json:"last_error"`
+}
+
+func (a *api) listProjections(w http.ResponseWriter, r *http.Request) {
+	if !a.allow(w, r, app.ActionProjections) {
+		return
+	}
+	sts, err := a.d.Projections.Status(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := make([]projectionView, 0, len(sts))
+	a.mu.Lock()
+	for _, s := range sts {
+		v := projectionView{Name: s.Name, Position: s.Position, LagEvents: s.LagEvents,
+			LagSeconds: s.LagSeconds, State: s.State, LastError: s.LastError}
+		if a.rebuilding[s.Name] {
+			v.State = "rebuilding"
+		}
+		out = append(out, v)
+	}
+	a.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"projections": out})
+}
+
+// rebuild starts a projection's rebuild in the background and answers 202:
+// a rebuild of a large log takes minutes, longer than a client should hold
+// a request. GET /api/projections shows its state.
+func (a *api) rebuild(w http.ResponseWriter, r *http.Request) {
+	if !a.allow(w, r, app.ActionRebuild) {
+		return
+	}
+	name := chi.URLParam(r, "name")
+	sts, err := a.d.Projections.Status(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	known := false
+	for _, s := range sts {
+		known = known || s.Name == name
+	}
+	if !known {
+		a.fail(w, r, newProblem(http.StatusNotFound, "not-found", "Not found", "no projection "+name))
+		return
+	}
+	a.mu.Lock()
+	if a.rebuilding[name] {
+		a.mu.Unlock()
+		a.fail(w, r, newProblem(http.StatusConflict, "rebuilding", "Rebuild in progress", name+" is already being rebuilt"))
+		return
+	}
+	a.rebuilding[name] = true
+	a.mu.Unlock()
+	go func() {
+		defer func() {
+			a.mu.Lock()
+			delete(a.rebuilding, name)
+			a.mu.Unlock()
+		}()
+		start := time.Now()
+		err := a.d.Projections.Rebuild(a.d.Background, name, func(projections.Progress) {})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			a.d.Logger.Error("rebuild failed", "projection", name, "err", err)
+			return
+		}
+		a.d.Logger.Info("rebuild finished", "projection", name, "took", time.Since(start))
+	}()
+	writeJSON(w, http.StatusAccepted, map[string]string{"projection": name, "state": "rebuilding", "status_url": "/api/projections"})
+}

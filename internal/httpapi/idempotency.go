@@ -1,0 +1,252 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// idempotencyHeader names the header of a keyed POST.
+const idempotencyHeader = "Idempotency-Key"
+
+// replayedHeaders are the response headers a replay repeats.
+var replayedHeaders = []string{"Content-Type", "Location", positionHeader}
+
+const (
+	// idemWait bounds how long a repeat waits for the first request with
+	// its key to finish.
+	idemWait = 10 * time.Second
+	// idemStale is when a pending key is presumed dead with its process.
+	idemStale = 2 * time.Minute
+)
+
+// idemNote lets a handler tell the middleware that its body is a need, so
+// that it is stored without the contact.
+type idemNote struct{ needID uuid.UUID }
+
+type idemNoteKey struct{}
+
+// noteNeed marks the response of r as the need id.
+func noteNeed(ctx context.Context, id uuid.UUID) {
+	if n, ok := ctx.Value(idemNoteKey{}).(*idemNote); ok {
+		n.needID = id
+	}
+}
+
+// recorder tees a response to the client and to memory.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+// idempotent replays the first response of a POST carrying an
+// Idempotency-Key, per principal; the same key with another request is a
+// 422. It also enforces the body size limit of every POST.
+func (a *api) idempotent(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := readBody(w, r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		key := r.Header.Get(idempotencyHeader)
+		if key == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(key) > 255 {
+			a.fail(w, r, invalidField(idempotencyHeader, "at most 255 characters"))
+			return
+		}
+		a.keyed(w, r, next, key, body)
+	})
+}
+
+func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, key string, body []byte) {
+	ctx := r.Context()
+	p := principalOf(ctx)
+	principal := p.UserID.String()
+	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
+	hash := hex.EncodeToString(sum[:])
+	secret := sealKey(bearerToken(r), key)
+	deadline := time.Now().Add(idemWait)
+	if err := a.ensureMigrated(ctx); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	for {
+		ok, err := a.idem.reserve(ctx, principal, key, hash, a.d.Now())
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if ok {
+			a.firstRun(w, r, next, principal, key, hash, secret)
+			return
+		}
+		rec, err := a.idem.get(ctx, principal, key)
+		if err != nil {
+			// Released between our insert and our read: try again.
+			if time.Now().Before(deadline) {
+				continue
+			}
+			a.fail(w, r, err)
+			return
+		}
+		if rec.RequestHash != hash {
+			a.fail(w, r, invalidField(idempotencyHeader, "this key was used with another request"))
+			return
+		}
+		if rec.Done {
+			a.replay(w, r, rec, secret)
+			return
+		}
+		if a.d.Now().Sub(rec.CreatedAt) > idemStale {
+			if err := a.idem.releaseStale(ctx, principal, key, a.d.Now().Add(-idemStale)); err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			continue
+		}
+		if time.Now().After(deadline) {
+			a.fail(w, r, newProblem(http.StatusConflict, "in-progress", "Request in progress",
+				"a request with this Idempotency-Key is still running; retry later"))
+			return
+		}
+		select {
+		case <-ctx.Done():
+			a.fail(w, r, ctx.Err())
+			return
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// firstRun serves the request and keeps its response.
+func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler, principal, key, hash string, secret []byte) {
+	note := &idemNote{}
+	rec := &recorder{ResponseWriter: w}
+	// The key must be released even when the handler panics.
+	stored := false
+	bg := context.WithoutCancel(r.Context())
+	defer func() {
+		if !stored {
+			if err := a.idem.release(bg, principal, key); err != nil {
+				a.d.Logger.Error("release idempotency key", "err", err)
+			}
+		}
+	}()
+	next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), idemNoteKey{}, note)))
+	if rec.status >= 500 || rec.status == 0 {
+		return
+	}
+	headers := map[string]string{}
+	for _, h := range replayedHeaders {
+		if v := w.Header().Get(h); v != "" {
+			headers[h] = v
+		}
+	}
+	hj, _ := json.Marshal(headers)
+	plain := rec.body.Bytes()
+	needID := ""
+	if note.needID != uuid.Nil && rec.status < 300 {
+		stripped, err := withContact(plain, nil)
+		if err != nil {
+			a.d.Logger.Error("strip contact from idempotent response", "err", err)
+			return
+		}
+		plain, needID = stripped, note.needID.String()
+	}
+	sealed, err := sealBody(secret, plain)
+	if err != nil {
+		a.d.Logger.Error("seal idempotent response", "err", err)
+		return
+	}
+	err = a.idem.complete(bg, principal, key, idemRecord{RequestHash: hash, Status: rec.status, Headers: string(hj), Body: sealed, NeedID: needID})
+	if err != nil {
+		a.d.Logger.Error("store idempotent response", "err", err)
+		return
+	}
+	stored = true
+}
+
+// replay answers with a stored response.
+func (a *api) replay(w http.ResponseWriter, r *http.Request, rec idemRecord, secret []byte) {
+	body, err := openBody(secret, rec.Body)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if rec.NeedID != "" {
+		var contact any // null when the caller can no longer see it
+		if id, perr := uuid.Parse(rec.NeedID); perr == nil {
+			if n, gerr := a.d.Service.GetNeed(r.Context(), principalOf(r.Context()), id, nil); gerr == nil && n.Contact != nil {
+				contact = n.Contact
+			}
+		}
+		if body, err = withContact(body, contact); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	var headers map[string]string
+	if err := json.Unmarshal([]byte(rec.Headers), &headers); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	for k, v := range headers {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(rec.Status)
+	_, _ = w.Write(body)
+}
+
+var errNotNeedBody = errors.New("response body is not a need")
+
+// withContact returns the need JSON body with its contact set to c.
+func withContact(body []byte, c any) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, errNotNeedBody
+	}
+	cj, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	m["contact"] = cj
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}

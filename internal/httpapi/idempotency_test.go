@@ -1,0 +1,208 @@
+package httpapi
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/projections"
+)
+
+// mustIdemAPI returns an api whose only working part is the idempotency
+// middleware, on a real database of the given dialect.
+func mustIdemAPI(t *testing.T, dialect projections.Dialect) *api {
+	t.Helper()
+	var db *sql.DB
+	var err error
+	switch dialect {
+	case projections.DialectSQLite:
+		db, err = sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "idem.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	case projections.DialectPostgres:
+		db, err = sql.Open("pgx", pgtest.MustSchema(t))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	a := &api{d: Deps{DB: db, Dialect: dialect, Logger: slog.New(slog.DiscardHandler), Now: time.Now},
+		idem: &idemStore{db: db, dialect: dialect}, rebuilding: map[string]bool{}}
+	if err := a.ensureMigrated(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Migrating twice is harmless.
+	if err := a.idem.migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// counting is a handler that creates a numbered thing per call.
+type counting struct {
+	calls  atomic.Int64
+	status int
+	delay  time.Duration
+}
+
+func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := c.calls.Add(1)
+	body, _ := io.ReadAll(r.Body)
+	time.Sleep(c.delay)
+	w.Header().Set(positionHeader, fmt.Sprintf("pos-%d", n))
+	w.Header().Set("X-Not-Replayed", "x")
+	writeJSON(w, c.status, map[string]any{"call": n, "echo": string(body)})
+}
+
+func mustPost(t *testing.T, h http.Handler, user uuid.UUID, key, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/api/things", strings.NewReader(body))
+	r.Header.Set("Authorization", "Bearer token-of-"+user.String())
+	if key != "" {
+		r.Header.Set(idempotencyHeader, key)
+	}
+	r = r.WithContext(context.WithValue(r.Context(), principalKey{}, app.Principal{UserID: user}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestIdempotency(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []projections.Dialect{projections.DialectSQLite, projections.DialectPostgres} {
+		t.Run(string(dialect), func(t *testing.T) {
+			t.Parallel()
+			a := mustIdemAPI(t, dialect)
+			alice, bob := uuid.New(), uuid.New()
+
+			t.Run("repeat replays", func(t *testing.T) {
+				h := &counting{status: http.StatusCreated}
+				mw := a.idempotent(h)
+				first := mustPost(t, mw, alice, "k-repeat", `{"a":1}`)
+				second := mustPost(t, mw, alice, "k-repeat", `{"a":1}`)
+				if h.calls.Load() != 1 {
+					t.Fatalf("handler ran %d times", h.calls.Load())
+				}
+				if second.Code != first.Code || second.Body.String() != first.Body.String() {
+					t.Fatalf("replay %d %q, first %d %q", second.Code, second.Body, first.Code, first.Body)
+				}
+				if got := second.Header().Get(positionHeader); got != "pos-1" {
+					t.Fatalf("replayed position %q", got)
+				}
+				if second.Header().Get("X-Not-Replayed") != "" || second.Header().Get("Idempotent-Replayed") != "true" {
+					t.Fatalf("replayed headers %v", second.Header())
+				}
+			})
+			t.Run("other body is 422", func(t *testing.T) {
+				h := &counting{status: http.StatusOK}
+				mw := a.idempotent(h)
+				mustPost(t, mw, alice, "k-body", `{"a":1}`)
+				w := mustPost(t, mw, alice, "k-body", `{"a":2}`)
+				if w.Code != http.StatusUnprocessableEntity || h.calls.Load() != 1 {
+					t.Fatalf("status %d after %d calls", w.Code, h.calls.Load())
+				}
+			})
+			t.Run("keyed per principal", func(t *testing.T) {
+				h := &counting{status: http.StatusOK}
+				mw := a.idempotent(h)
+				mustPost(t, mw, alice, "k-shared", `{}`)
+				w := mustPost(t, mw, bob, "k-shared", `{}`)
+				if w.Code != http.StatusOK || h.calls.Load() != 2 {
+					t.Fatalf("status %d after %d calls", w.Code, h.calls.Load())
+				}
+			})
+			t.Run("server errors are not kept", func(t *testing.T) {
+				h := &counting{status: http.StatusInternalServerError}
+				mw := a.idempotent(h)
+				mustPost(t, mw, alice, "k-500", `{}`)
+				mustPost(t, mw, alice, "k-500", `{}`)
+				if h.calls.Load() != 2 {
+					t.Fatalf("handler ran %d times, want a retry after a 500", h.calls.Load())
+				}
+			})
+			t.Run("no key runs every time", func(t *testing.T) {
+				h := &counting{status: http.StatusOK}
+				mw := a.idempotent(h)
+				mustPost(t, mw, alice, "", `{}`)
+				mustPost(t, mw, alice, "", `{}`)
+				if h.calls.Load() != 2 {
+					t.Fatalf("handler ran %d times", h.calls.Load())
+				}
+			})
+			t.Run("concurrent repeats run once", func(t *testing.T) {
+				h := &counting{status: http.StatusCreated, delay: 50 * time.Millisecond}
+				mw := a.idempotent(h)
+				var wg sync.WaitGroup
+				bodies := make([]string, 8)
+				for i := range bodies {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						bodies[i] = mustPost(t, mw, alice, "k-race", `{"x":true}`).Body.String()
+					}()
+				}
+				wg.Wait()
+				if h.calls.Load() != 1 {
+					t.Fatalf("handler ran %d times", h.calls.Load())
+				}
+				for _, b := range bodies {
+					if b != bodies[0] {
+						t.Fatalf("bodies differ: %q vs %q", b, bodies[0])
+					}
+				}
+			})
+			t.Run("body is sealed at rest", func(t *testing.T) {
+				h := &counting{status: http.StatusOK}
+				mustPost(t, a.idempotent(h), alice, "k-sealed", `{"secret":"tok-ABCDEF"}`)
+				var body []byte
+				err := a.d.DB.QueryRow(`SELECT body FROM http_idempotency WHERE idem_key = 'k-sealed'`).Scan(&body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(body) == 0 || strings.Contains(string(body), "tok-ABCDEF") {
+					t.Fatalf("stored body %q holds plaintext", body)
+				}
+			})
+			t.Run("oversize body is 413", func(t *testing.T) {
+				h := &counting{status: http.StatusOK}
+				w := mustPost(t, a.idempotent(h), alice, "k-big", strings.Repeat("x", MaxBodyBytes+1))
+				if w.Code != http.StatusRequestEntityTooLarge || h.calls.Load() != 0 {
+					t.Fatalf("status %d after %d calls", w.Code, h.calls.Load())
+				}
+			})
+		})
+	}
+}
+
+func TestWithContact(t *testing.T) {
+	t.Parallel()
+	in := []byte(`{"id":"x","contact":{"name":"Jeanne","email":"j@x.fr"},"version":3}`)
+	out, err := withContact(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "Jeanne") || !strings.Contains(string(out), `"contact":null`) || !strings.Contains(string(out), `"version":3`) {
+		t.Fatalf("stripped %s", out)
+	}
+	back, err := withContact(out, app.ContactView{Erased: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(back), `"erased":true`) {
+		t.Fatalf("spliced %s", back)
+	}
+}

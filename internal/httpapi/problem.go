@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/projections"
+)
+
+// problemBase prefixes the type URI of every problem this API returns.
+const problemBase = "https://reso.fr/problems/"
+
+// FieldError names one refused input.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Problem is an RFC 9457 problem document. Handlers return it as an error
+// when they refuse a request themselves.
+type Problem struct {
+	Type   string       `json:"type"`
+	Title  string       `json:"title"`
+	Status int          `json:"status"`
+	Detail string       `json:"detail,omitempty"`
+	Errors []FieldError `json:"errors,omitempty"`
+	// retryAfter, when set, becomes a Retry-After header (seconds).
+	retryAfter string
+}
+
+func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
+
+func newProblem(status int, slug, title, detail string, fields ...FieldError) *Problem {
+	return &Problem{Type: problemBase + slug, Title: title, Status: status, Detail: detail, Errors: fields}
+}
+
+// invalidField is the 422 of one bad input value.
+func invalidField(field, message string) *Problem {
+	return newProblem(http.StatusUnprocessableEntity, "validation", "Invalid value", field+": "+message,
+		FieldError{Field: field, Message: message})
+}
+
+// badRequest is the 400 of a body that is not the expected JSON.
+func badRequest(detail string, fields ...FieldError) *Problem {
+	return newProblem(http.StatusBadRequest, "malformed", "Malformed request", detail, fields...)
+}
+
+// toProblem is the one place that maps an error to an HTTP problem; every
+// handler's error goes through it.
+func toProblem(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var ve *domain.ValidationError
+	if errors.As(err, &ve) {
+		return newProblem(http.StatusUnprocessableEntity, "validation", "Invalid value", ve.Error(),
+			FieldError{Field: ve.Field, Message: ve.Message})
+	}
+	var te *domain.TransitionError
+	switch {
+	case errors.Is(err, app.ErrUnauthenticated):
+		return newProblem(http.StatusUnauthorized, "unauthenticated", "Authentication required",
+			"send Authorization: Bearer TOKEN with a valid token")
+	case errors.Is(err, app.ErrForbidden):
+		return newProblem(http.StatusForbidden, "forbidden", "Forbidden", err.Error())
+	case errors.Is(err, app.ErrNotFound), errors.Is(err, domain.ErrNeedNotFound),
+		errors.Is(err, domain.ErrMatchNotFound), errors.Is(err, projections.ErrNotFound),
+		errors.Is(err, projections.ErrUnknownProjection),
+		errors.Is(err, eventstore.ErrNotFound):
+		return newProblem(http.StatusNotFound, "not-found", "Not found", err.Error())
+	case errors.As(err, &te), errors.Is(err, domain.ErrInvalidTransition):
+		return newProblem(http.StatusConflict, "transition-refused", "Transition refused", err.Error())
+	case errors.Is(err, domain.ErrAbandonRefused), errors.Is(err, domain.ErrAlreadyMatched),
+		errors.Is(err, domain.ErrNeedAbandoned), errors.Is(err, domain.ErrAlreadyErased),
+		errors.Is(err, domain.ErrAlreadyCaptured), errors.Is(err, eventstore.ErrConcurrency):
+		return newProblem(http.StatusConflict, "conflict", "Refused by the rules", err.Error())
+	case errors.Is(err, projections.ErrRebuildRunning):
+		return newProblem(http.StatusConflict, "rebuilding", "Rebuild in progress", err.Error())
+	case errors.Is(err, domain.ErrValidation), errors.Is(err, eventstore.ErrInvalidEvent),
+		errors.Is(err, projections.ErrInvalidQuery):
+		return newProblem(http.StatusUnprocessableEntity, "validation", "Invalid value", err.Error())
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return newProblem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "the request was cancelled or timed out")
+	}
+	return newProblem(http.StatusInternalServerError, "internal", "Internal error", "see the server logs")
+}
+
+// writeProblem answers with the problem err maps to, logging server-side
+// failures (never their details to the client).
+func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	p := toProblem(err)
+	if p.Status >= 500 && log != nil {
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="reso"`)
+	}
+	if p.retryAfter != "" {
+		w.Header().Set("Retry-After", p.retryAfter)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

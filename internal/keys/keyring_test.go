@@ -1,0 +1,255 @@
+package keys_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore/sqlite"
+	"github.com/reso-fr/reso/internal/keys"
+	"github.com/reso-fr/reso/internal/pgtest"
+)
+
+type backend struct {
+	name    string
+	dialect string
+	open    func(t *testing.T) *sql.DB
+}
+
+var backends = []backend{
+	{"sqlite", "sqlite", mustSQLite},
+	{"postgres", "postgres", mustPostgres},
+}
+
+func mustSQLite(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "keys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustPostgres(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", pgtest.MustSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustKeyring(t *testing.T, b backend) (*keys.Keyring, *sql.DB) {
+	t.Helper()
+	db := b.open(t)
+	k, err := keys.New(context.Background(), db, b.dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, db
+}
+
+func mustSeal(t *testing.T, k *keys.Keyring, siret string, c keys.Contact) (uuid.UUID, []byte, string) {
+	t.Helper()
+	id := uuid.New()
+	sc, err := k.Seal(context.Background(), id, siret, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, sc.Ciphertext, sc.KeyID
+}
+
+func TestSealOpenErase(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			k, db := mustKeyring(t, b)
+			alice := keys.Contact{Name: "Alice Martin", Email: "Alice.Martin@Example.fr", Phone: "+33 6 12 34 56 78"}
+			n1, ct1, key1 := mustSeal(t, k, "73282932000074", alice)
+			// Same person, same company, other case: one data subject, one key.
+			_, _, key2 := mustSeal(t, k, "73282932000074", keys.Contact{Name: "A. Martin", Email: " alice.martin@example.fr"})
+			if key1 != key2 {
+				t.Errorf("same subject got keys %s and %s", key1, key2)
+			}
+			// Same person in another company: another key.
+			_, _, key3 := mustSeal(t, k, "35600000000048", alice)
+			if key3 == key1 {
+				t.Error("another company shared the key")
+			}
+			bob := keys.Contact{Name: "Bob", Email: "bob@example.fr"}
+			_, _, keyBob := mustSeal(t, k, "73282932000074", bob)
+
+			for _, secret := range []string{alice.Name, alice.Email, "Alice", "alice.martin", alice.Phone} {
+				if bytes.Contains(bytes.ToLower(ct1), bytes.ToLower([]byte(secret))) {
+					t.Errorf("ciphertext contains %q", secret)
+				}
+			}
+			got, err := k.Open(ctx, sealed(key1, ct1))
+			if err != nil || got != alice {
+				t.Fatalf("Open = %+v, %v; want %+v", got, err, alice)
+			}
+			// Tampered ciphertext or another key id does not authenticate.
+			bad := bytes.Clone(ct1)
+			bad[len(bad)-1] ^= 1
+			if _, err := k.Open(ctx, sealed(key1, bad)); !errors.Is(err, keys.ErrCorrupt) {
+				t.Errorf("tampered: %v, want ErrCorrupt", err)
+			}
+			if _, err := k.Open(ctx, sealed(keyBob, ct1)); !errors.Is(err, keys.ErrCorrupt) {
+				t.Errorf("other key: %v, want ErrCorrupt", err)
+			}
+
+			// No plaintext in the key tables: the email is only a keyed hash.
+			assertNoPlaintext(t, db, alice.Email, strings.ToLower(alice.Email), alice.Name)
+
+			erased, err := k.EraseByEmail(ctx, "ALICE.martin@example.fr")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(erased) != 2 {
+				t.Errorf("erased %v, want the 2 keys of alice", erased)
+			}
+			if _, err := k.Open(ctx, sealed(key1, ct1)); !errors.Is(err, keys.ErrErased) {
+				t.Errorf("after erase: %v, want ErrErased", err)
+			}
+			pending, err := k.Pending(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pending) != 3 { // two needs under key1, one under key3
+				t.Fatalf("pending = %v, want 3", pending)
+			}
+			found := false
+			for _, p := range pending {
+				found = found || (p.NeedID == n1 && p.KeyID == key1)
+			}
+			if !found {
+				t.Errorf("pending %v lacks need %s", pending, n1)
+			}
+			for _, p := range pending {
+				if err := k.MarkErased(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if pending, _ := k.Pending(ctx); len(pending) != 0 {
+				t.Errorf("pending after mark = %v", pending)
+			}
+			// Bob is untouched until his company is erased.
+			if _, err := k.Open(ctx, sealed(keyBob, mustCT(t, k, keyBob, bob))); err != nil {
+				t.Errorf("bob: %v", err)
+			}
+			bySiret, err := k.EraseBySIRET(ctx, "73282932000074")
+			if err != nil || len(bySiret) != 1 || bySiret[0] != keyBob {
+				t.Errorf("EraseBySIRET = %v, %v; want [%s]", bySiret, err, keyBob)
+			}
+			// A new contact after erasure gets a fresh key.
+			_, _, again := mustSeal(t, k, "73282932000074", alice)
+			if again == key1 {
+				t.Error("erased key id reused")
+			}
+		})
+	}
+}
+
+func TestSecretStable(t *testing.T) {
+	t.Parallel()
+	db := mustSQLite(t)
+	ctx := context.Background()
+	k1, err := keys.New(ctx, db, "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := keys.Contact{Email: "x@example.fr"}
+	_, _, key1 := mustSeal(t, k1, "73282932000074", c)
+	k2, err := keys.New(ctx, db, "sqlite") // a restart
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, key2 := mustSeal(t, k2, "73282932000074", c)
+	if key1 != key2 {
+		t.Errorf("after restart the subject got another key: %s vs %s", key1, key2)
+	}
+}
+
+func sealed(keyID string, ct []byte) domain.SealedContact {
+	return domain.SealedContact{KeyID: keyID, Ciphertext: ct}
+}
+
+// mustCT seals c again and checks it lands under keyID.
+func mustCT(t *testing.T, k *keys.Keyring, keyID string, c keys.Contact) []byte {
+	t.Helper()
+	_, ct, got := mustSeal(t, k, "73282932000074", c)
+	if got != keyID {
+		t.Fatalf("sealed under %s, want %s", got, keyID)
+	}
+	return ct
+}
+
+// assertNoPlaintext scans every text column of the key tables.
+func assertNoPlaintext(t *testing.T, db *sql.DB, secrets ...string) {
+	t.Helper()
+	for _, q := range []string{
+		`SELECT key_id || siret || subject_hash || key_hex FROM reso_contact_keys`,
+		`SELECT name || value FROM reso_settings`,
+		`SELECT key_id || need_id FROM reso_contact_key_needs`,
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range secrets {
+				if strings.Contains(strings.ToLower(s), strings.ToLower(secret)) {
+					t.Errorf("%q found in %s", secret, q)
+				}
+			}
+		}
+		rows.Close()
+	}
+}
+
+// TestConcurrentSeal: writers sealing the same new subject at once agree on
+// one key.
+func TestConcurrentSeal(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			k, _ := mustKeyring(t, b)
+			const writers = 16
+			ids := make(chan string, writers)
+			errs := make(chan error, writers)
+			for range writers {
+				go func() {
+					sc, err := k.Seal(context.Background(), uuid.New(), "73282932000074", keys.Contact{Email: "same@example.fr"})
+					errs <- err
+					ids <- sc.KeyID
+				}()
+			}
+			seen := map[string]bool{}
+			for range writers {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+				seen[<-ids] = true
+			}
+			if len(seen) != 1 {
+				t.Errorf("one subject got %d keys: %v", len(seen), seen)
+			}
+		})
+	}
+}

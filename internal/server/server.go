@@ -1,0 +1,261 @@
+// Package server wires Réso together: storage (backend), projection
+// workers, the application service and the HTTP API, with demo seeding,
+// readiness and graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/backend"
+	"github.com/reso-fr/reso/internal/demo"
+	"github.com/reso-fr/reso/internal/httpapi"
+	"github.com/reso-fr/reso/projections"
+)
+
+// Config is the server's configuration; cmd/reso fills it from flags and
+// environment.
+type Config struct {
+	Addr          string // listen address, default ":8080"
+	DataDir       string // embedded SQLite directory (and demo tokens file)
+	DatabaseURL   string // postgres:// for log and read models
+	EventStoreURL string // kurrentdb:// for the log
+	// AdminToken, when set, is an admin's token from the start (RESO_ADMIN_TOKEN).
+	AdminToken string
+	// Demo seeds a demo network into an empty store.
+	Demo        bool
+	DemoOptions demo.Options
+	Logger      *slog.Logger // default: JSON to stderr
+	// ShutdownTimeout bounds the graceful stop (default 15 s).
+	ShutdownTimeout time.Duration
+}
+
+// Server is a running Réso. Create it with New, run it with Start or Serve.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	backend  *backend.Backend
+	service  *app.Service
+	handler  http.Handler
+	registry *prometheus.Registry
+	demo     demo.Result
+
+	mu       sync.Mutex
+	http     *http.Server
+	addr     string
+	started  chan struct{}
+	stopProj context.CancelFunc
+	projDone chan struct{}
+	running  atomic.Bool
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+	done         chan struct{}
+}
+
+// New opens the storage (running migrations), makes RESO_ADMIN_TOKEN's
+// admin exist, seeds the demo when asked, and builds the HTTP handler. It
+// does not listen yet. It returns the storage's or the seeding's error.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = ":8080"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, started: make(chan struct{}), done: make(chan struct{})}
+	b, err := backend.Open(ctx, backend.Config{
+		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, EventStoreURL: cfg.EventStoreURL,
+		Projections: projections.Options{Logger: cfg.Logger}, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.backend = b
+	s.log.Info("storage open", "kind", b.Kind, "path", b.Path)
+	s.service, err = app.New(app.Config{
+		Store: b.Events, Keys: b.Keys, Auth: b.Auth, Suggester: b.Projections, Logger: cfg.Logger,
+	})
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	if cfg.Demo {
+		opts := cfg.DemoOptions
+		if opts.Out == nil {
+			opts.Out = os.Stdout
+		}
+		s.demo, err = demo.Run(ctx, b, s.service, cfg.DataDir, opts)
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		if s.demo.Seeded {
+			s.log.Info("demo seeded", "events", s.demo.Events, "needs", s.demo.Needs, "seconds", s.demo.Duration.Seconds())
+		}
+	}
+	if cfg.AdminToken != "" {
+		id, err := b.Auth.EnsureAdmin(ctx, cfg.AdminToken)
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("admin from RESO_ADMIN_TOKEN: %w", err)
+		}
+		s.log.Info("admin token ready", "user_id", id)
+	}
+	s.registry = prometheus.NewRegistry()
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(s.service.Collectors()...)
+	s.handler = httpapi.New(httpapi.Deps{
+		Service: s.service, Projections: b.Projections, Events: b.Events, DB: b.DB, Dialect: b.Dialect,
+		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready,
+	})
+	return s, nil
+}
+
+// Handler is the HTTP API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Service is the application service.
+func (s *Server) Service() *app.Service { return s.service }
+
+// Backend is the opened storage.
+func (s *Server) Backend() *backend.Backend { return s.backend }
+
+// Demo says what demo seeding did (zero when not asked).
+func (s *Server) Demo() demo.Result { return s.demo }
+
+// Addr is the address the server listens on, once started ("" before).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Started is closed once the server listens.
+func (s *Server) Started() <-chan struct{} { return s.started }
+
+// Ready reports whether the server can serve: the log answers and the
+// projection workers run. It returns the reason when not.
+func (s *Server) Ready(ctx context.Context) error {
+	if err := s.backend.Ready(ctx); err != nil {
+		return err
+	}
+	if !s.running.Load() {
+		return errors.New("projections not running")
+	}
+	st, err := s.backend.Projections.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("projections status: %w", err)
+	}
+	for _, p := range st {
+		if p.State == projections.StateFailed {
+			return fmt.Errorf("projection %s failed: %s", p.Name, p.LastError)
+		}
+	}
+	return nil
+}
+
+// Start listens on the configured address and serves until ctx ends or
+// Shutdown is called, then stops gracefully. It returns the listen error or
+// the shutdown's error.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		s.Shutdown(context.Background())
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve runs the projection workers and serves HTTP on ln until ctx ends or
+// Shutdown is called; it then stops gracefully (HTTP first, then
+// projections, then storage) and returns the shutdown's error.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	projCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.mu.Lock()
+	s.addr = ln.Addr().String()
+	s.stopProj = stop
+	s.projDone = make(chan struct{})
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	srv, projDone := s.http, s.projDone
+	s.mu.Unlock()
+
+	s.running.Store(true)
+	go func() {
+		defer close(projDone)
+		defer s.running.Store(false)
+		if err := s.backend.Projections.Run(projCtx); err != nil {
+			s.log.Error("projections stopped", "err", err)
+		}
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	close(s.started)
+	s.log.Info("listening", "addr", s.addr)
+
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		return s.Shutdown(sctx)
+	case err := <-serveErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			<-s.done // Shutdown was called: wait until it has finished
+			return s.shutdownErr
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		s.Shutdown(sctx)
+		return fmt.Errorf("serve: %w", err)
+	}
+}
+
+// Shutdown stops the server gracefully: in-flight requests finish (until ctx
+// ends), then the projection workers stop, then the storage closes. It is
+// safe to call more than once, and on a server that never served.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		defer close(s.done)
+		s.mu.Lock()
+		srv, stop, projDone := s.http, s.stopProj, s.projDone
+		s.mu.Unlock()
+		var errs []error
+		if srv != nil {
+			if err := srv.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			}
+		}
+		if stop != nil {
+			stop()
+			select {
+			case <-projDone:
+			case <-ctx.Done():
+				errs = append(errs, fmt.Errorf("projections stop: %w", ctx.Err()))
+			}
+		}
+		if err := s.backend.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close storage: %w", err))
+		}
+		s.shutdownErr = errors.Join(errs...)
+		s.log.Info("stopped", "err", s.shutdownErr)
+	})
+	return s.shutdownErr
+}

@@ -1,0 +1,335 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+	_ "time/tzdata" // Europe/Paris months on machines without a zoneinfo database
+
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
+)
+
+// Options configure an Engine. The zero value is usable.
+type Options struct {
+	// Geography places communes in their EPCI, département and région
+	// (nil: domain.DefaultGeography()).
+	Geography *domain.Geography
+	// Thresholds drive the reminder baskets and expired matches of queries
+	// (zero: domain.DefaultThresholds()).
+	Thresholds domain.Thresholds
+	// Location is where months of statistics begin (nil: Europe/Paris).
+	Location *time.Location
+	// TakeChargeWindows are the "within 3 days" and "within 5 days" limits
+	// of statistics (zero: 72 h and 120 h). Changing them is a rule change:
+	// rebuild the stats projection.
+	TakeChargeWindows [2]time.Duration
+	// Projections limits the engine to these names (nil: all of Names()).
+	Projections []string
+	// BatchSize is the most events a runner folds per transaction
+	// (default 1000); RebuildBatch the same for a rebuild (default 10000).
+	BatchSize    int
+	RebuildBatch int
+	// RetryDelay is the pause before a failed projection restarts (default
+	// 1 s); StandbyRetry how often a standby process tries to take a
+	// projection over (default 2 s).
+	RetryDelay   time.Duration
+	StandbyRetry time.Duration
+	// BeforeCommit, when set, runs inside each runner batch's transaction
+	// just before it commits; an error makes the batch fail and roll back.
+	// Tests use it to inject failures.
+	BeforeCommit func(projection string, events []eventstore.Event) error
+	// Logger (nil: slog.Default()).
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() error {
+	if o.Geography == nil {
+		o.Geography = domain.DefaultGeography()
+	}
+	if o.Thresholds == (domain.Thresholds{}) {
+		o.Thresholds = domain.DefaultThresholds()
+	}
+	if err := o.Thresholds.Validate(); err != nil {
+		return fmt.Errorf("projections options: %w", err)
+	}
+	if o.Location == nil {
+		loc, err := time.LoadLocation("Europe/Paris")
+		if err != nil {
+			return fmt.Errorf("projections options: %w", err)
+		}
+		o.Location = loc
+	}
+	if o.TakeChargeWindows == [2]time.Duration{} {
+		o.TakeChargeWindows = [2]time.Duration{72 * time.Hour, 120 * time.Hour}
+	}
+	if o.Projections == nil {
+		o.Projections = Names()
+	}
+	for _, n := range o.Projections {
+		if !slices.Contains(Names(), n) {
+			return fmt.Errorf("projection %q: %w", n, ErrUnknownProjection)
+		}
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1000
+	}
+	if o.RebuildBatch <= 0 {
+		o.RebuildBatch = 10000
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = time.Second
+	}
+	if o.StandbyRetry <= 0 {
+		o.StandbyRetry = 2 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return nil
+}
+
+// States of a projection in Status.
+const (
+	StateRunning    = "running"
+	StateStopped    = "stopped"
+	StateFailed     = "failed"
+	StateRebuilding = "rebuilding"
+	StateStandby    = "standby"
+)
+
+// Status describes one projection.
+type Status struct {
+	Name       string  `json:"name"`
+	Position   string  `json:"position"`
+	LagEvents  int64   `json:"lag_events"`
+	LagSeconds float64 `json:"lag_seconds"`
+	State      string  `json:"state"`
+	LastError  string  `json:"last_error,omitempty"`
+}
+
+// Engine runs the projections of one read-model database and answers
+// queries on it. It is safe for concurrent use.
+type Engine struct {
+	db      *sql.DB
+	dialect Dialect
+	store   eventstore.Store
+	opts    Options
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	states  map[string]*runState
+	advance chan struct{} // closed and replaced when a checkpoint moves
+
+	rebuildMu sync.Mutex
+}
+
+type runState struct {
+	state      string
+	lastErr    string
+	rebuilding bool
+}
+
+// New returns an engine on db (SQLite or PostgreSQL, as dialect says)
+// following store. Call Migrate before Run or any query. It returns an
+// error for an unknown dialect or projection name, or invalid thresholds.
+func New(db *sql.DB, dialect Dialect, store eventstore.Store, opts Options) (*Engine, error) {
+	if err := dialect.valid(); err != nil {
+		return nil, err
+	}
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	e := &Engine{db: db, dialect: dialect, store: store, opts: opts,
+		log: opts.Logger.With("component", "projections"), states: make(map[string]*runState),
+		advance: make(chan struct{})}
+	for _, n := range opts.Projections {
+		e.states[n] = &runState{state: StateStopped}
+	}
+	return e, nil
+}
+
+// Options returns the engine's options with their defaults filled in.
+func (e *Engine) Options() Options { return e.opts }
+
+// Migrate creates the read-model tables and checkpoints when missing. It is
+// idempotent; it returns the database error, wrapped.
+func (e *Engine) Migrate(ctx context.Context) error {
+	projs := make([]projection, 0, len(Names()))
+	for _, n := range Names() {
+		p, err := newProjection(n, &e.opts, false)
+		if err != nil {
+			return err
+		}
+		projs = append(projs, p)
+	}
+	return migrate(ctx, e.db, projs)
+}
+
+func (e *Engine) setState(name, state, lastErr string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.states[name]
+	st.state = state
+	if lastErr != "" {
+		st.lastErr = lastErr
+	}
+}
+
+// moved wakes WaitFor callers.
+func (e *Engine) moved() {
+	e.mu.Lock()
+	close(e.advance)
+	e.advance = make(chan struct{})
+	e.mu.Unlock()
+}
+
+func (e *Engine) advanced() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.advance
+}
+
+// Run runs every projection of the engine until ctx ends, then returns nil.
+// A projection that fails (an event it cannot apply, a database error) is
+// marked failed with its error, which Status shows, and restarts from its
+// checkpoint after Options.RetryDelay; the event is never skipped.
+func (e *Engine) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, n := range e.opts.Projections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.runLoop(ctx, n)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (e *Engine) runLoop(ctx context.Context, name string) {
+	defer e.setState(name, StateStopped, "")
+	for ctx.Err() == nil {
+		release, held, err := e.lock(ctx, name)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			e.fail(ctx, name, fmt.Errorf("lock: %w", err))
+			sleepCtx(ctx, e.opts.RetryDelay)
+			continue
+		}
+		if !held {
+			e.setState(name, StateStandby, "")
+			sleepCtx(ctx, e.opts.StandbyRetry)
+			continue
+		}
+		err = e.follow(ctx, name)
+		release()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, errSwapped):
+			continue
+		}
+		e.fail(ctx, name, err)
+		sleepCtx(ctx, e.opts.RetryDelay)
+	}
+}
+
+// fail makes a projection's error visible (in memory and in its checkpoint
+// row, for other processes) before the runner may restart it.
+func (e *Engine) fail(ctx context.Context, name string, err error) {
+	msg := err.Error()
+	e.log.Error("projection failed", "projection", name, "err", msg)
+	e.setState(name, StateFailed, msg)
+	if _, dbErr := e.db.ExecContext(ctx, `UPDATE projection_checkpoints SET last_error=$1 WHERE name=$2`, msg, name); dbErr != nil {
+		e.log.Error("record projection failure", "projection", name, "err", dbErr)
+	}
+}
+
+// follow subscribes from the projection's checkpoint and folds batches until
+// an error or the end of ctx.
+func (e *Engine) follow(ctx context.Context, name string) error {
+	cp, err := e.readCheckpoint(ctx, name)
+	if err != nil {
+		return err
+	}
+	p, err := newProjection(name, &e.opts, cp.pos.IsZero())
+	if err != nil {
+		return err
+	}
+	sub, err := e.store.Subscribe(ctx, cp.pos)
+	if err != nil {
+		return fmt.Errorf("subscribe %s: %w", name, err)
+	}
+	defer sub.Close()
+	e.setState(name, StateRunning, "")
+	for {
+		evs, err := sub.Next(ctx, e.opts.BatchSize)
+		if err != nil {
+			return fmt.Errorf("read log for %s: %w", name, err)
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		ds, err := decodeBatch(evs)
+		if err != nil {
+			return err
+		}
+		last := evs[len(evs)-1].Position
+		if err := e.commitBatch(ctx, p, cp.generation, last, ds, evs); err != nil {
+			return err
+		}
+		e.moved()
+	}
+}
+
+// commitBatch folds one batch and moves the checkpoint in one transaction.
+// The checkpoint is updated first, so that a rebuild's swap (which locks the
+// same row first) and a runner never wait for each other in a cycle; its
+// generation guard makes a runner whose tables were swapped restart.
+func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, last eventstore.Position, ds []decoded, evs []eventstore.Event) error {
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin %s batch: %w", p.name(), err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	res, err := tx.ExecContext(ctx,
+		`UPDATE projection_checkpoints SET position=$1, updated_at=$2 WHERE name=$3 AND generation=$4`,
+		last.String(), time.Now().UnixMicro(), p.name(), gen)
+	if err != nil {
+		return fmt.Errorf("move checkpoint of %s: %w", p.name(), err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("move checkpoint of %s: %w", p.name(), err)
+	} else if n == 0 {
+		return errSwapped
+	}
+	if err := p.apply(ctx, tx, "", ds); err != nil {
+		return fmt.Errorf("projection %s: %w", p.name(), err)
+	}
+	if e.opts.BeforeCommit != nil {
+		if err := e.opts.BeforeCommit(p.name(), evs); err != nil {
+			return fmt.Errorf("projection %s: %w", p.name(), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit %s batch: %w", p.name(), err)
+	}
+	return nil
+}

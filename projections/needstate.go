@@ -1,0 +1,213 @@
+package projections
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/domain"
+)
+
+// needState is what the needs and statistics projections remember of one
+// need between batches. It is stored as JSON beside the rows so that a
+// projection resumes from its tables alone. It never holds the contact's
+// personal data: only the id of the key that seals it.
+type needState struct {
+	ID           uuid.UUID    `json:"id"`
+	SIRET        string       `json:"siret"`
+	CompanyName  string       `json:"company_name"`
+	Commune      string       `json:"commune"`
+	EPCI         string       `json:"epci"`
+	Departement  string       `json:"departement"`
+	Region       string       `json:"region"`
+	Subject      string       `json:"subject"`
+	Theme        string       `json:"theme"`
+	AdvisorID    uuid.UUID    `json:"advisor_id"`
+	ContactKeyID string       `json:"contact_key_id,omitempty"`
+	Erased       bool         `json:"erased,omitempty"`
+	CapturedAt   int64        `json:"captured_at"`
+	ForwardedAt  int64        `json:"forwarded_at,omitempty"`
+	FirstTakenAt int64        `json:"first_taken_at,omitempty"`
+	ClosedAt     int64        `json:"closed_at,omitempty"`
+	AbandonedAt  int64        `json:"abandoned_at,omitempty"`
+	Abandoned    bool         `json:"abandoned,omitempty"`
+	Reminders    int          `json:"reminders,omitempty"`
+	LastReminder string       `json:"last_reminder,omitempty"`
+	LastRemindAt int64        `json:"last_reminder_at,omitempty"`
+	Matches      []matchState `json:"matches,omitempty"`
+	Version      int64        `json:"version"`
+}
+
+type matchState struct {
+	ReferentID     uuid.UUID          `json:"referent_id"`
+	OrganisationID uuid.UUID          `json:"organisation_id"`
+	Status         domain.MatchStatus `json:"status"`
+	SentAt         int64              `json:"sent_at"`
+	TakenAt        int64              `json:"taken_at,omitempty"`    // first quo -> engaged
+	ClosedAt       int64              `json:"closed_at,omitempty"`   // entered its current closed status
+	UpdatedAt      int64              `json:"updated_at"`
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// errUnfit wraps domain.ErrEventMismatch: the log holds an event this state
+// cannot take, which a projection must never skip.
+func errUnfit(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", domain.ErrEventMismatch, fmt.Sprintf(format, args...))
+}
+
+func newNeedState(e domain.NeedCaptured, geo *domain.Geography) *needState {
+	s := &needState{
+		ID: e.NeedID, SIRET: e.SIRET, CompanyName: e.CompanyName, Commune: e.Commune,
+		Subject: e.Subject, AdvisorID: e.AdvisorID, ContactKeyID: e.Contact.KeyID,
+		CapturedAt: micros(e.At),
+	}
+	if c, ok := geo.Commune(e.Commune); ok {
+		s.EPCI, s.Departement, s.Region = c.EPCI, c.Departement, c.Region
+	}
+	if sub, ok := domain.SubjectByCode(e.Subject); ok {
+		s.Theme = sub.Theme
+	}
+	return s
+}
+
+func (s *needState) statuses() []domain.MatchStatus {
+	out := make([]domain.MatchStatus, len(s.Matches))
+	for i, m := range s.Matches {
+		out[i] = m.Status
+	}
+	return out
+}
+
+// status is the need's derived status (DESIGN.md's rules, via the domain).
+func (s *needState) status() domain.NeedStatus {
+	return domain.DeriveStatus(s.statuses(), s.Abandoned)
+}
+
+// waiting mirrors domain.Need.Waiting: forwarded, not abandoned, and no match
+// taking care or closed.
+func (s *needState) waiting() bool {
+	if s.ForwardedAt == 0 || s.Abandoned {
+		return false
+	}
+	for _, m := range s.Matches {
+		if m.Status.Engaged() {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *needState) match(referent uuid.UUID) *matchState {
+	for i := range s.Matches {
+		if s.Matches[i].ReferentID == referent {
+			return &s.Matches[i]
+		}
+	}
+	return nil
+}
+
+// apply folds one need event (other than NeedCaptured) into s, with the
+// same rules as domain.Need. It returns an error wrapping
+// domain.ErrEventMismatch for an event that does not fit.
+func (s *needState) apply(e domain.Event, version int64) error {
+	at := micros(e.OccurredAt())
+	switch e := e.(type) {
+	case domain.NeedCaptured:
+		return errUnfit("need %s captured twice", s.ID)
+	case domain.NeedForwarded:
+		if len(e.Referents) == 0 {
+			return errUnfit("need %s forwarded to no referent", s.ID)
+		}
+		for _, r := range e.Referents {
+			if s.match(r.ReferentID) != nil {
+				return errUnfit("need %s: referent %s already matched", s.ID, r.ReferentID)
+			}
+			s.Matches = append(s.Matches, matchState{
+				ReferentID: r.ReferentID, OrganisationID: r.OrganisationID,
+				Status: domain.MatchQuo, SentAt: at, UpdatedAt: at,
+			})
+		}
+		if s.ForwardedAt == 0 || at < s.ForwardedAt {
+			s.ForwardedAt = at
+		}
+	case domain.MatchStatusChanged:
+		m := s.match(e.ReferentID)
+		if m == nil {
+			return errUnfit("need %s has no match with referent %s", s.ID, e.ReferentID)
+		}
+		if m.Status != e.From {
+			return errUnfit("need %s: match of %s is %s, not %s", s.ID, e.ReferentID, m.Status, e.From)
+		}
+		if err := domain.CheckTransition(e.From, e.To); err != nil {
+			return errUnfit("need %s: %v", s.ID, err)
+		}
+		before := s.status()
+		m.Status, m.UpdatedAt = e.To, at
+		if e.From == domain.MatchQuo && e.To.Engaged() {
+			if m.TakenAt == 0 {
+				m.TakenAt = at
+			}
+			if s.FirstTakenAt == 0 {
+				s.FirstTakenAt = at
+			}
+		}
+		if e.To.Closed() {
+			m.ClosedAt = at
+		} else {
+			m.ClosedAt = 0
+		}
+		after := s.status()
+		switch {
+		case !after.Closed():
+			s.ClosedAt = 0
+		case !before.Closed() || before != after:
+			s.ClosedAt = at
+		}
+	case domain.CommentAdded:
+	case domain.ReminderSent:
+		s.Reminders++
+		s.LastReminder, s.LastRemindAt = string(e.Kind), at
+	case domain.NeedAbandoned:
+		if s.Abandoned {
+			return errUnfit("need %s abandoned twice", s.ID)
+		}
+		s.Abandoned, s.AbandonedAt = true, at
+	case domain.ContactErased:
+		s.Erased, s.ContactKeyID = true, ""
+	default:
+		return errUnfit("%s is not an event of a need", e.EventType())
+	}
+	s.Version = version
+	return nil
+}
+
+// needIDOf returns the need an event is about, and false for directory
+// events.
+func needIDOf(e domain.Event) (uuid.UUID, bool) {
+	switch e := e.(type) {
+	case domain.NeedCaptured:
+		return e.NeedID, true
+	case domain.NeedForwarded:
+		return e.NeedID, true
+	case domain.MatchStatusChanged:
+		return e.NeedID, true
+	case domain.CommentAdded:
+		return e.NeedID, true
+	case domain.ReminderSent:
+		return e.NeedID, true
+	case domain.NeedAbandoned:
+		return e.NeedID, true
+	case domain.ContactErased:
+		return e.NeedID, true
+	}
+	return uuid.Nil, false
+}

@@ -1,0 +1,126 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/domain"
+)
+
+// Inbox tabs.
+const (
+	TabQuo        = "quo"
+	TabTakingCare = "taking_care"
+	TabDone       = "done" // done, done_no_help and done_not_reachable
+	TabNotForMe   = "not_for_me"
+	TabExpired    = "expired" // quo for Thresholds.Expire days or more
+)
+
+// MatchRow is one match with what an inbox shows of its need.
+type MatchRow struct {
+	NeedID         uuid.UUID  `json:"need_id"`
+	ReferentID     uuid.UUID  `json:"referent_id"`
+	OrganisationID uuid.UUID  `json:"organisation_id"`
+	Status         string     `json:"status"`
+	SentAt         time.Time  `json:"sent_at"`
+	TakenCareOfAt  *time.Time `json:"taken_care_of_at"`
+	ClosedAt       *time.Time `json:"closed_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	Expired        bool       `json:"expired"`
+	NeedStatus     string     `json:"need_status"`
+	CompanyName    string     `json:"company_name"`
+	Commune        string     `json:"commune"`
+	Subject        string     `json:"subject"`
+	CapturedAt     time.Time  `json:"captured_at"`
+}
+
+// MatchPage is one page of an inbox, the latest sent first.
+type MatchPage struct {
+	Items      []MatchRow `json:"items"`
+	NextCursor string     `json:"next_cursor"`
+}
+
+const matchSelect = `SELECT m.need_id, m.referent_id, m.organisation_id, m.status, m.sent_at, m.taken_at,
+	m.closed_at, m.updated_at, n.status, n.company_name, n.commune, n.subject, n.captured_at
+	FROM matches m JOIN needs n ON n.id = m.need_id`
+
+// Inbox returns a page of a referent's matches in tab (quo, taking_care,
+// done, not_for_me, expired) as of now. It returns ErrInvalidQuery for an
+// unknown tab or a bad cursor, or the database error.
+func (e *Engine) Inbox(ctx context.Context, referentID uuid.UUID, tab string, now time.Time, limit int, cursor string) (MatchPage, error) {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	expiry := now.Add(-time.Duration(e.opts.Thresholds.Expire) * 24 * time.Hour).UnixMicro()
+	var w where
+	w.add("m.referent_id=%s", referentID.String())
+	switch tab {
+	case TabQuo:
+		w.add("m.status='quo' AND m.sent_at>%s", expiry)
+	case TabExpired:
+		w.add("m.status='quo' AND m.sent_at<=%s", expiry)
+	case TabTakingCare:
+		w.add("m.status='taking_care'")
+	case TabDone:
+		w.add("m.status IN ('done','done_no_help','done_not_reachable')")
+	case TabNotForMe:
+		w.add("m.status='not_for_me'")
+	default:
+		return MatchPage{}, fmt.Errorf("%w: unknown inbox tab %q", ErrInvalidQuery, tab)
+	}
+	return e.matchPage(ctx, w, now, limit, cursor)
+}
+
+// Matches returns every match of a need, in the order they were sent.
+func (e *Engine) Matches(ctx context.Context, needID uuid.UUID, now time.Time) ([]MatchRow, error) {
+	var w where
+	w.add("m.need_id=%s", needID.String())
+	page, err := e.matchPage(ctx, w, now, MaxLimit, "")
+	return page.Items, err
+}
+
+func (e *Engine) matchPage(ctx context.Context, w where, now time.Time, limit int, cursor string) (MatchPage, error) {
+	if cursor != "" {
+		us, id, err := decodeCursor(cursor)
+		if err != nil {
+			return MatchPage{}, err
+		}
+		w.add("(m.sent_at<%s OR (m.sent_at=%s AND m.need_id<%s))", us, us, id)
+	}
+	limit = pageLimit(limit)
+	q := matchSelect + w.sql() + fmt.Sprintf(" ORDER BY m.sent_at DESC, m.need_id DESC LIMIT %d", limit+1)
+	rows, err := e.db.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return MatchPage{}, fmt.Errorf("inbox: %w", err)
+	}
+	defer rows.Close()
+	page := MatchPage{Items: []MatchRow{}}
+	for rows.Next() {
+		var r MatchRow
+		var need, ref, org string
+		var sent, taken, closed, updated, captured int64
+		if err := rows.Scan(&need, &ref, &org, &r.Status, &sent, &taken, &closed, &updated,
+			&r.NeedStatus, &r.CompanyName, &r.Commune, &r.Subject, &captured); err != nil {
+			return MatchPage{}, fmt.Errorf("inbox: %w", err)
+		}
+		r.NeedID, _ = uuid.Parse(need)
+		r.ReferentID, _ = uuid.Parse(ref)
+		r.OrganisationID, _ = uuid.Parse(org)
+		r.SentAt, r.UpdatedAt, r.CapturedAt = fromMicros(sent), fromMicros(updated), fromMicros(captured)
+		r.TakenCareOfAt, r.ClosedAt = optTime(taken), optTime(closed)
+		r.Expired = domain.MatchExpired(domain.MatchStatus(r.Status), r.SentAt, now, e.opts.Thresholds)
+		page.Items = append(page.Items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return MatchPage{}, fmt.Errorf("inbox: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = encodeCursor(last.SentAt.UnixMicro(), last.NeedID.String())
+	}
+	return page, nil
+}

@@ -1,0 +1,238 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/domain"
+)
+
+// NeedFilter selects needs. Empty fields do not filter. The scope fields
+// restrict what the caller may see: ScopeZones (non-nil, even empty) to
+// needs in one of those zones (animateurs), ScopeReferent to needs matched
+// with that referent, ScopeAdvisor to needs that advisor captured.
+type NeedFilter struct {
+	Status      string // a domain.NeedStatus
+	Region      string
+	Departement string
+	EPCI        string
+	Commune     string
+	Subject     string
+	Referent    uuid.UUID
+	Advisor     uuid.UUID
+	// Basket is a domain.Basket, computed as of Now.
+	Basket string
+	Now    time.Time
+	// CapturedFrom and CapturedTo bound the capture instant: [from, to).
+	CapturedFrom time.Time
+	CapturedTo   time.Time
+
+	ScopeZones    []domain.Zone
+	ScopeReferent uuid.UUID
+	ScopeAdvisor  uuid.UUID
+
+	Limit  int    // default 50, at most 500
+	Cursor string // NextCursor of the previous page
+}
+
+// NeedRow is a need as the read model has it. It holds no personal data:
+// the contact is only named by its key id, empty once erased.
+type NeedRow struct {
+	ID                uuid.UUID  `json:"id"`
+	Version           int64      `json:"version"`
+	Status            string     `json:"status"`
+	SIRET             string     `json:"siret"`
+	CompanyName       string     `json:"company_name"`
+	Commune           string     `json:"commune"`
+	EPCI              string     `json:"epci"`
+	Departement       string     `json:"departement"`
+	Region            string     `json:"region"`
+	Subject           string     `json:"subject"`
+	Theme             string     `json:"theme"`
+	AdvisorID         uuid.UUID  `json:"advisor_id"`
+	CapturedAt        time.Time  `json:"captured_at"`
+	ForwardedAt       *time.Time `json:"forwarded_at"`
+	FirstTakeChargeAt *time.Time `json:"first_take_charge_at"`
+	ClosedAt          *time.Time `json:"closed_at"`
+	AbandonedAt       *time.Time `json:"abandoned_at"`
+	Basket            string     `json:"basket"`
+	Reminders         int        `json:"reminders"`
+	LastReminder      string     `json:"last_reminder,omitempty"`
+	LastReminderAt    *time.Time `json:"last_reminder_at,omitempty"`
+	MatchCount        int        `json:"match_count"`
+	ContactKeyID      string     `json:"contact_key_id,omitempty"`
+	ContactErased     bool       `json:"contact_erased"`
+}
+
+// NeedPage is one page of needs, newest capture first.
+type NeedPage struct {
+	Items      []NeedRow `json:"items"`
+	NextCursor string    `json:"next_cursor"` // "" on the last page
+}
+
+const needSelect = `SELECT id, version, status, siret, company_name, commune, epci, departement, region,
+	subject, theme, advisor_id, captured_at, forwarded_at, first_taken_at, closed_at, abandoned_at,
+	waiting, reminders, last_reminder, last_reminder_at, match_count, contact_key_id, contact_erased FROM needs`
+
+func optTime(us int64) *time.Time {
+	if us == 0 {
+		return nil
+	}
+	t := fromMicros(us)
+	return &t
+}
+
+func (e *Engine) scanNeed(sc interface{ Scan(...any) error }, now time.Time) (NeedRow, error) {
+	var r NeedRow
+	var id, advisor string
+	var captured, fwd, taken, closed, abandoned, remindAt int64
+	var waiting, erased int
+	err := sc.Scan(&id, &r.Version, &r.Status, &r.SIRET, &r.CompanyName, &r.Commune, &r.EPCI, &r.Departement,
+		&r.Region, &r.Subject, &r.Theme, &advisor, &captured, &fwd, &taken, &closed, &abandoned, &waiting,
+		&r.Reminders, &r.LastReminder, &remindAt, &r.MatchCount, &r.ContactKeyID, &erased)
+	if err != nil {
+		return r, err
+	}
+	r.ID, _ = uuid.Parse(id)
+	r.AdvisorID, _ = uuid.Parse(advisor)
+	r.CapturedAt = fromMicros(captured)
+	r.ForwardedAt, r.FirstTakeChargeAt, r.ClosedAt, r.AbandonedAt = optTime(fwd), optTime(taken), optTime(closed), optTime(abandoned)
+	r.LastReminderAt = optTime(remindAt)
+	r.ContactErased = erased != 0
+	r.Basket = string(domain.BasketFor(fromMicros(fwd), waiting != 0, now, e.opts.Thresholds))
+	return r, nil
+}
+
+// Need returns one need. It returns ErrNotFound when the read model has no
+// such need, or the database error.
+func (e *Engine) Need(ctx context.Context, id uuid.UUID, now time.Time) (NeedRow, error) {
+	r, err := e.scanNeed(e.db.QueryRowContext(ctx, needSelect+` WHERE id=$1`, id.String()), now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("need %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("need %s: %w", id, err)
+	}
+	return r, nil
+}
+
+func zoneCond(w *where, zones []domain.Zone) {
+	if zones == nil {
+		return
+	}
+	var ors []string
+	for _, z := range zones {
+		switch z.Level {
+		case domain.LevelNational:
+			ors = append(ors, "1=1")
+		case domain.LevelRegion:
+			ors = append(ors, "region="+w.arg(z.Code))
+		case domain.LevelDepartement:
+			ors = append(ors, "departement="+w.arg(z.Code))
+		case domain.LevelEPCI:
+			ors = append(ors, "epci="+w.arg(z.Code))
+		case domain.LevelCommune:
+			ors = append(ors, "commune="+w.arg(z.Code))
+		}
+	}
+	if len(ors) == 0 {
+		w.conds = append(w.conds, "1=0")
+		return
+	}
+	w.conds = append(w.conds, "("+strings.Join(ors, " OR ")+")")
+}
+
+// basketCond selects the needs in basket b as of now, with BasketFor's
+// rule: waiting, and whole days since the first forward in the basket's
+// range.
+func (e *Engine) basketCond(w *where, b string, now time.Time) error {
+	th := e.opts.Thresholds
+	daysAgo := func(d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).UnixMicro() }
+	switch domain.Basket(b) {
+	case domain.BasketNone:
+		w.add("NOT (waiting=1 AND forwarded_at<=%s)", daysAgo(th.Poke))
+	case domain.BasketPoke:
+		w.add("waiting=1 AND forwarded_at<=%s AND forwarded_at>%s", daysAgo(th.Poke), daysAgo(th.LastChance))
+	case domain.BasketLastChance:
+		w.add("waiting=1 AND forwarded_at<=%s AND forwarded_at>%s", daysAgo(th.LastChance), daysAgo(th.Abandon))
+	case domain.BasketAbandon:
+		w.add("waiting=1 AND forwarded_at<=%s", daysAgo(th.Abandon))
+	default:
+		return fmt.Errorf("%w: unknown basket %q", ErrInvalidQuery, b)
+	}
+	return nil
+}
+
+// ListNeeds returns a page of needs matching f, newest capture first. It
+// returns ErrInvalidQuery for a bad cursor or basket, or the database error.
+func (e *Engine) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error) {
+	if f.Now.IsZero() {
+		f.Now = time.Now()
+	}
+	var w where
+	for _, c := range []struct{ col, v string }{{"status", f.Status}, {"region", f.Region},
+		{"departement", f.Departement}, {"epci", f.EPCI}, {"commune", f.Commune}, {"subject", f.Subject}} {
+		if c.v != "" {
+			w.add(c.col+"=%s", c.v)
+		}
+	}
+	for _, ref := range []uuid.UUID{f.Referent, f.ScopeReferent} {
+		if ref != uuid.Nil {
+			w.add("EXISTS (SELECT 1 FROM matches m WHERE m.need_id=needs.id AND m.referent_id=%s)", ref.String())
+		}
+	}
+	for _, adv := range []uuid.UUID{f.Advisor, f.ScopeAdvisor} {
+		if adv != uuid.Nil {
+			w.add("advisor_id=%s", adv.String())
+		}
+	}
+	if f.Basket != "" {
+		if err := e.basketCond(&w, f.Basket, f.Now); err != nil {
+			return NeedPage{}, err
+		}
+	}
+	if !f.CapturedFrom.IsZero() {
+		w.add("captured_at>=%s", f.CapturedFrom.UnixMicro())
+	}
+	if !f.CapturedTo.IsZero() {
+		w.add("captured_at<%s", f.CapturedTo.UnixMicro())
+	}
+	zoneCond(&w, f.ScopeZones)
+	if f.Cursor != "" {
+		us, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return NeedPage{}, err
+		}
+		w.add("(captured_at<%s OR (captured_at=%s AND id<%s))", us, us, id)
+	}
+	limit := pageLimit(f.Limit)
+	q := needSelect + w.sql() + fmt.Sprintf(" ORDER BY captured_at DESC, id DESC LIMIT %d", limit+1)
+	rows, err := e.db.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return NeedPage{}, fmt.Errorf("list needs: %w", err)
+	}
+	defer rows.Close()
+	page := NeedPage{Items: []NeedRow{}}
+	for rows.Next() {
+		r, err := e.scanNeed(rows, f.Now)
+		if err != nil {
+			return NeedPage{}, fmt.Errorf("list needs: %w", err)
+		}
+		page.Items = append(page.Items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return NeedPage{}, fmt.Errorf("list needs: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = encodeCursor(last.CapturedAt.UnixMicro(), last.ID.String())
+	}
+	return page, nil
+}

@@ -1,0 +1,190 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// table is one read-model table. DDL and index statements use {T} for the
+// table's name (live or rebuild) and {I} as the prefix of index names, which
+// are always those of the live table: a rebuild table gets its indexes only
+// when it is swapped in, and bulk loading without them is faster.
+type table struct {
+	name    string
+	ddl     string
+	indexes []string
+}
+
+func (t table) create(name string) string {
+	return strings.ReplaceAll(t.ddl, "{T}", name)
+}
+
+func (t table) indexDDL() []string {
+	out := make([]string, len(t.indexes))
+	for i, s := range t.indexes {
+		out[i] = strings.NewReplacer("{T}", t.name, "{I}", "ix_"+t.name).Replace(s)
+	}
+	return out
+}
+
+// Times are stored as microseconds since the Unix epoch (UTC) in BIGINT
+// columns, 0 when unset, and booleans as 0/1 INTEGER: both dialects then
+// share every statement and compare the same way.
+const checkpointDDL = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
+	name       TEXT PRIMARY KEY,
+	position   TEXT NOT NULL,
+	generation BIGINT NOT NULL DEFAULT 0,
+	updated_at BIGINT NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT ''
+)`
+
+var directoryTables = []table{
+	{name: "dir_organisations", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	created_at BIGINT NOT NULL
+)`},
+	{name: "dir_antennes", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	id              TEXT PRIMARY KEY,
+	organisation_id TEXT NOT NULL,
+	name            TEXT NOT NULL,
+	zone_level      TEXT NOT NULL,
+	zone_code       TEXT NOT NULL
+)`, indexes: []string{`CREATE INDEX IF NOT EXISTS {I}_org ON {T} (organisation_id)`}},
+	{name: "dir_referents", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	id              TEXT PRIMARY KEY,
+	organisation_id TEXT NOT NULL,
+	antenne_id      TEXT NOT NULL,
+	name            TEXT NOT NULL,
+	email           TEXT NOT NULL,
+	subjects        TEXT NOT NULL,
+	zones           TEXT NOT NULL,
+	active          INTEGER NOT NULL
+)`, indexes: []string{`CREATE INDEX IF NOT EXISTS {I}_org ON {T} (organisation_id)`}},
+	{name: "dir_users", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	id              TEXT PRIMARY KEY,
+	name            TEXT NOT NULL,
+	email           TEXT NOT NULL,
+	role            TEXT NOT NULL,
+	organisation_id TEXT NOT NULL,
+	referent_id     TEXT NOT NULL,
+	territories     TEXT NOT NULL
+)`},
+}
+
+var needsTables = []table{
+	{name: "needs", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	id                 TEXT PRIMARY KEY,
+	siret              TEXT NOT NULL,
+	company_name       TEXT NOT NULL,
+	commune            TEXT NOT NULL,
+	epci               TEXT NOT NULL,
+	departement        TEXT NOT NULL,
+	region             TEXT NOT NULL,
+	subject            TEXT NOT NULL,
+	theme              TEXT NOT NULL,
+	advisor_id         TEXT NOT NULL,
+	status             TEXT NOT NULL,
+	captured_at        BIGINT NOT NULL,
+	forwarded_at       BIGINT NOT NULL,
+	first_taken_at     BIGINT NOT NULL,
+	closed_at          BIGINT NOT NULL,
+	abandoned_at       BIGINT NOT NULL,
+	waiting            INTEGER NOT NULL,
+	reminders          INTEGER NOT NULL,
+	last_reminder      TEXT NOT NULL,
+	last_reminder_at   BIGINT NOT NULL,
+	match_count        INTEGER NOT NULL,
+	contact_key_id     TEXT NOT NULL,
+	contact_erased     INTEGER NOT NULL,
+	version            BIGINT NOT NULL,
+	state              TEXT NOT NULL
+)`, indexes: []string{
+		`CREATE INDEX IF NOT EXISTS {I}_captured ON {T} (captured_at, id)`,
+		`CREATE INDEX IF NOT EXISTS {I}_status ON {T} (status, captured_at)`,
+		`CREATE INDEX IF NOT EXISTS {I}_region ON {T} (region, captured_at)`,
+		`CREATE INDEX IF NOT EXISTS {I}_dep ON {T} (departement, captured_at)`,
+		`CREATE INDEX IF NOT EXISTS {I}_epci ON {T} (epci, captured_at)`,
+		`CREATE INDEX IF NOT EXISTS {I}_commune ON {T} (commune, captured_at)`,
+		`CREATE INDEX IF NOT EXISTS {I}_subject ON {T} (subject, captured_at)`,
+		`CREATE INDEX IF NOT EXISTS {I}_advisor ON {T} (advisor_id, captured_at)`,
+		`CREATE INDEX IF NOT EXISTS {I}_waiting ON {T} (waiting, forwarded_at)`,
+	}},
+	{name: "matches", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	need_id         TEXT NOT NULL,
+	referent_id     TEXT NOT NULL,
+	organisation_id TEXT NOT NULL,
+	status          TEXT NOT NULL,
+	sent_at         BIGINT NOT NULL,
+	taken_at        BIGINT NOT NULL,
+	closed_at       BIGINT NOT NULL,
+	updated_at      BIGINT NOT NULL,
+	PRIMARY KEY (need_id, referent_id)
+)`, indexes: []string{
+		`CREATE INDEX IF NOT EXISTS {I}_inbox ON {T} (referent_id, status, sent_at, need_id)`,
+	}},
+}
+
+var statsTables = []table{
+	{name: "stats_needs", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	id    TEXT PRIMARY KEY,
+	state TEXT NOT NULL
+)`},
+	{name: "stats_cells", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	month              TEXT NOT NULL,
+	region             TEXT NOT NULL,
+	departement        TEXT NOT NULL,
+	organisation       TEXT NOT NULL,
+	subject            TEXT NOT NULL,
+	needs              BIGINT NOT NULL,
+	matches            BIGINT NOT NULL,
+	positioned         BIGINT NOT NULL,
+	taken              BIGINT NOT NULL,
+	within3            BIGINT NOT NULL,
+	within5            BIGINT NOT NULL,
+	done               BIGINT NOT NULL,
+	done_no_help       BIGINT NOT NULL,
+	done_not_reachable BIGINT NOT NULL,
+	not_for_me         BIGINT NOT NULL,
+	abandoned          BIGINT NOT NULL,
+	PRIMARY KEY (organisation, month, region, departement, subject)
+)`},
+	{name: "stats_hours", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	month        TEXT NOT NULL,
+	region       TEXT NOT NULL,
+	departement  TEXT NOT NULL,
+	organisation TEXT NOT NULL,
+	subject      TEXT NOT NULL,
+	bucket       INTEGER NOT NULL,
+	n            BIGINT NOT NULL,
+	PRIMARY KEY (organisation, month, region, departement, subject, bucket)
+)`},
+}
+
+// migrate creates the checkpoint table and every projection's live tables
+// with their indexes, and a checkpoint row per projection. It is idempotent.
+func migrate(ctx context.Context, db *sql.DB, projs []projection) error {
+	stmts := []string{checkpointDDL}
+	for _, p := range projs {
+		for _, t := range p.tables() {
+			stmts = append(stmts, t.create(t.name))
+			stmts = append(stmts, t.indexDDL()...)
+		}
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("migrate read models: %w", err)
+		}
+	}
+	for _, p := range projs {
+		if _, err := db.ExecContext(ctx,
+			`INSERT INTO projection_checkpoints (name, position) VALUES ($1, '') ON CONFLICT (name) DO NOTHING`,
+			p.name()); err != nil {
+			return fmt.Errorf("migrate checkpoint of %s: %w", p.name(), err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,309 @@
+package projections_test
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/projections"
+)
+
+// expected figures of one group, computed in plain Go from needs folded by
+// the domain, independently of the projection's code.
+type expected struct {
+	needs, matches, positioned, taken, within3, within5 int64
+	done, doneNoHelp, doneNotReachable, notForMe, abandoned int64
+	hours                                                   []float64
+}
+
+func mustFoldNeeds(t *testing.T, st eventstore.Store) []*domain.Need {
+	t.Helper()
+	evs, err := st.ReadAll(context.Background(), eventstore.Start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byStream := map[string][]domain.Event{}
+	var order []string
+	for _, ev := range evs {
+		if domain.StreamKind(ev.StreamID) != domain.KindNeedStream {
+			continue
+		}
+		e, err := domain.Unmarshal(ev.Type, ev.SchemaVersion, ev.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := byStream[ev.StreamID]; !ok {
+			order = append(order, ev.StreamID)
+		}
+		byStream[ev.StreamID] = append(byStream[ev.StreamID], e)
+	}
+	var out []*domain.Need
+	for _, s := range order {
+		_, id, err := domain.ParseStream(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := domain.FoldNeed(id, byStream[s])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// expectedStats groups needs by month (byOrg false) or by organisation
+// (byOrg true, counting each organisation's matches of the need).
+func expectedStats(needs []*domain.Need, byOrg bool, windows [2]time.Duration) map[string]*expected {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	out := map[string]*expected{}
+	add := func(key string, n *domain.Need, ms []domain.Match) {
+		x := out[key]
+		if x == nil {
+			x = &expected{}
+			out[key] = x
+		}
+		x.needs++
+		x.matches += int64(len(ms))
+		var sent, taken time.Time
+		var statuses []domain.MatchStatus
+		for _, m := range ms {
+			statuses = append(statuses, m.Status)
+			if m.Status != domain.MatchQuo {
+				x.positioned++
+			}
+			if sent.IsZero() || m.SentAt.Before(sent) {
+				sent = m.SentAt
+			}
+			if m.TakenCareOfAt != nil && (taken.IsZero() || m.TakenCareOfAt.Before(taken)) {
+				taken = *m.TakenCareOfAt
+			}
+		}
+		if !taken.IsZero() {
+			d := taken.Sub(sent)
+			x.taken++
+			x.hours = append(x.hours, d.Hours())
+			if d <= windows[0] {
+				x.within3++
+			}
+			if d <= windows[1] {
+				x.within5++
+			}
+		}
+		switch domain.DeriveStatus(statuses, false) {
+		case domain.NeedDone:
+			x.done++
+		case domain.NeedDoneNoHelp:
+			x.doneNoHelp++
+		case domain.NeedDoneNotReachable:
+			x.doneNotReachable++
+		case domain.NeedNotForMe:
+			x.notForMe++
+		}
+		if _, ab := n.AbandonedAt(); ab {
+			x.abandoned++
+		}
+	}
+	for _, n := range needs {
+		if !byOrg {
+			add(n.CapturedAt().In(paris).Format("2006-01"), n, n.Matches())
+			continue
+		}
+		byO := map[uuid.UUID][]domain.Match{}
+		for _, m := range n.Matches() {
+			byO[m.OrganisationID] = append(byO[m.OrganisationID], m)
+		}
+		for o, ms := range byO {
+			add(o.String(), n, ms)
+		}
+	}
+	return out
+}
+
+func nearestRank(v []float64, q float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[max(int(math.Ceil(q*float64(len(s))))-1, 0)]
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func closeHours(got *float64, want float64) bool {
+	return got != nil && (math.Abs(*got-want) <= 0.01*want || math.Abs(*got-want) <= 1.0/60)
+}
+
+func checkStats(t *testing.T, rows []projections.StatsRow, want map[string]*expected, key func(projections.StatsRow) string) {
+	t.Helper()
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		k := key(r)
+		x := want[k]
+		if x == nil {
+			t.Fatalf("unexpected group %q", k)
+		}
+		ints := []struct {
+			name      string
+			got, want int64
+		}{{"needs", r.Needs, x.needs}, {"matches", r.Matches, x.matches}, {"done", r.Done, x.done},
+			{"done_no_help", r.DoneNoHelp, x.doneNoHelp}, {"done_not_reachable", r.DoneNotReachable, x.doneNotReachable},
+			{"not_for_me", r.NotForMe, x.notForMe}, {"abandoned", r.Abandoned, x.abandoned}}
+		for _, c := range ints {
+			if c.got != c.want {
+				t.Errorf("%s %s = %d, want %d", k, c.name, c.got, c.want)
+			}
+		}
+		rates := []struct {
+			name      string
+			got, want float64
+		}{{"positioning_rate", r.PositioningRate, ratio(x.positioned, x.matches)},
+			{"taking_care_rate", r.TakingCareRate, ratio(x.taken, x.needs)},
+			{"within_3_days_rate", r.Within3DaysRate, ratio(x.within3, x.needs)},
+			{"within_5_days_rate", r.Within5DaysRate, ratio(x.within5, x.needs)}}
+		for _, c := range rates {
+			if math.Abs(c.got-c.want) > 1e-12 {
+				t.Errorf("%s %s = %v, want %v", k, c.name, c.got, c.want)
+			}
+		}
+		if len(x.hours) == 0 {
+			if r.MedianHoursToTakeCharge != nil {
+				t.Errorf("%s: median %v without take-charge", k, *r.MedianHoursToTakeCharge)
+			}
+			continue
+		}
+		if m := nearestRank(x.hours, 0.5); !closeHours(r.MedianHoursToTakeCharge, m) {
+			t.Errorf("%s median = %v, want %v within 1%%", k, r.MedianHoursToTakeCharge, m)
+		}
+		if p := nearestRank(x.hours, 0.9); !closeHours(r.P90HoursToTakeCharge, p) {
+			t.Errorf("%s p90 = %v, want %v within 1%%", k, r.P90HoursToTakeCharge, p)
+		}
+	}
+}
+
+var defaultWindows = [2]time.Duration{72 * time.Hour, 120 * time.Hour}
+
+// Statistics equal figures computed independently from the simulated
+// events, grouped by month and by organisation.
+func TestStatsMatchIndependentFigures(t *testing.T) {
+	t.Parallel()
+	for _, name := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := mustBackend(t, name)
+			e := mustEngine(t, b, projections.Options{})
+			mustRun(t, e)
+			res := mustSimulate(t, b.store, simulate.Options{Seed: 11, Months: 6, NeedsPerMonth: 80, Writers: 3})
+			mustWait(t, e, res.Last)
+			needs := mustFoldNeeds(t, b.store)
+			ctx := context.Background()
+
+			rows, err := e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"month"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStats(t, rows, expectedStats(needs, false, defaultWindows), func(r projections.StatsRow) string { return r.Month })
+
+			rows, err = e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"organisation"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStats(t, rows, expectedStats(needs, true, defaultWindows), func(r projections.StatsRow) string { return r.Organisation })
+
+			// A filter and a one-row total agree with the grouped rows.
+			all, err := e.Stats(ctx, projections.StatsQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != 1 || all[0].Needs != int64(len(needs)) {
+				t.Fatalf("total = %+v, want %d needs", all, len(needs))
+			}
+			nord, err := e.Stats(ctx, projections.StatsQuery{Departement: "59", GroupBy: []string{"departement"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want59 int64
+			for _, n := range needs {
+				if c, _ := domain.DefaultGeography().Commune(n.Captured().Commune); c.Departement == "59" {
+					want59++
+				}
+			}
+			if len(nord) != 1 || nord[0].Needs != want59 || nord[0].Departement != "59" {
+				t.Fatalf("Nord = %+v, want %d needs", nord, want59)
+			}
+			scoped, err := e.Stats(ctx, projections.StatsQuery{ScopeZones: []domain.Zone{{Level: domain.LevelDepartement, Code: "59"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(scoped) != 1 || scoped[0].Needs != want59 {
+				t.Fatalf("scope Nord = %+v, want %d needs", scoped, want59)
+			}
+			if _, err := e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"colour"}}); err == nil {
+				t.Fatal("unknown dimension accepted")
+			}
+		})
+	}
+}
+
+// A rebuild after a rule change recomputes all history with the new rule,
+// while queries keep answering from the old tables until the swap.
+func TestRebuildAfterRuleChangeServesOldTablesUntilSwap(t *testing.T) {
+	t.Parallel()
+	for _, name := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := mustBackend(t, name)
+			e := mustEngine(t, b, projections.Options{})
+			mustRun(t, e)
+			res := mustSimulate(t, b.store, simulate.Options{Seed: 5, Months: 3, NeedsPerMonth: 120, Writers: 2})
+			mustWait(t, e, res.Last)
+			needs := mustFoldNeeds(t, b.store)
+			ctx := context.Background()
+			newWindows := [2]time.Duration{24 * time.Hour, 48 * time.Hour}
+			changed := mustEngine(t, b, projections.Options{TakeChargeWindows: newWindows, RebuildBatch: 200})
+			key := func(r projections.StatsRow) string { return r.Month }
+			month := projections.StatsQuery{GroupBy: []string{"month"}}
+
+			var during []projections.StatsRow
+			var phases []string
+			err := changed.Rebuild(ctx, projections.Stats, func(p projections.Progress) {
+				phases = append(phases, p.Phase)
+				if p.Phase == "fold" && during == nil {
+					rows, err := changed.Stats(ctx, month)
+					if err != nil {
+						t.Error(err)
+					}
+					during = rows
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if during == nil || !slices.Contains(phases, "swap") || phases[len(phases)-1] != "done" {
+				t.Fatalf("phases %v: no query ran during the fold", phases)
+			}
+			checkStats(t, during, expectedStats(needs, false, defaultWindows), key)
+			after, err := changed.Stats(ctx, month)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStats(t, after, expectedStats(needs, false, newWindows), key)
+			if strings.Join(phases, ",") == "" {
+				t.Fatal("no progress reported")
+			}
+		})
+	}
+}

@@ -1,0 +1,78 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// maxParams keeps one statement under both drivers' parameter limits
+// (SQLite 32766, PostgreSQL 65535).
+const maxParams = 30000
+
+// upsert writes rows into table with multi-row INSERT ... ON CONFLICT (keys)
+// DO UPDATE SET set, where set may use {T} for the table and excluded.col
+// for the new values. Rows go in chunks of a few sizes only, so that the
+// drivers' statement caches stay small. Callers never pass the same key
+// twice in one call (PostgreSQL refuses it).
+func upsert(ctx context.Context, tx *sql.Tx, table string, cols, keys []string, set string, rows [][]any) error {
+	per := min(500, maxParams/len(cols))
+	for len(rows) > 0 {
+		n := chunk(len(rows), per)
+		if err := upsertChunk(ctx, tx, table, cols, keys, set, rows[:n]); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// chunk picks the size of the next statement: the largest of per, 64, 8
+// and 1 that fits.
+func chunk(left, per int) int {
+	for _, n := range []int{per, 64, 8, 1} {
+		if left >= n {
+			return n
+		}
+	}
+	return 1
+}
+
+func upsertChunk(ctx context.Context, tx *sql.Tx, table string, cols, keys []string, set string, rows [][]any) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ","))
+	args := make([]any, 0, len(rows)*len(cols))
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		placeholders(&b, len(args), len(cols))
+		args = append(args, r...)
+	}
+	fmt.Fprintf(&b, " ON CONFLICT (%s) DO ", strings.Join(keys, ","))
+	if set == "" {
+		b.WriteString("NOTHING")
+	} else {
+		b.WriteString("UPDATE SET " + strings.ReplaceAll(set, "{T}", table))
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("upsert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// replaceAll is the SET clause that overwrites every non-key column.
+func replaceAll(cols, keys []string) string {
+	var parts []string
+	for _, c := range cols {
+		isKey := false
+		for _, k := range keys {
+			isKey = isKey || k == c
+		}
+		if !isKey {
+			parts = append(parts, c+"=excluded."+c)
+		}
+	}
+	return strings.Join(parts, ",")
+}
