@@ -57,6 +57,11 @@ func decode[T any, PT interface {
 	// The log may hold instants in any offset; the domain compares them,
 	// and UTC makes a decoded event equal to its re-encoding.
 	m.At = m.At.UTC()
+	if y := m.At.Year(); y < 0 || y > 9999 {
+		// An offset can push a year-0000 or year-9999 instant out of what
+		// RFC 3339, hence Marshal, can write.
+		return nil, fmt.Errorf("instant %s is outside years 0 to 9999 in UTC", m.At)
+	}
 	return any(v).(Event), nil
 }
 

@@ -143,6 +143,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"wrong field type", TypeCommentAdded, 1, `{"text":3}`, nil, "unmarshal CommentAdded"},
 		{"bad uuid", TypeCommentAdded, 1, `{"need_id":"nope"}`, nil, "unmarshal CommentAdded"},
 		{"bad time", TypeCommentAdded, 1, `{"at":"yesterday"}`, nil, "unmarshal CommentAdded"},
+		{"year out of range in UTC", TypeCommentAdded, 1, `{"at":"0000-01-01T00:00:00+01:00"}`, nil, "outside years"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

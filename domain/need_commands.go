@@ -56,6 +56,9 @@ func checkAt(at time.Time) error {
 	if at.IsZero() {
 		return invalid("at", "the instant is missing")
 	}
+	if y := at.UTC().Year(); y < 1 || y > 9999 {
+		return invalid("at", "year %d is outside 1 to 9999", y)
+	}
 	return nil
 }
 

@@ -84,6 +84,9 @@ func TestCaptureRefusals(t *testing.T) {
 	if err := NewNeed(mustID(t, 1000)).Capture(c, nil, advisor, time.Time{}); !isField(err, "at") {
 		t.Fatalf("zero instant: %v", err)
 	}
+	if err := NewNeed(mustID(t, 1000)).Capture(c, nil, advisor, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)); !isField(err, "at") {
+		t.Fatalf("year 10000: %v", err)
+	}
 	if err := NewNeed(uuid.Nil).Capture(c, nil, advisor, t0); !isField(err, "need_id") {
 		t.Fatalf("nil need id: %v", err)
 	}

@@ -24,8 +24,12 @@ type Coverage struct {
 // The order is deterministic: by the most specific zone through which the
 // referent covers the commune (commune, then EPCI, département, région,
 // national), so that local experts come first; then by name; then by
-// referent id. An unknown commune gets no referent.
+// referent id. An unknown commune gets no referent. A nil geo is
+// DefaultGeography.
 func Route(geo *Geography, referents []Coverage, commune, subject string) []Coverage {
+	if geo == nil {
+		geo = DefaultGeography()
+	}
 	c := geo.commune(commune)
 	if c == nil {
 		return nil

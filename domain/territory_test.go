@@ -349,3 +349,22 @@ func BenchmarkContains(b *testing.B) {
 		}
 	}
 }
+
+// TestCommunesInConcurrent builds the lazy index from several goroutines;
+// run with -race.
+func TestCommunesInConcurrent(t *testing.T) {
+	t.Parallel()
+	g, err := ParseEmbeddedGeography()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	for range 4 {
+		go func() { done <- len(g.CommunesIn(Zone{LevelDepartement, "59"})) }()
+	}
+	for range 4 {
+		if n := <-done; n != len(DefaultGeography().CommunesIn(Zone{LevelDepartement, "59"})) || n == 0 {
+			t.Fatalf("%d communes in Nord", n)
+		}
+	}
+}

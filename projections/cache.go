@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -19,19 +18,36 @@ const maxCached = 2_000_000
 // complete means every need of the tables is in memory (the projection
 // started from an empty table), so a miss means "no such need" without a
 // query.
+//
+// Needs changed since the last flush are dirty, in first-change order; when
+// trackBefore is set, before holds a copy of each as it was at the last
+// flush (nil for a need captured since), so that statistics can move its
+// contribution.
 type stateCache struct {
-	m        map[uuid.UUID]*needState
-	complete bool
+	m           map[uuid.UUID]*needState
+	complete    bool
+	dirty       []*needState
+	isDirty     map[uuid.UUID]bool
+	trackBefore bool
+	before      map[uuid.UUID]*needState
 }
 
-func newStateCache(complete bool) *stateCache {
-	return &stateCache{m: make(map[uuid.UUID]*needState), complete: complete}
+func newStateCache(complete, trackBefore bool) *stateCache {
+	return &stateCache{m: make(map[uuid.UUID]*needState), complete: complete, trackBefore: trackBefore,
+		isDirty: make(map[uuid.UUID]bool), before: make(map[uuid.UUID]*needState)}
+}
+
+// flushed forgets the dirty set once it is written.
+func (c *stateCache) flushed() {
+	c.dirty = nil
+	clear(c.isDirty)
+	clear(c.before)
 }
 
 // load reads into the cache the states of ids it misses, from the state
 // column of table.
-func (c *stateCache) load(ctx context.Context, tx *sql.Tx, table string, ids []uuid.UUID) error {
-	if len(c.m) > maxCached {
+func (c *stateCache) load(ctx context.Context, tx txn, table string, ids []uuid.UUID) error {
+	if len(c.m) > maxCached && len(c.dirty) == 0 {
 		c.m, c.complete = make(map[uuid.UUID]*needState), false
 	}
 	if c.complete {
@@ -49,7 +65,7 @@ func (c *stateCache) load(ctx context.Context, tx *sql.Tx, table string, ids []u
 		n := chunk(len(missing), 256)
 		var b strings.Builder
 		fmt.Fprintf(&b, "SELECT state FROM %s WHERE id IN ", table)
-		placeholders(&b, 0, n)
+		tx.d.placeholders(&b, 0, n)
 		rows, err := tx.QueryContext(ctx, b.String(), missing[:n]...)
 		if err != nil {
 			return fmt.Errorf("load states from %s: %w", table, err)

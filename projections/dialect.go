@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -22,17 +23,29 @@ func (d Dialect) valid() error {
 	return fmt.Errorf("projections: unknown dialect %q", d)
 }
 
-// placeholders returns "($k+1, ..., $k+n)" for one row of n columns whose
-// first parameter is number k+1: both dialects accept $N.
-func placeholders(b *strings.Builder, k, n int) {
+// placeholders writes "($k+1, ..., $k+n)" for one row of n columns whose
+// first parameter is number k+1. Both dialects accept $N, but SQLite
+// resolves numbered parameters in time quadratic in their count, which
+// dominates multi-row statements: there they are plain "?" (positional).
+func (d Dialect) placeholders(b *strings.Builder, k, n int) {
 	b.WriteByte('(')
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(b, "$%d", k+i+1)
+		if d == DialectSQLite {
+			b.WriteByte('?')
+		} else {
+			fmt.Fprintf(b, "$%d", k+i+1)
+		}
 	}
 	b.WriteByte(')')
+}
+
+// txn is a transaction with its dialect.
+type txn struct {
+	*sql.Tx
+	d Dialect
 }
 
 // rebuildSuffix names the tables a rebuild fills beside the live ones.

@@ -320,7 +320,10 @@ func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, last 
 	} else if n == 0 {
 		return errSwapped
 	}
-	if err := p.apply(ctx, tx, "", ds); err != nil {
+	if err := p.apply(ctx, txn{tx, e.dialect}, "", ds); err != nil {
+		return fmt.Errorf("projection %s: %w", p.name(), err)
+	}
+	if err := p.flush(ctx, txn{tx, e.dialect}, ""); err != nil {
 		return fmt.Errorf("projection %s: %w", p.name(), err)
 	}
 	if e.opts.BeforeCommit != nil {

@@ -41,6 +41,11 @@ func mustBackend(t *testing.T, name string) backend {
 
 func mustSQLite(t *testing.T) backend {
 	t.Helper()
+	return mustSQLiteB(t)
+}
+
+func mustSQLiteB(t testing.TB) backend {
+	t.Helper()
 	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "reso.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -31,7 +30,7 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-func (p *directoryProjection) apply(ctx context.Context, tx *sql.Tx, suffix string, evs []decoded) error {
+func (p *directoryProjection) apply(ctx context.Context, tx txn, suffix string, evs []decoded) error {
 	for _, d := range evs {
 		if err := p.applyOne(ctx, tx, suffix, d.e); err != nil {
 			return fmt.Errorf("event %s (%s of %s): %w", d.ev.ID, d.ev.Type, d.ev.StreamID, err)
@@ -40,7 +39,7 @@ func (p *directoryProjection) apply(ctx context.Context, tx *sql.Tx, suffix stri
 	return nil
 }
 
-func (p *directoryProjection) applyOne(ctx context.Context, tx *sql.Tx, suffix string, e domain.Event) error {
+func (p *directoryProjection) applyOne(ctx context.Context, tx txn, suffix string, e domain.Event) error {
 	switch e := e.(type) {
 	case domain.OrganisationCreated:
 		return upsert(ctx, tx, "dir_organisations"+suffix, []string{"id", "name", "kind", "created_at"}, []string{"id"},
@@ -70,7 +69,10 @@ func (p *directoryProjection) applyOne(ctx context.Context, tx *sql.Tx, suffix s
 	return nil // need events are not the directory's
 }
 
-func updateOne(ctx context.Context, tx *sql.Tx, q, what string, args ...any) error {
+// flush has nothing to do: the directory writes as it applies.
+func (p *directoryProjection) flush(context.Context, txn, string) error { return nil }
+
+func updateOne(ctx context.Context, tx txn, q, what string, args ...any) error {
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", what, err)

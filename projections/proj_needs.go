@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -37,11 +36,8 @@ func b2i(b bool) int {
 }
 
 // foldNeeds applies the need events of evs to the states of cache, loading
-// the missing ones from stateTable, and returns the touched needs in first
-// touch order. before, when not nil, receives a copy of each touched need's
-// state as it was before the batch (nil for a need the batch captures).
-func foldNeeds(ctx context.Context, tx *sql.Tx, cache *stateCache, stateTable string, geo *domain.Geography,
-	evs []decoded, before map[uuid.UUID]*needState) ([]*needState, error) {
+// the missing ones from stateTable, and marks them dirty.
+func foldNeeds(ctx context.Context, tx txn, cache *stateCache, stateTable string, geo *domain.Geography, evs []decoded) error {
 	var ids []uuid.UUID
 	for _, d := range evs {
 		if id, ok := needIDOf(d.e); ok {
@@ -49,24 +45,22 @@ func foldNeeds(ctx context.Context, tx *sql.Tx, cache *stateCache, stateTable st
 		}
 	}
 	if len(ids) == 0 {
-		return nil, nil
+		return nil
 	}
 	if err := cache.load(ctx, tx, stateTable, ids); err != nil {
-		return nil, err
+		return err
 	}
-	touched := make(map[uuid.UUID]bool)
-	var out []*needState
 	for _, d := range evs {
 		id, ok := needIDOf(d.e)
 		if !ok {
 			continue
 		}
 		s := cache.m[id]
-		if !touched[id] && before != nil {
+		if !cache.isDirty[id] && cache.trackBefore {
 			if s == nil {
-				before[id] = nil
+				cache.before[id] = nil
 			} else {
-				before[id] = s.clone()
+				cache.before[id] = s.clone()
 			}
 		}
 		if c, isCapture := d.e.(domain.NeedCaptured); isCapture && s == nil {
@@ -74,17 +68,17 @@ func foldNeeds(ctx context.Context, tx *sql.Tx, cache *stateCache, stateTable st
 			s.Version = d.ev.Version
 			cache.m[id] = s
 		} else if s == nil {
-			return nil, fmt.Errorf("event %s (%s of %s): %w", d.ev.ID, d.ev.Type, d.ev.StreamID,
+			return fmt.Errorf("event %s (%s of %s): %w", d.ev.ID, d.ev.Type, d.ev.StreamID,
 				errUnfit("need %s was never captured", id))
 		} else if err := s.apply(d.e, d.ev.Version); err != nil {
-			return nil, fmt.Errorf("event %s (%s of %s): %w", d.ev.ID, d.ev.Type, d.ev.StreamID, err)
+			return fmt.Errorf("event %s (%s of %s): %w", d.ev.ID, d.ev.Type, d.ev.StreamID, err)
 		}
-		if !touched[id] {
-			touched[id] = true
-			out = append(out, s)
+		if !cache.isDirty[id] {
+			cache.isDirty[id] = true
+			cache.dirty = append(cache.dirty, s)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func (s *needState) clone() *needState {
@@ -93,11 +87,15 @@ func (s *needState) clone() *needState {
 	return &c
 }
 
-func (p *needsProjection) apply(ctx context.Context, tx *sql.Tx, suffix string, evs []decoded) error {
+func (p *needsProjection) apply(ctx context.Context, tx txn, suffix string, evs []decoded) error {
+	return foldNeeds(ctx, tx, p.cache, "needs"+suffix, p.geo, evs)
+}
+
+func (p *needsProjection) flush(ctx context.Context, tx txn, suffix string) error {
 	needsT, matchesT := "needs"+suffix, "matches"+suffix
-	touched, err := foldNeeds(ctx, tx, p.cache, needsT, p.geo, evs, nil)
-	if err != nil || len(touched) == 0 {
-		return err
+	touched := p.cache.dirty
+	if len(touched) == 0 {
+		return nil
 	}
 	needRows := make([][]any, 0, len(touched))
 	var matchRows [][]any
@@ -119,5 +117,9 @@ func (p *needsProjection) apply(ctx context.Context, tx *sql.Tx, suffix string, 
 	if err := upsert(ctx, tx, needsT, needCols, needCols[:1], replaceAll(needCols, needCols[:1]), needRows); err != nil {
 		return err
 	}
-	return upsert(ctx, tx, matchesT, matchCols, matchCols[:2], replaceAll(matchCols, matchCols[:2]), matchRows)
+	if err := upsert(ctx, tx, matchesT, matchCols, matchCols[:2], replaceAll(matchCols, matchCols[:2]), matchRows); err != nil {
+		return err
+	}
+	p.cache.flushed()
+	return nil
 }

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -136,11 +135,14 @@ type hourKey struct {
 	bucket int
 }
 
-func (p *statsProjection) apply(ctx context.Context, tx *sql.Tx, suffix string, evs []decoded) error {
-	before := make(map[uuid.UUID]*needState)
-	touched, err := foldNeeds(ctx, tx, p.cache, "stats_needs"+suffix, p.opts.Geography, evs, before)
-	if err != nil || len(touched) == 0 {
-		return err
+func (p *statsProjection) apply(ctx context.Context, tx txn, suffix string, evs []decoded) error {
+	return foldNeeds(ctx, tx, p.cache, "stats_needs"+suffix, p.opts.Geography, evs)
+}
+
+func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) error {
+	touched, before := p.cache.dirty, p.cache.before
+	if len(touched) == 0 {
+		return nil
 	}
 	cells := make(map[cellKey]*counts)
 	hours := make(map[hourKey]int64)
@@ -194,7 +196,11 @@ func (p *statsProjection) apply(ctx context.Context, tx *sql.Tx, suffix string, 
 			hourRows = append(hourRows, []any{k.cell.Month, k.cell.Region, k.cell.Departement, k.cell.Organisation, k.cell.Subject, k.bucket, n})
 		}
 	}
-	return upsert(ctx, tx, "stats_hours"+suffix, hourCols, hourCols[:6], "n={T}.n+excluded.n", hourRows)
+	if err := upsert(ctx, tx, "stats_hours"+suffix, hourCols, hourCols[:6], "n={T}.n+excluded.n", hourRows); err != nil {
+		return err
+	}
+	p.cache.flushed()
+	return nil
 }
 
 // addAll is the SET clause that adds the new values to the stored ones.

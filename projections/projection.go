@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/reso-fr/reso/domain"
@@ -44,9 +43,12 @@ type projection interface {
 	name() string
 	tables() []table
 	// apply folds evs into the tables whose names end with suffix ("" for
-	// the live ones), inside tx. Its in-memory state is only valid if tx
-	// commits: after a failure the caller builds a new projection.
-	apply(ctx context.Context, tx *sql.Tx, suffix string, evs []decoded) error
+	// the live ones), inside tx, or into memory until flush writes them (in
+	// the same or a later transaction). Its in-memory state is only valid
+	// if those transactions commit: after a failure the caller builds a new
+	// projection.
+	apply(ctx context.Context, tx txn, suffix string, evs []decoded) error
+	flush(ctx context.Context, tx txn, suffix string) error
 }
 
 // newProjection builds a fresh instance of a projection. fresh says its
@@ -56,9 +58,9 @@ func newProjection(name string, opts *Options, fresh bool) (projection, error) {
 	case Directory:
 		return &directoryProjection{}, nil
 	case Needs:
-		return &needsProjection{geo: opts.Geography, cache: newStateCache(fresh)}, nil
+		return &needsProjection{geo: opts.Geography, cache: newStateCache(fresh, false)}, nil
 	case Stats:
-		return &statsProjection{opts: opts, cache: newStateCache(fresh)}, nil
+		return &statsProjection{opts: opts, cache: newStateCache(fresh, true)}, nil
 	}
 	return nil, fmt.Errorf("projection %q: %w", name, ErrUnknownProjection)
 }

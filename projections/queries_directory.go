@@ -167,7 +167,7 @@ func (e *Engine) ActorNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 			args[i] = id.String()
 		}
 		var b strings.Builder
-		placeholders(&b, 0, n)
+		DialectPostgres.placeholders(&b, 0, n)
 		in := b.String()
 		q := `SELECT id, name, '` + string(domain.RoleReferent) + `' FROM dir_referents WHERE id IN ` + in +
 			` UNION ALL SELECT id, name, role FROM dir_users WHERE id IN ` + in

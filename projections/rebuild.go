@@ -145,7 +145,7 @@ func (e *Engine) foldInto(ctx context.Context, tx *sql.Tx, projs []projection, p
 		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	}
 	for _, p := range projs {
-		if err := p.apply(ctx, tx, rebuildSuffix, ds); err != nil {
+		if err := p.apply(ctx, txn{tx, e.dialect}, rebuildSuffix, ds); err != nil {
 			return 0, pos, fmt.Errorf("rebuild %s: %w", p.name(), err)
 		}
 	}

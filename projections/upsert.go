@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -16,7 +15,7 @@ const maxParams = 30000
 // for the new values. Rows go in chunks of a few sizes only, so that the
 // drivers' statement caches stay small. Callers never pass the same key
 // twice in one call (PostgreSQL refuses it).
-func upsert(ctx context.Context, tx *sql.Tx, table string, cols, keys []string, set string, rows [][]any) error {
+func upsert(ctx context.Context, tx txn, table string, cols, keys []string, set string, rows [][]any) error {
 	per := min(500, maxParams/len(cols))
 	for len(rows) > 0 {
 		n := chunk(len(rows), per)
@@ -39,7 +38,7 @@ func chunk(left, per int) int {
 	return 1
 }
 
-func upsertChunk(ctx context.Context, tx *sql.Tx, table string, cols, keys []string, set string, rows [][]any) error {
+func upsertChunk(ctx context.Context, tx txn, table string, cols, keys []string, set string, rows [][]any) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ","))
 	args := make([]any, 0, len(rows)*len(cols))
@@ -47,7 +46,7 @@ func upsertChunk(ctx context.Context, tx *sql.Tx, table string, cols, keys []str
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		placeholders(&b, len(args), len(cols))
+		tx.d.placeholders(&b, len(args), len(cols))
 		args = append(args, r...)
 	}
 	fmt.Fprintf(&b, " ON CONFLICT (%s) DO ", strings.Join(keys, ","))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/reso-fr/reso/internal/bench"
@@ -20,12 +21,25 @@ func benchHTTP(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each measured phase runs")
 	fs.IntVar(&cfg.Clients, "clients", 32, "concurrent keep-alive HTTP clients")
 	fs.IntVar(&cfg.Needs, "needs", 1_000_000, "needs seeded before measuring (for the stats target)")
+	fs.BoolVar(&cfg.IdempotencyKeys, "idempotency-keys", false, "send an Idempotency-Key with every command")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the bench_ schema")
 	asJSON := fs.Bool("json", true, "print the report as JSON (the only format)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	_ = asJSON
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	report, err := bench.RunHTTP(ctx, cfg)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -36,8 +37,10 @@ func testOptimisticConcurrency(t *testing.T, newStore NewStore) {
 	)
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
+	start := make(chan struct{}) // all writers start together
 	for w := range writers {
 		wg.Go(func() {
+			<-start
 			known := int64(0)
 			for done := 0; done < k; {
 				evs, err := s.ReadStream(ctx, "contended", known+1, 0)
@@ -48,6 +51,9 @@ func testOptimisticConcurrency(t *testing.T, newStore NewStore) {
 				if len(evs) > 0 {
 					known = evs[len(evs)-1].Version
 				}
+				// Let the others read the same version: a fast store on
+				// two cores would otherwise run the writers one by one.
+				runtime.Gosched()
 				ev := newEvents(t, "t", fmt.Sprintf("w%d", w), 1)
 				res, err := s.Append(ctx, "contended", eventstore.Exactly(known), ev...)
 				if err != nil {
@@ -77,6 +83,7 @@ func testOptimisticConcurrency(t *testing.T, newStore NewStore) {
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -84,6 +91,9 @@ func testOptimisticConcurrency(t *testing.T, newStore NewStore) {
 	}
 	if t.Failed() {
 		return
+	}
+	if conflicts == 0 {
+		t.Fatalf("%d writers never conflicted: the case did not test concurrency", writers)
 	}
 	got := mustReadStream(t, ctx, s, "contended", 1, 0)
 	if len(got) != writers*k {
@@ -163,6 +173,11 @@ func testGapFreeOrder(t *testing.T, newStore NewStore) {
 	again := late.waitFor(t, len(committed))
 	checkSameOrder(t, "late subscriber", again, seen)
 	checkSameOrder(t, "ReadAll", mustReadAllFrom(t, ctx, s, eventstore.Start, 500), seen)
+
+	// A reader resuming from a checkpoint taken mid-log gets exactly the rest.
+	mid := len(seen) / 2
+	resumed := startCollector(t, ctx, s, seen[mid].Position)
+	checkSameOrder(t, "subscriber resumed mid-log", resumed.waitFor(t, len(seen)-mid-1), seen[mid+1:])
 	t.Logf("%d events in %d appends by %d writers", len(committed), writers*appends, writers)
 }
 

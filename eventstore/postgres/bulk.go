@@ -102,3 +102,18 @@ func nullable(s string) any {
 	}
 	return s
 }
+
+// Analyze refreshes the planner's statistics of the log. Call it after a
+// large BulkAppend: until autovacuum gets to it, PostgreSQL may plan
+// ReadAll over a freshly loaded table as a sort of the whole tail instead
+// of the ordered index scan. It returns eventstore.ErrClosed after Close or
+// the database error wrapped.
+func (s *Store) Analyze(ctx context.Context) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	if _, err := s.pool.Exec(ctx, `ANALYZE events`); err != nil {
+		return fmt.Errorf("analyze events: %w", err)
+	}
+	return nil
+}

@@ -14,10 +14,10 @@ import (
 // Append implements eventstore.Store. It returns a *eventstore.ValidationError
 // for bad input, a *eventstore.ConcurrencyError when expected does not hold,
 // eventstore.ErrDuplicateEvent when an id is stored elsewhere or differently,
-// eventstore.ErrClosed after Close, ctx.Err() when ctx ends first (the
-// events may then have been stored all the same: append them again with
-// the same ids to find out), and the driver's error otherwise (after
-// retrying SQLITE_BUSY).
+// eventstore.ErrClosed after Close, ctx.Err() when ctx ends while the
+// append still waits for the writer (it is then withdrawn, not stored), and
+// the driver's error otherwise (after retrying SQLITE_BUSY). Once the
+// writer has taken the append, Append waits for its outcome.
 //
 // Concurrent appends are committed together (see commitGroup); each keeps
 // its own expected version, result and error.
@@ -37,7 +37,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	defer s.leave()
 
-	r := &appendRequest{ctx: ctx, stream: stream, expected: expected, events: events, done: make(chan struct{})}
+	r := &appendRequest{stream: stream, expected: expected, events: events, done: make(chan struct{})}
 	s.enqueue(r)
 	select {
 	case s.writer <- struct{}{}:
@@ -59,15 +59,20 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 
 // appendOne writes one request inside the group's transaction. appended is
 // false when the events were already stored (an idempotent retry).
+//
+// The retry check runs only when the append cannot go through as is, so
+// the common path makes no lookup by id: a retry shows up either as a
+// conflict (the stream has moved past the expected version) or, with
+// AnyVersion, as the first insert hitting the unique index on event_id.
 func (s *Store) appendOne(ctx context.Context, st *txStatements, r *appendRequest) (res eventstore.AppendResult, appended bool, err error) {
-	if res, retried, err := s.retried(ctx, st, r.stream, r.expected, r.events); retried || err != nil {
-		return res, false, err
-	}
 	var current int64
 	if err := st.version.QueryRowContext(ctx, r.stream).Scan(&current); err != nil {
 		return res, false, translate(err)
 	}
 	if r.expected != eventstore.AnyVersion && int64(r.expected) != current {
+		if res, retried, err := s.retried(ctx, st, r.stream, r.expected, r.events); retried || err != nil {
+			return res, false, err
+		}
 		return res, false, &eventstore.ConcurrencyError{Stream: r.stream, Expected: r.expected, Actual: current}
 	}
 	at := time.Now().UTC().UnixNano()
@@ -78,7 +83,15 @@ func (s *Store) appendOne(ctx context.Context, st *txStatements, r *appendReques
 		out, err := st.insert.ExecContext(ctx, e.ID[:], r.stream, current+int64(i)+1, e.Type, e.SchemaVersion, string(e.Data),
 			m.ActorID, m.ActorRole, m.CorrelationID, m.CausationID, m.IdempotencyKey, at)
 		if err != nil {
-			return res, false, translate(err)
+			err = translate(err)
+			if i == 0 && errors.Is(err, eventstore.ErrDuplicateEvent) {
+				// SQLite undid the failed statement only; nothing of this
+				// append is written, so the lookup sees the stored events.
+				if res, retried, rerr := s.retried(ctx, st, r.stream, r.expected, r.events); retried || rerr != nil {
+					return res, false, rerr
+				}
+			}
+			return res, false, err
 		}
 		if last, err = out.LastInsertId(); err != nil {
 			return res, false, translate(err)
@@ -94,9 +107,8 @@ func (s *Store) appendOne(ctx context.Context, st *txStatements, r *appendReques
 
 // retried reports whether events are already stored: all of them, in
 // stream, at contiguous versions that expected allows, with the same
-// content; then it returns the original result. Only the first id is looked
-// up in the common case: a later id stored elsewhere fails the insert on
-// the unique index, which translate reports as ErrDuplicateEvent.
+// content; then it returns the original result. When the first id is not
+// stored it reports false and no error: the caller's own error stands.
 func (s *Store) retried(ctx context.Context, st *txStatements, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent) (eventstore.AppendResult, bool, error) {
 	byID := st.byID
 	var res eventstore.AppendResult

@@ -25,7 +25,6 @@ const (
 
 // appendRequest is one Append waiting to be committed.
 type appendRequest struct {
-	ctx      context.Context
 	stream   string
 	expected eventstore.ExpectedVersion
 	events   []eventstore.NewEvent

@@ -26,6 +26,9 @@ type HTTPConfig struct {
 	// Needs seeded before measuring (default 1,000,000), through the
 	// store's bulk path, then folded by the projections.
 	Needs int
+	// IdempotencyKeys sends an Idempotency-Key with every command, as a
+	// careful client would (one more write per command).
+	IdempotencyKeys bool
 	// Keep leaves the schema in place.
 	Keep bool
 	// Progress receives progress lines (nil: none).
@@ -34,13 +37,14 @@ type HTTPConfig struct {
 
 // HTTPReport is what `reso bench http` prints.
 type HTTPReport struct {
-	Store          string  `json:"store"`
-	Clients        int     `json:"clients"`
-	DurationSec    float64 `json:"duration_s"`
-	SeededNeeds    int     `json:"seeded_needs"`
-	SeededEvents   int64   `json:"seeded_events"`
-	SeedSeconds    float64 `json:"seed_s"`
-	CatchUpSeconds float64 `json:"projections_catch_up_s"`
+	Store           string  `json:"store"`
+	Clients         int     `json:"clients"`
+	IdempotencyKeys bool    `json:"idempotency_keys"`
+	DurationSec     float64 `json:"duration_s"`
+	SeededNeeds     int     `json:"seeded_needs"`
+	SeededEvents    int64   `json:"seeded_events"`
+	SeedSeconds     float64 `json:"seed_s"`
+	CatchUpSeconds  float64 `json:"projections_catch_up_s"`
 	// Commands mixes capture, forward, take charge, comment and close.
 	Commands HTTPPhase `json:"commands"`
 	GetNeed  HTTPPhase `json:"get_need"`
@@ -86,7 +90,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	if err := cfg.defaults(); err != nil {
 		return HTTPReport{}, err
 	}
-	rep := HTTPReport{Store: "postgres", Clients: cfg.Clients, DurationSec: cfg.Duration.Seconds()}
+	rep := HTTPReport{Store: "postgres", Clients: cfg.Clients, DurationSec: cfg.Duration.Seconds(), IdempotencyKeys: cfg.IdempotencyKeys}
 	dsn, schema, drop, err := TempSchema(ctx, cfg.DSN, cfg.Keep)
 	if err != nil {
 		return rep, err
@@ -153,7 +157,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	fmt.Fprintf(cfg.Progress, "projections caught up in %.1f s\n", rep.CatchUpSeconds)
 
 	var ids *needIDs
-	rep.Commands, ids = runCommands(ctx, api, dir, cfg.Clients, cfg.Duration)
+	rep.Commands, ids = runCommands(ctx, api, dir, cfg.Clients, cfg.Duration, cfg.IdempotencyKeys)
 	cfg.printPhase("commands", rep.Commands)
 	if ids.len() == 0 {
 		return rep, errors.New("no command succeeded: nothing to read")

@@ -21,7 +21,7 @@ func (c apiClient) as(token string) apiClient { c.token = token; return c }
 
 // call sends a request and returns the status and body; err is a transport
 // error only.
-func (c apiClient) call(ctx context.Context, method, path string, body any) (int, []byte, error) {
+func (c apiClient) call(ctx context.Context, method, path string, body any, hdr ...string) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -37,6 +37,9 @@ func (c apiClient) call(ctx context.Context, method, path string, body any) (int
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {

@@ -63,9 +63,9 @@ func phaseRun(ctx context.Context, clients int, d time.Duration, work func(ctx c
 
 // timed sends one request and records its latency when it succeeded with
 // want; a request cut by the phase's end is not counted at all.
-func timed(ctx context.Context, c apiClient, rec *Recorder, errs *atomic.Int64, want int, method, path string, body any) ([]byte, bool) {
+func timed(ctx context.Context, c apiClient, rec *Recorder, errs *atomic.Int64, want int, method, path string, body any, hdr ...string) ([]byte, bool) {
 	start := time.Now()
-	status, b, err := c.call(ctx, method, path, body)
+	status, b, err := c.call(ctx, method, path, body, hdr...)
 	if ctx.Err() != nil {
 		return nil, false
 	}
@@ -79,18 +79,26 @@ func timed(ctx context.Context, c apiClient, rec *Recorder, errs *atomic.Int64, 
 
 // runCommands has every client live needs through the API: capture,
 // forward, take charge, comment, close; five commands per need.
-func runCommands(ctx context.Context, api apiClient, d *httpDirectory, clients int, dur time.Duration) (HTTPPhase, *needIDs) {
+func runCommands(ctx context.Context, api apiClient, d *httpDirectory, clients int, dur time.Duration, keys bool) (HTTPPhase, *needIDs) {
 	ids := &needIDs{per: make([][]string, clients)}
 	var seq atomic.Int64
 	phase := phaseRun(ctx, clients, dur, func(ctx context.Context, i int, rec *Recorder, errs *atomic.Int64) bool {
 		adv, ref := api.as(d.advisorTokens[i]), api.as(d.referentTokens[i])
 		n := seq.Add(1)
 		rng := rand.New(rand.NewPCG(uint64(n), 7))
+		step := 0
+		key := func() []string {
+			step++
+			if !keys {
+				return nil
+			}
+			return []string{"Idempotency-Key", fmt.Sprintf("bench-%d-%d", n, step)}
+		}
 		body, ok := timed(ctx, adv, rec, errs, http.StatusCreated, "POST", "/api/needs", map[string]any{
 			"siret": benchSIRET(rng), "company_name": fmt.Sprintf("Client %d", n), "commune": "59350",
 			"subject": d.subject, "description": "mesure",
 			"contact": map[string]string{"name": fmt.Sprintf("Contact %d", n), "email": fmt.Sprintf("c%d@bench.test", n), "phone": "0600000000"},
-		})
+		}, key()...)
 		if !ok {
 			return ctx.Err() == nil
 		}
@@ -114,7 +122,7 @@ func runCommands(ctx context.Context, api apiClient, d *httpDirectory, clients i
 			{ref, path + "/matches/" + d.referents[i].String(), map[string]any{"action": "done", "comment": "aide proposée"}},
 		}
 		for _, s := range steps {
-			if _, ok := timed(ctx, s.c, rec, errs, http.StatusOK, "POST", s.path, s.body); !ok {
+			if _, ok := timed(ctx, s.c, rec, errs, http.StatusOK, "POST", s.path, s.body, key()...); !ok {
 				break
 			}
 		}

@@ -166,7 +166,7 @@ func simulatedNeed(rng *rand.Rand, geo *domain.Geography, communes []domain.Comm
 	ref := d.referents[r]
 	referent := domain.Actor{ID: ref, Role: domain.RoleReferent}
 	at = at.Add(time.Duration(rng.IntN(48)+1) * time.Hour)
-	if rng.IntN(100) < 95 {
+	if rng.IntN(100) < 95 && at.Before(now) {
 		if err := need.Forward([]domain.MatchRef{{ReferentID: ref, OrganisationID: d.referentOrg[r]}}, advisor, at); err != nil {
 			return postgres.Batch{}, fmt.Errorf("forward: %w", err)
 		}

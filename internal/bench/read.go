@@ -112,7 +112,7 @@ func seed(ctx context.Context, s eventstore.Store, cfg ReadConfig) error {
 	defer progress()
 	gen := newEventGen(0)
 	bulk, isPostgres := s.(*postgres.Store)
-	const chunk = 20000 // events per COPY transaction
+	const chunk = 50000 // events per COPY transaction
 	var batches []postgres.Batch
 	pending := 0
 	flush := func() error {
@@ -146,7 +146,10 @@ func seed(ctx context.Context, s eventstore.Store, cfg ReadConfig) error {
 		seeded.Add(int64(n))
 	}
 	if isPostgres {
-		return flush()
+		if err := flush(); err != nil {
+			return err
+		}
+		return bulk.Analyze(ctx)
 	}
 	return nil
 }

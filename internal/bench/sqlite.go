@@ -5,10 +5,13 @@ import (
 	"errors"
 
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/eventstore/sqlite"
 )
 
-// openSQLite opens the SQLite store at path.
+// openSQLite opens the SQLite store at path (created when missing).
 func openSQLite(ctx context.Context, path string) (eventstore.Store, error) {
-	_, _ = ctx, path
-	return nil, errors.New("the sqlite store is not available yet")
+	if path == "" {
+		return nil, errors.New("--dsn must be the SQLite file path")
+	}
+	return sqlite.Open(ctx, path)
 }

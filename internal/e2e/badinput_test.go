@@ -72,6 +72,12 @@ func testBadInput(t *testing.T, e *env) {
 			c.c.do(t, c.method, c.path, c.body).mustProblem(t, c.status, c.field)
 		})
 	}
+	// A position the projections will not reach within 5 s: 503, retry later.
+	far := e.advisor1.do(t, "GET", "/api/needs?min_position=7fffffffffffffff-0000000000000000", nil)
+	far.mustProblem(t, http.StatusServiceUnavailable, "")
+	if far.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
 	// None of the refused commands changed the need.
 	var after needView
 	e.admin.must(t, http.StatusOK, "GET", need, nil).json(t, &after)

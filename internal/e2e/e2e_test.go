@@ -88,6 +88,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Run("idempotency", func(t *testing.T) { testIdempotency(t, e) })
 			t.Run("concurrency", func(t *testing.T) { testConcurrency(t, e) })
 			t.Run("erasure", func(t *testing.T) { testErasure(t, e) })
+			t.Run("erasure by SIRET", func(t *testing.T) { testErasureBySIRET(t, e) })
 			t.Run("exports", func(t *testing.T) { testExports(t, e) })
 			t.Run("admin", func(t *testing.T) { testAdmin(t, e) })
 		})

@@ -96,6 +96,32 @@ func testErasure(t *testing.T, e *env) {
 	}
 }
 
+// testErasureBySIRET erases every contact of a company.
+func testErasureBySIRET(t *testing.T, e *env) {
+	body := e.captureBody(t, amiens)
+	siret := body["siret"].(string)
+	email := body["contact"].(map[string]string)["email"]
+	var n needView
+	e.advisor1.must(t, http.StatusCreated, "POST", "/api/needs", body).json(t, &n)
+	var res struct {
+		Keys  int `json:"keys"`
+		Needs int `json:"needs"`
+	}
+	e.admin.must(t, http.StatusOK, "POST", "/api/erasures", map[string]any{"siret": siret}).json(t, &res)
+	if res.Keys != 1 || res.Needs != 1 {
+		t.Fatalf("erasure by SIRET %+v, want 1 key and 1 need", res)
+	}
+	r := e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID, nil)
+	var got needView
+	r.json(t, &got)
+	if got.Contact == nil || !got.Contact.Erased || strings.Contains(string(r.body), email) {
+		t.Fatalf("contact after erasure by SIRET: %s", r.body)
+	}
+	if got.SIRET != siret {
+		t.Fatalf("the company's SIRET is not personal data and stays: %q", got.SIRET)
+	}
+}
+
 // mustScan returns table.column of every value in the database that
 // contains s (text and bytes alike).
 func mustScan(t *testing.T, e *env, s string) []string {

@@ -96,7 +96,16 @@ func toProblem(err error) *Problem {
 // failures (never their details to the client).
 func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	p := toProblem(err)
-	if p.Status >= 500 && log != nil {
+	switch {
+	case log == nil || p.Status < 500:
+	case r.Context().Err() != nil:
+		// The client went away: nothing failed on our side.
+		log.DebugContext(r.Context(), "request cancelled", "method", r.Method, "path", r.URL.Path, "err", err)
+	case errors.As(err, new(*Problem)):
+		// A refusal we chose (lagging read models, not ready): worth a
+		// warning, not an error.
+		log.WarnContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", p.Status, "detail", p.Detail)
+	default:
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if p.Status == http.StatusUnauthorized {

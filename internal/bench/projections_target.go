@@ -1,0 +1,98 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/eventstore/postgres"
+	"github.com/reso-fr/reso/eventstore/sqlite"
+	"github.com/reso-fr/reso/projections"
+)
+
+// readModelTarget is a log and the read-model database beside it, as a
+// deployment has them: one SQLite file, or one PostgreSQL schema.
+type readModelTarget struct {
+	store   eventstore.Store
+	db      *sql.DB
+	dialect projections.Dialect
+	close   []func() error
+}
+
+func (t *readModelTarget) Close() {
+	for i := len(t.close) - 1; i >= 0; i-- {
+		_ = t.close[i]()
+	}
+}
+
+// openReadModelTarget opens kind ("postgres": a fresh bench_ schema of dsn;
+// "sqlite": the file dsn, or a temporary one when dsn is empty). It returns
+// the connection or migration error.
+func openReadModelTarget(ctx context.Context, kind, dsn string, keep bool) (*readModelTarget, error) {
+	t := &readModelTarget{}
+	switch kind {
+	case "postgres":
+		if dsn == "" {
+			dsn = DefaultPostgresURL
+		}
+		schemaDSN, _, drop, err := TempSchema(ctx, dsn, keep)
+		if err != nil {
+			return nil, err
+		}
+		t.close = append(t.close, drop)
+		cfg, err := pgxpool.ParseConfig(schemaDSN)
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		cfg.MaxConns = 16
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		t.close = append(t.close, func() error { pool.Close(); return nil })
+		st, err := postgres.New(ctx, pool)
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		t.close = append(t.close, st.Close)
+		t.db, t.dialect, t.store = stdlib.OpenDBFromPool(pool), projections.DialectPostgres, st
+		t.close = append(t.close, t.db.Close)
+	case "sqlite":
+		path := dsn
+		if path == "" {
+			dir, err := os.MkdirTemp("", "reso-bench-")
+			if err != nil {
+				return nil, err
+			}
+			if !keep {
+				t.close = append(t.close, func() error { return os.RemoveAll(dir) })
+			}
+			path = filepath.Join(dir, "reso.db")
+		}
+		db, err := sqlite.OpenDB(path)
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		t.close = append(t.close, db.Close)
+		st, err := sqlite.New(ctx, db)
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		t.close = append(t.close, st.Close)
+		t.db, t.dialect, t.store = db, projections.DialectSQLite, st
+	default:
+		return nil, fmt.Errorf("unknown store %q (want postgres or sqlite)", kind)
+	}
+	return t, nil
+}

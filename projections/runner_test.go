@@ -1,0 +1,236 @@
+package projections_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/projections"
+)
+
+func mustAppend(t *testing.T, st eventstore.Store, stream string, expected eventstore.ExpectedVersion, evs ...domain.Event) eventstore.Position {
+	t.Helper()
+	news := make([]eventstore.NewEvent, len(evs))
+	for i, e := range evs {
+		typ, v, data, err := domain.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := uuid.NewV7()
+		news[i] = eventstore.NewEvent{ID: id, Type: typ, SchemaVersion: v, Data: data}
+	}
+	res, err := st.Append(context.Background(), stream, expected, news...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Position
+}
+
+var (
+	t0      = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	advisor = domain.Actor{ID: uuid.MustParse("00000000-0000-4000-8000-000000000001"), Role: domain.RoleAdvisor}
+)
+
+func captured(id uuid.UUID, keyID string) domain.NeedCaptured {
+	return domain.NeedCaptured{Meta: domain.Meta{At: t0, By: advisor}, NeedID: id, SIRET: "73282932000074",
+		CompanyName: "Boulangerie Test", Commune: "59350", Subject: "recruitment", Description: "x",
+		Contact: domain.SealedContact{KeyID: keyID, Ciphertext: []byte{1, 2, 3}}, AdvisorID: advisor.ID}
+}
+
+// WaitFor returns once every projection has passed the position, with the
+// row visible; a position not reached yet times out.
+func TestWaitForAndErasure(t *testing.T) {
+	t.Parallel()
+	for _, name := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := mustBackend(t, name)
+			e := mustEngine(t, b, projections.Options{})
+			mustRun(t, e)
+			ctx := context.Background()
+			id := uuid.New()
+			pos := mustAppend(t, b.store, domain.NeedStream(id), eventstore.NoStream, captured(id, "key-1"))
+			mustWait(t, e, pos)
+			n, err := e.Need(ctx, id, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.ContactKeyID != "key-1" || n.ContactErased || n.Departement != "59" || n.Region != "32" || n.Status != "captured" {
+				t.Fatalf("need = %+v", n)
+			}
+
+			short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			defer cancel()
+			future := eventstore.Position{Major: pos.Major, Minor: pos.Minor + 1000}
+			if err := e.WaitFor(short, future); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("WaitFor(future) = %v, want deadline exceeded", err)
+			}
+
+			pos = mustAppend(t, b.store, domain.NeedStream(id), eventstore.Exactly(1),
+				domain.ContactErased{Meta: domain.Meta{At: t0.Add(time.Hour), By: advisor}, NeedID: id, KeyID: "key-1"})
+			mustWait(t, e, pos)
+			n, err = e.Need(ctx, id, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.ContactKeyID != "" || !n.ContactErased {
+				t.Fatalf("after erasure need = %+v", n)
+			}
+			for _, table := range []string{"needs", "stats_needs"} {
+				var hits int
+				if err := b.db.QueryRow("SELECT count(*) FROM "+table+" WHERE state LIKE '%key-1%'").Scan(&hits); err != nil {
+					t.Fatal(err)
+				}
+				if hits != 0 {
+					t.Fatalf("%s still holds the erased key id", table)
+				}
+			}
+			if _, err := e.Need(ctx, uuid.New(), t0); !errors.Is(err, projections.ErrNotFound) {
+				t.Fatalf("unknown need: %v", err)
+			}
+		})
+	}
+}
+
+// An event a projection cannot apply stops it with the error in its
+// status; it is not skipped: the checkpoint stays before it.
+func TestUnfitEventStopsProjection(t *testing.T) {
+	t.Parallel()
+	b := mustSQLite(t)
+	e := mustEngine(t, b, projections.Options{})
+	mustRun(t, e)
+	id := uuid.New()
+	good := mustAppend(t, b.store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k"))
+	mustWait(t, e, good)
+	mustAppend(t, b.store, domain.NeedStream(id), eventstore.Exactly(1), domain.MatchStatusChanged{
+		Meta: domain.Meta{At: t0, By: advisor}, NeedID: id, ReferentID: uuid.New(), From: domain.MatchQuo, To: domain.MatchTakingCare})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sts, err := e.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var needs projections.Status
+		for _, s := range sts {
+			if s.Name == projections.Needs {
+				needs = s
+			}
+		}
+		if needs.State == projections.StateFailed && strings.Contains(needs.LastError, "no match with referent") {
+			if needs.Position != good.String() || needs.LagEvents != 1 {
+				t.Fatalf("failed projection moved on: %+v (good %s)", needs, good)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("needs never failed: %+v", sts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Kill the runners at random points (cancelled mid-batch, failed
+// transactions) and restart them: the read models still equal a rebuild.
+func TestCrashesKeepReadModelsExact(t *testing.T) {
+	t.Parallel()
+	for _, name := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := mustBackend(t, name)
+			r := rand.New(rand.NewPCG(1, 2))
+			var failures, calls atomic.Int64
+			opts := projections.Options{BatchSize: 37, BeforeCommit: func(string, []eventstore.Event) error {
+				if calls.Add(1)%4 == 0 {
+					failures.Add(1)
+					return errors.New("injected failure")
+				}
+				return nil
+			}}
+			e := mustEngine(t, b, opts)
+			done := make(chan simulate.Result)
+			go func() {
+				res, err := simulate.Run(context.Background(), b.store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 80, Writers: 3})
+				if err != nil {
+					t.Error(err)
+				}
+				done <- res
+			}()
+			var res simulate.Result
+			finished := false
+			for i := 0; !finished || i < 3; i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(20+r.IntN(150))*time.Millisecond)
+				_ = e.Run(ctx)
+				cancel()
+				select {
+				case res = <-done:
+					finished = true
+				default:
+				}
+			}
+			clean := mustEngine(t, b, projections.Options{})
+			mustRun(t, clean)
+			mustWait(t, clean, res.Last)
+			if failures.Load() == 0 {
+				t.Fatal("no failure was injected")
+			}
+			live := mustDump(t, b.db)
+			if err := clean.RebuildAll(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			mustEqualDumps(t, live, mustDump(t, b.db))
+		})
+	}
+}
+
+// Two engines on one PostgreSQL schema: one runs each projection, the other
+// waits in standby and takes over when the first stops.
+func TestStandbyTakesOver(t *testing.T) {
+	t.Parallel()
+	b := mustPostgres(t)
+	first := mustEngine(t, b, projections.Options{})
+	second := mustEngine(t, b, projections.Options{})
+	stopFirst := mustRun(t, first)
+	id := uuid.New()
+	mustWait(t, first, mustAppend(t, b.store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k")))
+	mustRun(t, second)
+	mustState(t, second, projections.StateStandby)
+	mustState(t, first, projections.StateRunning)
+	stopFirst()
+	mustState(t, second, projections.StateRunning)
+	id2 := uuid.New()
+	mustWait(t, second, mustAppend(t, b.store, domain.NeedStream(id2), eventstore.NoStream, captured(id2, "k2")))
+	if _, err := second.Need(context.Background(), id2, t0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustState(t *testing.T, e *projections.Engine, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sts, err := e.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := true
+		for _, s := range sts {
+			all = all && s.State == want
+		}
+		if all {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("states %+v, want all %s", sts, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
