@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -42,10 +43,19 @@ func (d Dialect) placeholders(b *strings.Builder, k, n int) {
 	b.WriteByte(')')
 }
 
-// txn is a transaction with its dialect.
+// txn is a transaction with its dialect. Tx is nil while a rebuild folds
+// into memory: reads then go to db.
 type txn struct {
 	*sql.Tx
-	d Dialect
+	d  Dialect
+	db *sql.DB
+}
+
+func (t txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if t.Tx == nil {
+		return t.db.QueryContext(ctx, q, args...)
+	}
+	return t.Tx.QueryContext(ctx, q, args...)
 }
 
 // rebuildSuffix names the tables a rebuild fills beside the live ones.

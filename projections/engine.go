@@ -32,9 +32,12 @@ type Options struct {
 	// Projections limits the engine to these names (nil: all of Names()).
 	Projections []string
 	// BatchSize is the most events a runner folds per transaction
-	// (default 1000); RebuildBatch the same for a rebuild (default 10000).
+	// (default 1000). A rebuild reads RebuildBatch events at a time
+	// (default 10000) and keeps what it folds in memory, writing it every
+	// RebuildFlush events (default 200000) in one transaction.
 	BatchSize    int
 	RebuildBatch int
+	RebuildFlush int
 	// RetryDelay is the pause before a failed projection restarts (default
 	// 1 s); StandbyRetry how often a standby process tries to take a
 	// projection over (default 2 s).
@@ -81,6 +84,9 @@ func (o *Options) defaults() error {
 	}
 	if o.RebuildBatch <= 0 {
 		o.RebuildBatch = 10000
+	}
+	if o.RebuildFlush <= 0 {
+		o.RebuildFlush = 200000
 	}
 	if o.RetryDelay <= 0 {
 		o.RetryDelay = time.Second
@@ -300,10 +306,16 @@ func (e *Engine) follow(ctx context.Context, name string) error {
 }
 
 // commitBatch folds one batch and moves the checkpoint in one transaction.
-// The checkpoint is updated first, so that a rebuild's swap (which locks the
-// same row first) and a runner never wait for each other in a cycle; its
-// generation guard makes a runner whose tables were swapped restart.
+// The fold happens in memory before the transaction begins: on PostgreSQL a
+// writing transaction holds back the log's visibility horizon for every
+// reader, so it must stay short. The checkpoint is updated first, so that a
+// rebuild's swap (which locks the same row first) and a runner never wait
+// for each other in a cycle; its generation guard makes a runner whose
+// tables were swapped restart.
 func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, last eventstore.Position, ds []decoded, evs []eventstore.Event) error {
+	if err := p.apply(ctx, txn{nil, e.dialect, e.db}, "", ds); err != nil {
+		return fmt.Errorf("projection %s: %w", p.name(), err)
+	}
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin %s batch: %w", p.name(), err)
@@ -320,10 +332,7 @@ func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, last 
 	} else if n == 0 {
 		return errSwapped
 	}
-	if err := p.apply(ctx, txn{tx, e.dialect}, "", ds); err != nil {
-		return fmt.Errorf("projection %s: %w", p.name(), err)
-	}
-	if err := p.flush(ctx, txn{tx, e.dialect}, ""); err != nil {
+	if err := p.flush(ctx, txn{tx, e.dialect, e.db}, ""); err != nil {
 		return fmt.Errorf("projection %s: %w", p.name(), err)
 	}
 	if e.opts.BeforeCommit != nil {

@@ -60,6 +60,11 @@ func mustSQLiteB(t testing.TB) backend {
 
 func mustPostgres(t *testing.T) backend {
 	t.Helper()
+	return mustPostgresB(t)
+}
+
+func mustPostgresB(t testing.TB) backend {
+	t.Helper()
 	dsn := pgtest.MustSchema(t)
 	// The engine holds a connection per projection for its advisory lock,
 	// beside batches, subscriptions and appends: more than pgxpool's default.

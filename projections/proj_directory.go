@@ -13,7 +13,9 @@ import (
 // directoryProjection maintains the directory: organisations, antennes,
 // referents with their subjects and zones, users with name and role.
 // Directory events are few, so it writes row by row.
-type directoryProjection struct{}
+type directoryProjection struct {
+	pending []decoded // applied, not yet written
+}
 
 func (p *directoryProjection) name() string    { return Directory }
 func (p *directoryProjection) tables() []table { return directoryTables }
@@ -30,12 +32,22 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-func (p *directoryProjection) apply(ctx context.Context, tx txn, suffix string, evs []decoded) error {
+func (p *directoryProjection) apply(_ context.Context, _ txn, _ string, evs []decoded) error {
 	for _, d := range evs {
+		if _, isNeed := needIDOf(d.e); !isNeed {
+			p.pending = append(p.pending, d)
+		}
+	}
+	return nil
+}
+
+func (p *directoryProjection) flush(ctx context.Context, tx txn, suffix string) error {
+	for _, d := range p.pending {
 		if err := p.applyOne(ctx, tx, suffix, d.e); err != nil {
 			return fmt.Errorf("event %s (%s of %s): %w", d.ev.ID, d.ev.Type, d.ev.StreamID, err)
 		}
 	}
+	p.pending = nil
 	return nil
 }
 
@@ -68,9 +80,6 @@ func (p *directoryProjection) applyOne(ctx context.Context, tx txn, suffix strin
 	}
 	return nil // need events are not the directory's
 }
-
-// flush has nothing to do: the directory writes as it applies.
-func (p *directoryProjection) flush(context.Context, txn, string) error { return nil }
 
 func updateOne(ctx context.Context, tx txn, q, what string, args ...any) error {
 	res, err := tx.ExecContext(ctx, q, args...)

@@ -96,9 +96,11 @@ func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Prog
 		progress(pr)
 	}
 
-	// Fold in big transactions while far behind; stop when a read comes
-	// back short, the rest is folded inside the swap.
+	// Fold into memory while far behind, writing every RebuildFlush events
+	// in one transaction; stop when a read comes back short: the rest is
+	// folded inside the swap.
 	pos := eventstore.Start
+	pending := 0
 	for {
 		n, next, err := e.foldInto(ctx, nil, projs, pos, e.opts.RebuildBatch)
 		if err != nil {
@@ -106,8 +108,16 @@ func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Prog
 		}
 		pr.Events += int64(n)
 		pos = next
+		pending += n
+		short := n < e.opts.RebuildBatch
+		if pending >= e.opts.RebuildFlush || short {
+			if err := e.flushRebuild(ctx, projs); err != nil {
+				return err
+			}
+			pending = 0
+		}
 		report(pos)
-		if n < e.opts.RebuildBatch {
+		if short {
 			break
 		}
 	}
@@ -122,9 +132,9 @@ func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Prog
 	return nil
 }
 
-// foldInto reads up to limit events after pos and folds them into the
-// rebuild tables of projs, in tx or, when tx is nil, in a transaction of its
-// own. It returns how many events it folded and the new position.
+// foldInto reads up to limit events after pos and folds them into projs
+// (in memory, reading through tx when it is not nil). It returns how many
+// events it folded and the new position.
 func (e *Engine) foldInto(ctx context.Context, tx *sql.Tx, projs []projection, pos eventstore.Position, limit int) (int, eventstore.Position, error) {
 	evs, err := e.store.ReadAll(ctx, pos, limit)
 	if err != nil {
@@ -137,24 +147,30 @@ func (e *Engine) foldInto(ctx context.Context, tx *sql.Tx, projs []projection, p
 	if err != nil {
 		return 0, pos, fmt.Errorf("rebuild: %w", err)
 	}
-	own := tx == nil
-	if own {
-		if tx, err = e.db.BeginTx(ctx, nil); err != nil {
-			return 0, pos, fmt.Errorf("rebuild: begin: %w", err)
-		}
-		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	}
 	for _, p := range projs {
-		if err := p.apply(ctx, txn{tx, e.dialect}, rebuildSuffix, ds); err != nil {
+		if err := p.apply(ctx, txn{tx, e.dialect, e.db}, rebuildSuffix, ds); err != nil {
 			return 0, pos, fmt.Errorf("rebuild %s: %w", p.name(), err)
 		}
 	}
-	if own {
-		if err := tx.Commit(); err != nil {
-			return 0, pos, fmt.Errorf("rebuild: commit: %w", err)
+	return len(evs), evs[len(evs)-1].Position, nil
+}
+
+// flushRebuild writes what projs folded in memory, in one transaction.
+func (e *Engine) flushRebuild(ctx context.Context, projs []projection) error {
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, p := range projs {
+		if err := p.flush(ctx, txn{tx, e.dialect, e.db}, rebuildSuffix); err != nil {
+			return fmt.Errorf("rebuild %s: %w", p.name(), err)
 		}
 	}
-	return len(evs), evs[len(evs)-1].Position, nil
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild: commit: %w", err)
+	}
+	return nil
 }
 
 // swap locks the checkpoints of projs (runners wait for it, and restart
@@ -182,6 +198,11 @@ func (e *Engine) swap(ctx context.Context, projs []projection, pos eventstore.Po
 		pos = next
 		if n == 0 {
 			break
+		}
+	}
+	for _, p := range projs {
+		if err := p.flush(ctx, txn{tx, e.dialect, e.db}, rebuildSuffix); err != nil {
+			return fmt.Errorf("rebuild %s: %w", p.name(), err)
 		}
 	}
 	for _, p := range projs {

@@ -11,8 +11,12 @@ import (
 
 // BenchmarkRebuildSQLite measures RebuildAll over a simulated log (for
 // profiling; `reso bench rebuild` is the end-to-end figure).
-func BenchmarkRebuildSQLite(b *testing.B) {
-	be := mustSQLiteB(b)
+func BenchmarkRebuildSQLite(b *testing.B) { benchRebuild(b, mustSQLiteB(b)) }
+
+// BenchmarkRebuildPostgres is the same on PostgreSQL.
+func BenchmarkRebuildPostgres(b *testing.B) { benchRebuild(b, mustPostgresB(b)) }
+
+func benchRebuild(b *testing.B, be backend) {
 	res, err := simulate.Run(context.Background(), be.store, simulate.Options{Seed: 1, Months: 6, NeedsPerMonth: 300, Writers: 4})
 	if err != nil {
 		b.Fatal(err)

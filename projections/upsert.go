@@ -17,6 +17,26 @@ const maxParams = 30000
 // twice in one call (PostgreSQL refuses it).
 func upsert(ctx context.Context, tx txn, table string, cols, keys []string, set string, rows [][]any) error {
 	per := min(500, maxParams/len(cols))
+	// Full chunks share one prepared statement: preparing a statement of
+	// thousands of parameters costs about as much as running it.
+	if full := len(rows) / per; full > 1 {
+		stmt, err := tx.PrepareContext(ctx, upsertSQL(tx.d, table, cols, keys, set, per))
+		if err != nil {
+			return fmt.Errorf("upsert into %s: %w", table, err)
+		}
+		defer stmt.Close()
+		args := make([]any, 0, per*len(cols))
+		for ; full > 0; full-- {
+			args = args[:0]
+			for _, r := range rows[:per] {
+				args = append(args, r...)
+			}
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("upsert into %s: %w", table, err)
+			}
+			rows = rows[per:]
+		}
+	}
 	for len(rows) > 0 {
 		n := chunk(len(rows), per)
 		if err := upsertChunk(ctx, tx, table, cols, keys, set, rows[:n]); err != nil {
@@ -38,16 +58,14 @@ func chunk(left, per int) int {
 	return 1
 }
 
-func upsertChunk(ctx context.Context, tx txn, table string, cols, keys []string, set string, rows [][]any) error {
+func upsertSQL(d Dialect, table string, cols, keys []string, set string, n int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ","))
-	args := make([]any, 0, len(rows)*len(cols))
-	for i, r := range rows {
+	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		tx.d.placeholders(&b, len(args), len(cols))
-		args = append(args, r...)
+		d.placeholders(&b, i*len(cols), len(cols))
 	}
 	fmt.Fprintf(&b, " ON CONFLICT (%s) DO ", strings.Join(keys, ","))
 	if set == "" {
@@ -55,7 +73,15 @@ func upsertChunk(ctx context.Context, tx txn, table string, cols, keys []string,
 	} else {
 		b.WriteString("UPDATE SET " + strings.ReplaceAll(set, "{T}", table))
 	}
-	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+	return b.String()
+}
+
+func upsertChunk(ctx context.Context, tx txn, table string, cols, keys []string, set string, rows [][]any) error {
+	args := make([]any, 0, len(rows)*len(cols))
+	for _, r := range rows {
+		args = append(args, r...)
+	}
+	if _, err := tx.ExecContext(ctx, upsertSQL(tx.d, table, cols, keys, set, len(rows)), args...); err != nil {
 		return fmt.Errorf("upsert into %s: %w", table, err)
 	}
 	return nil

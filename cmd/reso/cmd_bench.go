@@ -26,6 +26,7 @@ func benchAppend(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.HotStreams, "hot-streams", 4, "number of shared streams when --contention > 0")
 	fs.IntVar(&cfg.StreamLength, "stream-length", 100, "events per writer stream before a new one starts")
 	fs.BoolVar(&cfg.Baseline, "baseline", false, "also measure plain INSERTs of the same rows (postgres)")
+	fs.BoolVar(&cfg.BaselineIndexes, "baseline-indexes", false, "give the baseline table the store's unique indexes")
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "with --baseline: alternating store/baseline slices sharing --duration")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the bench_ schema")
 	asJSON := fs.Bool("json", true, "print the report as JSON (the only format)")

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/reso-fr/reso/eventstore"
@@ -44,6 +45,10 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		// This goroutine is the writer until its own request is done,
 		// committing what the others queued meanwhile.
 		for !r.finished() {
+			// Let runnable appenders queue first: on few cores they would
+			// otherwise only get to run once this commit is over, and every
+			// group would hold one append.
+			runtime.Gosched()
 			s.commitGroup(s.dequeue())
 		}
 		<-s.writer

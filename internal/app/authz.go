@@ -3,6 +3,8 @@ package app
 import (
 	"slices"
 
+	"github.com/google/uuid"
+
 	"github.com/reso-fr/reso/domain"
 )
 
@@ -74,7 +76,7 @@ func (s *Service) mayOnNeed(p Principal, n *domain.Need, a needAccess) error {
 			return nil
 		}
 	case domain.RoleReferent:
-		if p.ReferentID == [16]byte{} {
+		if p.ReferentID == uuid.Nil {
 			return ErrForbidden
 		}
 		if _, ok := n.Match(p.ReferentID); !ok {

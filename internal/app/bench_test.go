@@ -10,7 +10,13 @@ import (
 // -bench . ./internal/app/
 
 func BenchmarkGetNeed(b *testing.B) {
-	f := mustFixture(b, "sqlite")
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) { benchGetNeed(b, kind) })
+	}
+}
+
+func benchGetNeed(b *testing.B, kind string) {
+	f := mustFixture(b, kind)
 	id := f.mustNeed(b, lille, f.refA, f.refB)
 	b.ResetTimer()
 	for b.Loop() {
@@ -35,7 +41,13 @@ func BenchmarkAuthenticateCached(b *testing.B) {
 }
 
 func BenchmarkComment(b *testing.B) {
-	f := mustFixture(b, "sqlite")
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) { benchComment(b, kind) })
+	}
+}
+
+func benchComment(b *testing.B, kind string) {
+	f := mustFixture(b, kind)
 	// Round robin over needs, so streams stay the length of real ones
 	// (tens of events) instead of growing with b.N.
 	ids := make([]uuidT, 100)

@@ -5,6 +5,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/reso-fr/reso/internal/app"
 )
 
@@ -46,9 +49,23 @@ func TestConcurrentCommands(t *testing.T) {
 					seen[string(e.Data)] = true
 				}
 			}
+			// Not asserted (timing decides), but shows the retry path ran.
+			t.Logf("%s: %v appends refused and decided again", kind, conflicts(t, f.svc))
 			if len(h) != 2+writers || len(seen) != writers {
 				t.Errorf("history has %d events, %d distinct comments; want %d and %d", len(h), len(seen), 2+writers, writers)
 			}
 		})
 	}
+}
+
+// conflicts reads the service's conflict counter.
+func conflicts(t *testing.T, svc *app.Service) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 1)
+	svc.Collectors()[1].Collect(ch)
+	var m dto.Metric
+	if err := (<-ch).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }

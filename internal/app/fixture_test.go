@@ -7,13 +7,16 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/eventstore/memory"
+	"github.com/reso-fr/reso/eventstore/postgres"
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/keys"
+	"github.com/reso-fr/reso/internal/pgtest"
 )
 
 // routes is a Suggester over the referents the fixture registered: the
@@ -45,7 +48,8 @@ const (
 	siret2 = "35600000000048"
 )
 
-// mustFixture builds a service on the store kind ("memory" or "sqlite"),
+// mustFixture builds a service on the store kind ("memory", "sqlite" or
+// "postgres", where keys and credentials live in the same schema),
 // with an organisation, two referents and one user per role.
 func mustFixture(t testing.TB, kind string) *fixture {
 	t.Helper()
@@ -56,7 +60,16 @@ func mustFixture(t testing.TB, kind string) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f.db = db
+	dialect := "sqlite"
 	switch kind {
+	case "postgres":
+		st, err := postgres.Open(ctx, pgtest.MustSchema(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.store, dialect = st, "postgres"
+		f.db = stdlib.OpenDBFromPool(st.Pool())
+		db = f.db
 	case "memory":
 		f.store = memory.New()
 	case "sqlite":
@@ -69,7 +82,7 @@ func mustFixture(t testing.TB, kind string) *fixture {
 		t.Fatalf("unknown store %q", kind)
 	}
 	t.Cleanup(func() { f.store.Close() })
-	kr, err := keys.New(ctx, db, "sqlite")
+	kr, err := keys.New(ctx, db, dialect)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/reso-fr/reso/internal/app"
 )
 
-var stores = []string{"memory", "sqlite"}
+var stores = []string{"memory", "sqlite", "postgres"}
 
 func TestLifecycle(t *testing.T) {
 	t.Parallel()

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -9,13 +10,22 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 )
 
+// MinAdminTokenLen is the shortest admin token accepted. Tokens are stored
+// as an unsalted SHA-256, which is only safe for high-entropy tokens: use
+// something like `openssl rand -hex 32`.
+const MinAdminTokenLen = 20
+
+// ErrWeakToken means a configured token is too short to be stored safely.
+var ErrWeakToken = errors.New("token too short")
+
 // EnsureAdmin makes token an admin's token: on first use it registers an
 // admin user (UserRegistered in the log) bound to it; later calls find the
 // token and do nothing, so it is safe at every start. It returns the admin's
-// user id, or the store or database error.
+// user id, ErrWeakToken for a token shorter than MinAdminTokenLen, or the
+// store or database error.
 func (s *Store) EnsureAdmin(ctx context.Context, token string) (uuid.UUID, error) {
-	if token == "" {
-		return uuid.Nil, fmt.Errorf("ensure admin: %w", ErrUnauthenticated)
+	if len(token) < MinAdminTokenLen {
+		return uuid.Nil, fmt.Errorf("ensure admin: %w (need at least %d characters)", ErrWeakToken, MinAdminTokenLen)
 	}
 	u, err := s.lookup(ctx, HashToken(token))
 	if err == nil {

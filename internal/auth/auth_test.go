@@ -116,7 +116,9 @@ func TestEnsureAdmin(t *testing.T) {
 	if err != nil || len(all) != 1 {
 		t.Errorf("log holds %d events (%v), want one UserRegistered", len(all), err)
 	}
-	if _, err := s.EnsureAdmin(ctx, ""); err == nil {
-		t.Error("empty admin token accepted")
+	for _, weak := range []string{"", "admin", "0123456789abcdefghi"} {
+		if _, err := s.EnsureAdmin(ctx, weak); !errors.Is(err, auth.ErrWeakToken) {
+			t.Errorf("EnsureAdmin(%q) = %v, want ErrWeakToken", weak, err)
+		}
 	}
 }

@@ -30,6 +30,9 @@ type AppendConfig struct {
 	StreamLength int
 	// Baseline also runs plain INSERTs of the same rows (postgres only).
 	Baseline bool
+	// BaselineIndexes gives the baseline table the store's unique indexes
+	// (event id, stream and version, transaction id and position).
+	BaselineIndexes bool
 	// Rounds is how many alternating store/baseline slices share Duration
 	// (with Baseline; default 3).
 	Rounds   int
@@ -56,7 +59,9 @@ type AppendReport struct {
 	Contention float64 `json:"contention"`
 	Phase
 	Baseline *Phase `json:"baseline,omitempty"`
-	Rounds   int    `json:"rounds,omitempty"`
+	// BaselineIndexes says the baseline table had the store's indexes.
+	BaselineIndexes bool `json:"baseline_indexes,omitempty"`
+	Rounds          int  `json:"rounds,omitempty"`
 	// Ratio is events_per_sec of the store over the baseline's.
 	Ratio float64 `json:"ratio,omitempty"`
 }
@@ -98,12 +103,13 @@ func RunAppend(ctx context.Context, cfg AppendConfig) (AppendReport, error) {
 		return AppendReport{}, err
 	}
 	defer target.Close()
-	report := AppendReport{Store: cfg.Store, Writers: cfg.Writers, Batch: cfg.Batch, Contention: cfg.Contention}
+	report := AppendReport{Store: cfg.Store, Writers: cfg.Writers, Batch: cfg.Batch, Contention: cfg.Contention,
+		BaselineIndexes: cfg.Baseline && cfg.BaselineIndexes}
 
 	store := newPhase("store", cfg, func(w int) writerFunc { return storeWriter(target.Store, cfg, w) })
 	var base *phase
 	if cfg.Baseline {
-		plain, err := openPlainTable(ctx, target.PostgresDSN, cfg.Writers+4)
+		plain, err := openPlainTable(ctx, target.PostgresDSN, cfg.Writers+4, cfg.BaselineIndexes)
 		if err != nil {
 			return report, err
 		}
@@ -138,9 +144,9 @@ func RunAppend(ctx context.Context, cfg AppendConfig) (AppendReport, error) {
 }
 
 // writerFunc makes one append of a batch; it returns the number of events
-// written, whether the append lost a conflict, and an error that ends the
-// run.
-type writerFunc func(ctx context.Context) (events int, conflict bool, err error)
+// written, whether the append lost a conflict, how long the append itself
+// took (making the events is not timed), and an error that ends the run.
+type writerFunc func(ctx context.Context) (events int, conflict bool, took time.Duration, err error)
 
 // phase is one kind of writing, run in one or more time slices by the same
 // writers (which keep their streams from one slice to the next).
@@ -179,8 +185,7 @@ func (p *phase) run(ctx context.Context, d time.Duration) error {
 		go func() {
 			defer wg.Done()
 			for !stop.Load() && ctx.Err() == nil {
-				t0 := time.Now()
-				n, conflict, err := write(ctx)
+				n, conflict, took, err := write(ctx)
 				if err != nil {
 					if ctx.Err() == nil {
 						errs <- fmt.Errorf("%s writer %d: %w", p.name, w, err)
@@ -192,7 +197,7 @@ func (p *phase) run(ctx context.Context, d time.Duration) error {
 					p.conflicts.Add(1)
 					continue
 				}
-				p.recs[w].Add(time.Since(t0))
+				p.recs[w].Add(took)
 				p.events.Add(int64(n))
 				p.appends.Add(1)
 			}
@@ -236,35 +241,39 @@ func storeWriter(s eventstore.Store, cfg AppendConfig, w int) writerFunc {
 	rng := rand.New(rand.NewPCG(uint64(w), 7))
 	stream, version := 0, int64(0)
 	hot := make([]int64, cfg.HotStreams)
-	return func(ctx context.Context) (int, bool, error) {
+	return func(ctx context.Context) (int, bool, time.Duration, error) {
 		events, err := gen.batch(cfg.Batch)
 		if err != nil {
-			return 0, false, err
+			return 0, false, 0, err
 		}
 		if cfg.Contention > 0 && rng.Float64() < cfg.Contention {
 			h := rng.IntN(len(hot))
 			name := fmt.Sprintf("hot-%d", h)
+			t0 := time.Now()
 			res, err := s.Append(ctx, name, eventstore.ExpectedVersion(hot[h]), events...)
+			took := time.Since(t0)
 			var ce *eventstore.ConcurrencyError
 			if errors.As(err, &ce) {
 				hot[h] = ce.Actual
-				return 0, true, nil
+				return 0, true, took, nil
 			}
 			if err != nil {
-				return 0, false, err
+				return 0, false, took, err
 			}
 			hot[h] = res.LastVersion
-			return len(events), false, nil
+			return len(events), false, took, nil
 		}
 		name := fmt.Sprintf("w%d-%d", w, stream)
+		t0 := time.Now()
 		res, err := s.Append(ctx, name, eventstore.ExpectedVersion(version), events...)
+		took := time.Since(t0)
 		if err != nil {
-			return 0, false, err
+			return 0, false, took, err
 		}
 		version = res.LastVersion
 		if version >= int64(cfg.StreamLength) {
 			stream, version = stream+1, 0
 		}
-		return len(events), false, nil
+		return len(events), false, took, nil
 	}
 }

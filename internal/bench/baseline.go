@@ -4,18 +4,20 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // plainTable is the baseline: the same columns as the event store's events
-// table, with a bigserial key and no other index or check, written with one
-// INSERT (an implicit transaction) per batch.
+// table, with a bigserial key and no other index or check (unless asked for
+// the store's indexes), written with one INSERT (an implicit transaction)
+// per batch.
 type plainTable struct {
 	pool *pgxpool.Pool
 }
 
-func openPlainTable(ctx context.Context, dsn string, conns int) (*plainTable, error) {
+func openPlainTable(ctx context.Context, dsn string, conns int, sameIndexes bool) (*plainTable, error) {
 	pool, err := pgxpool.New(ctx, WithParam(dsn, "pool_max_conns", strconv.Itoa(conns)))
 	if err != nil {
 		return nil, fmt.Errorf("baseline pool: %w", err)
@@ -38,6 +40,16 @@ func openPlainTable(ctx context.Context, dsn string, conns int) (*plainTable, er
 		pool.Close()
 		return nil, fmt.Errorf("baseline table: %w", err)
 	}
+	if sameIndexes {
+		// The event store's other indexes, to tell their cost from the
+		// rest of the append.
+		if _, err := pool.Exec(ctx, `CREATE UNIQUE INDEX ON bench_plain_events (event_id);
+			CREATE UNIQUE INDEX ON bench_plain_events (stream_id, stream_version);
+			CREATE UNIQUE INDEX ON bench_plain_events (transaction_id, global_position)`); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("baseline indexes: %w", err)
+		}
+	}
 	return &plainTable{pool: pool}, nil
 }
 
@@ -55,10 +67,10 @@ const plainInsert = `INSERT INTO bench_plain_events (event_id, stream_id, stream
 func (p *plainTable) writer(cfg AppendConfig, w int) writerFunc {
 	gen := newEventGen(w)
 	stream, version := 0, int64(0)
-	return func(ctx context.Context) (int, bool, error) {
+	return func(ctx context.Context) (int, bool, time.Duration, error) {
 		events, err := gen.batch(cfg.Batch)
 		if err != nil {
-			return 0, false, err
+			return 0, false, 0, err
 		}
 		n := len(events)
 		ids := make([][16]byte, n)
@@ -71,13 +83,16 @@ func (p *plainTable) writer(cfg AppendConfig, w int) writerFunc {
 				e.Metadata.CorrelationID, e.Metadata.CausationID, e.Metadata.IdempotencyKey
 		}
 		name := fmt.Sprintf("w%d-%d", w, stream)
-		if _, err := p.pool.Exec(ctx, plainInsert, ids, types, svs, data, actors, roles, corrs, causes, keys, name, version); err != nil {
-			return 0, false, fmt.Errorf("plain insert: %w", err)
+		t0 := time.Now()
+		_, err = p.pool.Exec(ctx, plainInsert, ids, types, svs, data, actors, roles, corrs, causes, keys, name, version)
+		took := time.Since(t0)
+		if err != nil {
+			return 0, false, took, fmt.Errorf("plain insert: %w", err)
 		}
 		version += int64(n)
 		if version >= int64(cfg.StreamLength) {
 			stream, version = stream+1, 0
 		}
-		return n, false, nil
+		return n, false, took, nil
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/reso-fr/reso/eventstore"
@@ -37,7 +36,8 @@ func (t *Target) Close() error {
 
 // OpenTarget opens the store named kind: postgres in a fresh bench_<random>
 // schema of dsn (kept when keep is set) with a pool of conns connections;
-// sqlite at the file path dsn; memory ignores dsn. It returns an error for
+// sqlite at the file path dsn (a temporary file when empty, removed unless
+// keep is set); memory ignores dsn. It returns an error for
 // an unknown kind or when the store cannot be opened.
 func OpenTarget(ctx context.Context, kind, dsn string, keep bool, conns int) (*Target, error) {
 	t := &Target{Kind: kind}
@@ -56,11 +56,7 @@ func OpenTarget(ctx context.Context, kind, dsn string, keep bool, conns int) (*T
 		}
 		t.close = append(t.close, drop)
 		t.PostgresDSN, t.Schema = schemaDSN, schema
-		var opts []postgres.Option
-		if os.Getenv("XNONOTIFY") != "" {
-			opts = append(opts, postgres.WithoutNotify())
-		}
-		s, err := postgres.Open(ctx, WithParam(schemaDSN, "pool_max_conns", strconv.Itoa(max(conns, 4))), opts...)
+		s, err := postgres.Open(ctx, WithParam(schemaDSN, "pool_max_conns", strconv.Itoa(max(conns, 4))))
 		if err != nil {
 			_ = t.Close()
 			return nil, err
@@ -68,12 +64,12 @@ func OpenTarget(ctx context.Context, kind, dsn string, keep bool, conns int) (*T
 		t.Store = s
 		t.close = append(t.close, s.Close)
 	case "sqlite":
-		s, err := openSQLite(ctx, dsn)
+		s, cleanup, err := openSQLite(ctx, dsn, keep)
 		if err != nil {
 			return nil, err
 		}
 		t.Store = s
-		t.close = append(t.close, s.Close)
+		t.close = append(t.close, cleanup, s.Close)
 	default:
 		return nil, fmt.Errorf("unknown store %q (want postgres, sqlite or memory)", kind)
 	}

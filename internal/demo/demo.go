@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
 )
 
 // TokensFile is the name of the saved tokens, in the data directory.
@@ -36,6 +37,8 @@ type Result struct {
 	Tokens []Token
 	Events int
 	Needs  int
+	// Last is the position of the last seeded event.
+	Last eventstore.Position
 	// Organisations and Referents seeded; Users by role.
 	Organisations, Referents int
 	Users                    map[domain.Role]int

@@ -7,17 +7,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/demo"
+	"github.com/reso-fr/reso/internal/pgtest"
 )
 
-func mustBackend(t *testing.T, dir string) (*backend.Backend, *app.Service) {
+func mustBackend(t *testing.T, cfg backend.Config) (*backend.Backend, *app.Service) {
 	t.Helper()
-	b, err := backend.Open(context.Background(), backend.Config{DataDir: dir})
+	b, err := backend.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,9 +33,24 @@ func mustBackend(t *testing.T, dir string) (*backend.Backend, *app.Service) {
 
 func TestRun(t *testing.T) {
 	t.Parallel()
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			// On PostgreSQL the tokens file goes to a directory that does
+			// not exist yet.
+			dir := filepath.Join(t.TempDir(), "data")
+			cfg := backend.Config{DataDir: dir}
+			if kind == "postgres" {
+				cfg.DatabaseURL = pgtest.MustSchema(t)
+			}
+			testRun(t, cfg, dir)
+		})
+	}
+}
+
+func testRun(t *testing.T, cfg backend.Config, dir string) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	b, svc := mustBackend(t, dir)
+	b, svc := mustBackend(t, cfg)
 	var out bytes.Buffer
 	res, err := demo.Run(ctx, b, svc, dir, demo.Options{Seed: 7, Months: 1, Out: &out})
 	if err != nil {
@@ -72,6 +89,7 @@ func TestRun(t *testing.T) {
 	saved, _ := os.ReadFile(path)
 	// Contacts are really sealed with the keyring: a demo need opens.
 	admin, _ := svc.Authenticate(ctx, res.Tokens[0].Token)
+	mustVisible(t, b, res.Last)
 	evs, err := b.Events.ReadAll(ctx, eventstore.Start, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +110,7 @@ func TestRun(t *testing.T) {
 		opened++
 	}
 	if opened != 3 {
-		t.Errorf("opened %d needs", opened)
+		t.Errorf("opened %d needs among %d events", opened, len(evs))
 	}
 	head, _ := b.Events.Head(ctx)
 
@@ -107,5 +125,25 @@ func TestRun(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), string(saved)) {
 		t.Errorf("second run printed %q", out.String())
+	}
+}
+
+// mustVisible waits until the log shows pos: on PostgreSQL an event becomes
+// visible once every older transaction of the server (other tests' too) ends.
+func mustVisible(t *testing.T, b *backend.Backend, pos eventstore.Position) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		head, err := b.Events.Head(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !head.Less(pos) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("head %v never reached %v", head, pos)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -29,7 +29,8 @@ func Run(ctx context.Context, b *backend.Backend, svc *app.Service, dir string, 
 			}
 		case os.IsNotExist(err):
 			if opts.Out != nil {
-				fmt.Fprintf(opts.Out, "The store already has events and no %s: no demo seeded.\n", path)
+				fmt.Fprintf(opts.Out, "The store already has events and no %s: no demo seeded "+
+					"(if an earlier seeding was interrupted, start again on an empty store).\n", path)
 			}
 		default:
 			return Result{}, fmt.Errorf("demo tokens: %w", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/projections"
 )
 
 // sealer lets the simulator seal contacts with the real keyring, so the demo
@@ -42,13 +43,18 @@ func seed(ctx context.Context, b *backend.Backend, svc *app.Service, path string
 		months = 18
 	}
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -months+1, 0)
+	writers := 4
+	if b.Dialect == projections.DialectPostgres {
+		// PostgreSQL commits wait for fsync: more writers share each flush.
+		writers = 12
+	}
 	sim, err := simulate.Run(ctx, b.Events, simulate.Options{
-		Seed: opts.Seed, Start: first, Months: months, Now: now, Sealer: sealer{b.Keys},
+		Seed: opts.Seed, Start: first, Months: months, Now: now, Sealer: sealer{b.Keys}, Writers: writers,
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("simulate: %w", err)
 	}
-	res := Result{Seeded: true, Events: int(sim.Events), Needs: sim.Needs, Organisations: len(sim.Organisations),
+	res := Result{Seeded: true, Events: int(sim.Events), Needs: sim.Needs, Last: sim.Last, Organisations: len(sim.Organisations),
 		Referents: len(sim.Referents), Users: map[domain.Role]int{}}
 	for role, ids := range sim.Users {
 		res.Users[role] = len(ids)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -113,7 +114,7 @@ func (a *api) ensureMigrated(ctx context.Context) error {
 // it both ways.
 func (a *api) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(a.metrics.instrument)
+	r.Use(a.metrics.instrument, a.recoverPanic)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, newProblem(http.StatusNotFound, "not-found", "Not found", "no route "+r.URL.Path))
 	})
@@ -156,6 +157,23 @@ func (a *api) routes() chi.Router {
 		r.Post("/api/erasures", a.erase)
 	})
 	return r
+}
+
+// recoverPanic turns a handler's panic into a logged 500 problem, so that
+// one bad request neither kills its connection silently nor the process.
+func (a *api) recoverPanic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				a.d.Logger.ErrorContext(r.Context(), "handler panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				a.fail(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // fail answers with the problem err maps to.

@@ -17,32 +17,30 @@ var needStatuses = []string{"captured", "quo", "taking_care", "done", "done_no_h
 // inboxTabs are the tabs of GET /api/inbox.
 var inboxTabs = []string{"quo", "taking_care", "done", "not_for_me", "expired"}
 
-// scope is what a principal may list: nothing (forbidden), everything
-// (admin) or a restriction.
+// scope restricts what a principal may list; the zero scope is an
+// admin's: everything.
 type scope struct {
-	all        bool
-	advisor    uuid.UUID
-	referent   uuid.UUID
-	zones      []domain.Zone
-	restricted bool
+	advisor  uuid.UUID
+	referent uuid.UUID
+	zones    []domain.Zone // non-nil restricts, even empty
 }
 
 // listScope is the principal's scope on the needs read model.
 func listScope(p app.Principal) (scope, bool) {
 	switch p.Role {
 	case domain.RoleAdmin:
-		return scope{all: true}, true
+		return scope{}, true
 	case domain.RoleAdvisor:
-		return scope{advisor: p.UserID, restricted: true}, true
+		return scope{advisor: p.UserID}, true
 	case domain.RoleReferent:
 		if p.ReferentID == uuid.Nil {
 			return scope{}, false
 		}
-		return scope{referent: p.ReferentID, restricted: true}, true
+		return scope{referent: p.ReferentID}, true
 	case domain.RoleAnimateur:
 		// A non-nil slice restricts, even empty: no territory, no need.
 		zones := append([]domain.Zone{}, p.Territories...)
-		return scope{zones: zones, restricted: true}, true
+		return scope{zones: zones}, true
 	}
 	return scope{}, false
 }

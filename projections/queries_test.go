@@ -1,0 +1,169 @@
+package projections_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/projections"
+)
+
+func mustAllNeeds(t *testing.T, e *projections.Engine, f projections.NeedFilter) []projections.NeedRow {
+	t.Helper()
+	var out []projections.NeedRow
+	f.Limit = 37
+	for {
+		page, err := e.ListNeeds(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out
+		}
+		f.Cursor = page.NextCursor
+	}
+}
+
+func countNeeds(needs []*domain.Need, keep func(*domain.Need) bool) int {
+	n := 0
+	for _, x := range needs {
+		if keep(x) {
+			n++
+		}
+	}
+	return n
+}
+
+// List, inbox and directory queries agree with needs folded by the domain.
+func TestQueriesAgreeWithDomain(t *testing.T) {
+	t.Parallel()
+	for _, name := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := mustBackend(t, name)
+			e := mustEngine(t, b, projections.Options{})
+			mustRun(t, e)
+			start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			now := start.AddDate(0, 0, 80)
+			res := mustSimulate(t, b.store, simulate.Options{Seed: 21, Start: start, Months: 3, NeedsPerMonth: 70, Now: now})
+			mustWait(t, e, res.Last)
+			needs := mustFoldNeeds(t, b.store)
+			geo := domain.DefaultGeography()
+			th := domain.DefaultThresholds()
+			ctx := context.Background()
+
+			all := mustAllNeeds(t, e, projections.NeedFilter{Now: now})
+			if len(all) != len(needs) {
+				t.Fatalf("listed %d needs, want %d", len(all), len(needs))
+			}
+			seen := map[uuid.UUID]bool{}
+			for i, r := range all {
+				if seen[r.ID] {
+					t.Fatalf("need %s listed twice", r.ID)
+				}
+				seen[r.ID] = true
+				if i > 0 && r.CapturedAt.After(all[i-1].CapturedAt) {
+					t.Fatalf("not newest first at %d", i)
+				}
+			}
+
+			dep := func(n *domain.Need) string { c, _ := geo.Commune(n.Captured().Commune); return c.Departement }
+			ref := res.Referents[0].ID
+			for _, c := range []struct {
+				name string
+				f    projections.NeedFilter
+				keep func(*domain.Need) bool
+			}{
+				{"status", projections.NeedFilter{Status: "taking_care"}, func(n *domain.Need) bool { return n.Status() == domain.NeedTakingCare }},
+				{"abandoned", projections.NeedFilter{Status: "abandoned"}, func(n *domain.Need) bool { return n.Status() == domain.NeedAbandonedStatus }},
+				{"departement", projections.NeedFilter{Departement: "59"}, func(n *domain.Need) bool { return dep(n) == "59" }},
+				{"scope", projections.NeedFilter{ScopeZones: []domain.Zone{{Level: domain.LevelDepartement, Code: "62"}}}, func(n *domain.Need) bool { return dep(n) == "62" }},
+				{"empty scope", projections.NeedFilter{ScopeZones: []domain.Zone{}}, func(*domain.Need) bool { return false }},
+				{"subject", projections.NeedFilter{Subject: "recruitment"}, func(n *domain.Need) bool { return n.Captured().Subject == "recruitment" }},
+				{"referent", projections.NeedFilter{Referent: ref}, func(n *domain.Need) bool { _, ok := n.Match(ref); return ok }},
+				{"poke", projections.NeedFilter{Basket: "poke"}, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketPoke }},
+				{"last chance", projections.NeedFilter{Basket: "last_chance"}, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketLastChance }},
+				{"no basket", projections.NeedFilter{Basket: "none"}, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketNone }},
+				{"captured from", projections.NeedFilter{CapturedFrom: start.AddDate(0, 1, 0)}, func(n *domain.Need) bool { return !n.CapturedAt().Before(start.AddDate(0, 1, 0)) }},
+			} {
+				c.f.Now = now
+				got, want := len(mustAllNeeds(t, e, c.f)), countNeeds(needs, c.keep)
+				if got != want {
+					t.Errorf("%s: %d needs, want %d", c.name, got, want)
+				}
+			}
+			if want := countNeeds(needs, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketPoke }); want == 0 {
+				t.Error("the workload has no need to poke: the basket check proves nothing")
+			}
+			if _, err := e.ListNeeds(ctx, projections.NeedFilter{Cursor: "nope"}); err == nil {
+				t.Error("bad cursor accepted")
+			}
+
+			tabs := map[string]int{}
+			for _, n := range needs {
+				if m, ok := n.Match(ref); ok {
+					switch {
+					case domain.MatchExpired(m.Status, m.SentAt, now, th):
+						tabs["expired"]++
+					case m.Status.Closed():
+						tabs["done"]++
+					default:
+						tabs[string(m.Status)]++
+					}
+				}
+			}
+			for _, tab := range []string{"quo", "taking_care", "done", "not_for_me", "expired"} {
+				var got int
+				cursor := ""
+				for {
+					page, err := e.Inbox(ctx, ref, tab, now, 7, cursor)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got += len(page.Items)
+					if cursor = page.NextCursor; cursor == "" {
+						break
+					}
+				}
+				if got != tabs[tab] {
+					t.Errorf("inbox %s: %d, want %d", tab, got, tabs[tab])
+				}
+			}
+
+			sugg, err := e.Suggest(ctx, "59350", "recruitment")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sugg) == 0 {
+				t.Fatal("no suggestion for recruitment in Lille")
+			}
+			for _, s := range sugg {
+				if !slices.Contains(s.Subjects, "recruitment") {
+					t.Errorf("suggested %s does not cover recruitment", s.Name)
+				}
+			}
+			r, err := e.Referent(ctx, ref)
+			if err != nil || r.Name != res.Referents[0].Name || r.OrganisationName == "" {
+				t.Fatalf("referent = %+v, %v", r, err)
+			}
+			org, err := e.Organisation(ctx, r.OrganisationID)
+			if err != nil || len(org.Antennes) == 0 {
+				t.Fatalf("organisation = %+v, %v", org, err)
+			}
+			advisor := res.Users[domain.RoleAdvisor][0]
+			names, err := e.ActorNames(ctx, []uuid.UUID{ref, advisor, uuid.New()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(names) != 2 || names[ref].Role != domain.RoleReferent || names[advisor].Name != res.Names[advisor] {
+				t.Fatalf("names = %+v", names)
+			}
+		})
+	}
+}
