@@ -1,9 +1,11 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -11,7 +13,7 @@ import (
 
 // maxCached bounds the states a projection keeps in memory; past it the
 // cache is dropped and states are read back from the tables.
-const maxCached = 2_000_000
+const maxCached = 500_000
 
 // stateCache holds need states between batches. It is only valid while its
 // projection's transactions commit: the runner resets it after a failure.
@@ -35,6 +37,14 @@ type stateCache struct {
 func newStateCache(complete, trackBefore bool) *stateCache {
 	return &stateCache{m: make(map[uuid.UUID]*needState), complete: complete, trackBefore: trackBefore,
 		isDirty: make(map[uuid.UUID]bool), before: make(map[uuid.UUID]*needState)}
+}
+
+// sortedDirty returns the dirty needs in id order: written in their
+// primary key's order, rows land in neighbouring pages of the B-trees
+// instead of all over a large table.
+func (c *stateCache) sortedDirty() []*needState {
+	slices.SortFunc(c.dirty, func(a, b *needState) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	return c.dirty
 }
 
 // flushed forgets the dirty set once it is written.

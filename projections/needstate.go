@@ -44,8 +44,8 @@ type matchState struct {
 	OrganisationID uuid.UUID          `json:"organisation_id"`
 	Status         domain.MatchStatus `json:"status"`
 	SentAt         int64              `json:"sent_at"`
-	TakenAt        int64              `json:"taken_at,omitempty"`    // first quo -> engaged
-	ClosedAt       int64              `json:"closed_at,omitempty"`   // entered its current closed status
+	TakenAt        int64              `json:"taken_at,omitempty"`  // first quo -> engaged
+	ClosedAt       int64              `json:"closed_at,omitempty"` // entered its current closed status
 	UpdatedAt      int64              `json:"updated_at"`
 }
 

@@ -93,7 +93,7 @@ func (p *needsProjection) apply(ctx context.Context, tx txn, suffix string, evs 
 
 func (p *needsProjection) flush(ctx context.Context, tx txn, suffix string) error {
 	needsT, matchesT := "needs"+suffix, "matches"+suffix
-	touched := p.cache.dirty
+	touched := p.cache.sortedDirty()
 	if len(touched) == 0 {
 		return nil
 	}

@@ -1,9 +1,11 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,7 +16,7 @@ import (
 // statsProjection maintains stats_cells and stats_hours: per capture month ×
 // région × département × organisation × subject, the counts funders' figures
 // are ratios of, and the histogram of hours to first take-charge. Rows with
-// organisation '' count needs as a whole; rows with an organisation count
+// organisation ” count needs as a whole; rows with an organisation count
 // the need's matches of that organisation. stats_needs keeps each need's
 // state so that a change moves its contribution from old cells to new ones.
 type statsProjection struct {
@@ -140,7 +142,7 @@ func (p *statsProjection) apply(ctx context.Context, tx txn, suffix string, evs 
 }
 
 func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) error {
-	touched, before := p.cache.dirty, p.cache.before
+	touched, before := p.cache.sortedDirty(), p.cache.before
 	if len(touched) == 0 {
 		return nil
 	}
@@ -187,6 +189,7 @@ func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 		}
 		cellRows = append(cellRows, row)
 	}
+	slices.SortFunc(cellRows, compareKeys(5))
 	if err := upsert(ctx, tx, "stats_cells"+suffix, cellCols, cellCols[:5], addAll(cellCols[5:]), cellRows); err != nil {
 		return err
 	}
@@ -196,11 +199,25 @@ func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 			hourRows = append(hourRows, []any{k.cell.Month, k.cell.Region, k.cell.Departement, k.cell.Organisation, k.cell.Subject, k.bucket, n})
 		}
 	}
+	slices.SortFunc(hourRows, compareKeys(6))
 	if err := upsert(ctx, tx, "stats_hours"+suffix, hourCols, hourCols[:6], "n={T}.n+excluded.n", hourRows); err != nil {
 		return err
 	}
 	p.cache.flushed()
 	return nil
+}
+
+// compareKeys orders rows by their first n values (strings, then the
+// bucket), close to their primary key's order.
+func compareKeys(n int) func(a, b []any) int {
+	return func(a, b []any) int {
+		for i := 0; i < n; i++ {
+			if c := cmp.Compare(fmt.Sprint(a[i]), fmt.Sprint(b[i])); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
 }
 
 // addAll is the SET clause that adds the new values to the stored ones.

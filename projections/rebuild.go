@@ -162,13 +162,36 @@ func (e *Engine) flushRebuild(ctx context.Context, projs []projection) error {
 		return fmt.Errorf("rebuild: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := e.bigCache(ctx, tx, true); err != nil {
+		return err
+	}
 	for _, p := range projs {
 		if err := p.flush(ctx, txn{tx, e.dialect, e.db}, rebuildSuffix); err != nil {
 			return fmt.Errorf("rebuild %s: %w", p.name(), err)
 		}
 	}
+	if err := e.bigCache(ctx, tx, false); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("rebuild: commit: %w", err)
+	}
+	return nil
+}
+
+// bigCache gives the SQLite connection of a rebuild's flush a page cache
+// large enough for the tables it fills (on) and gives it back its usual
+// size before the connection returns to the pool (off).
+func (e *Engine) bigCache(ctx context.Context, tx *sql.Tx, on bool) error {
+	if e.dialect != DialectSQLite {
+		return nil
+	}
+	size := -16000 // sqlite.OpenDB's setting
+	if on {
+		size = -262144 // 256 MiB
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size=%d", size)); err != nil {
+		return fmt.Errorf("rebuild: cache size: %w", err)
 	}
 	return nil
 }

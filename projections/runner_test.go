@@ -87,7 +87,7 @@ func TestWaitForAndErasure(t *testing.T) {
 			}
 			for _, table := range []string{"needs", "stats_needs"} {
 				var hits int
-				if err := b.db.QueryRow("SELECT count(*) FROM "+table+" WHERE state LIKE '%key-1%'").Scan(&hits); err != nil {
+				if err := b.db.QueryRow("SELECT count(*) FROM " + table + " WHERE state LIKE '%key-1%'").Scan(&hits); err != nil {
 					t.Fatal(err)
 				}
 				if hits != 0 {

@@ -19,7 +19,7 @@ import (
 // expected figures of one group, computed in plain Go from needs folded by
 // the domain, independently of the projection's code.
 type expected struct {
-	needs, matches, positioned, taken, within3, within5 int64
+	needs, matches, positioned, taken, within3, within5     int64
 	done, doneNoHelp, doneNotReachable, notForMe, abandoned int64
 	hours                                                   []float64
 }

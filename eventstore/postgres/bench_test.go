@@ -58,6 +58,9 @@ func BenchmarkReadAll(b *testing.B) {
 	if _, err := s.BulkAppend(context.Background(), batches); err != nil {
 		b.Fatal(err)
 	}
+	if err := s.Analyze(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for b.Loop() {
 		n := 0

@@ -6,20 +6,94 @@ import (
 	"time"
 )
 
+// The read horizon. Readers return only events whose transaction id is
+// below it, and it only ever moves forward; every transaction that wrote
+// events below it has ended, so no event can appear below it any more.
+//
+// Two ways to compute it:
+//
+//   - cluster (DESIGN.md): pg_snapshot_xmin(pg_current_snapshot()), the
+//     oldest transaction with an xid in the whole server. Simple; any
+//     writing transaction anywhere holds readers back while it is open.
+//   - writers (the default): the smallest xid among the transactions that
+//     hold a RowExclusiveLock on this store's events table (from pg_locks),
+//     or, when there is none, the xmax of the current snapshot. Only
+//     transactions that write events hold readers back.
+//
+// Why the second is safe: every transaction that inserts events takes
+// RowExclusiveLock on the table before it gets its xid (the lock is taken
+// when the statement starts, the xid at its first row) and keeps it until
+// it ends. Let X be the xmax of the snapshot taken when the horizon query
+// starts, and L the xids of the lock holders seen next in pg_locks. A
+// transaction T with xid t < min(X, L) got t before that snapshot, so it
+// already held the lock; since t is not in L, T had ended when pg_locks was
+// read. The events query runs as a later statement, with a later snapshot,
+// so it sees T's commit. New transactions get xids >= X. Hence no event
+// below the horizon is missing, and the next horizon is not smaller. The
+// condition: only the store writes the events table, with statements whose
+// first write is the insert into events (a transaction that took an xid
+// earlier, then inserted events, could be passed).
+const (
+	sqlClusterHorizon = `SELECT pg_snapshot_xmin(pg_current_snapshot())`
+	// $1: the events table's oid. pg_locks is read once (MATERIALIZED) so
+	// that the relation locks and the xid locks come from one scan. xids
+	// in pg_locks are 32-bit: they are widened against the snapshot's
+	// xmax, which every running xid is within 2^31 of.
+	sqlWritersHorizon = `WITH l AS MATERIALIZED (
+		SELECT locktype, database, relation, mode, granted, transactionid, virtualtransaction FROM pg_locks
+	), writers AS (
+		SELECT DISTINCT virtualtransaction FROM l
+		WHERE locktype = 'relation' AND relation = $1::oid AND mode = 'RowExclusiveLock' AND granted
+		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+	), xids AS (
+		SELECT l.transactionid::text::bigint AS x FROM l JOIN writers USING (virtualtransaction)
+		WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
+	), s AS (
+		SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS r
+	), full8 AS (
+		SELECT CASE WHEN f > r + 2147483648 THEN f - 4294967296
+		            WHEN f < r - 2147483648 THEN f + 4294967296
+		            ELSE f END AS x
+		FROM s, LATERAL (SELECT (s.r & -4294967296) | xids.x AS f FROM xids) w
+	)
+	SELECT least((SELECT r FROM s), (SELECT min(x) FROM full8))::text::xid8`
+)
+
+// horizon computes the read horizon; the events query must run as a later
+// statement.
+func (s *Store) horizon(ctx context.Context) (uint64, error) {
+	var h uint64
+	var err error
+	if s.opts.clusterHorizon {
+		err = s.pool.QueryRow(ctx, sqlClusterHorizon).Scan(&h)
+	} else {
+		err = s.pool.QueryRow(ctx, sqlWritersHorizon, s.eventsOID).Scan(&h)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read horizon: %w", err)
+	}
+	return h, nil
+}
+
 // HorizonInfo says how far the read horizon lags behind the committed log.
 type HorizonInfo struct {
-	// Horizon is pg_snapshot_xmin(pg_current_snapshot()): readers see the
-	// events of transactions below it.
+	// Horizon is the transaction id below which readers see events.
 	Horizon uint64
+	// ClusterXmin is pg_snapshot_xmin(pg_current_snapshot()), the oldest
+	// transaction with an xid in the server: the horizon with
+	// WithClusterHorizon, a lower bound of it otherwise.
+	ClusterXmin uint64
 	// PendingEvents counts committed events not yet visible to readers
-	// because an older transaction is still open.
+	// because a transaction holding the horizon is still open.
 	PendingEvents int64
-	// OldestXactAge is how long the oldest transaction holding an xid (in
-	// any database of the cluster) has been open; 0 when none is.
+	// OldestXactAge is how long the oldest transaction that holds the
+	// horizon has been open (0 when none does): with the default horizon,
+	// the oldest open transaction writing events; with WithClusterHorizon,
+	// the oldest transaction with an xid in any database of the server.
 	OldestXactAge time.Duration
 	// OldestPID, OldestDatabase, OldestState and OldestApplication describe
-	// that transaction's backend (empty when none, or when a prepared
-	// transaction holds the horizon).
+	// that transaction's backend (a prepared transaction shows state
+	// "prepared", its gid as application and no pid).
 	OldestPID         int32
 	OldestDatabase    string
 	OldestState       string
@@ -27,22 +101,25 @@ type HorizonInfo struct {
 }
 
 // HorizonLag reports the horizon, the number of committed events it holds
-// back and the oldest open writing transaction in the cluster, which is
-// what holds it. It returns eventstore.ErrClosed after Close or the database
-// error wrapped.
+// back and the oldest open transaction that holds it. It returns
+// eventstore.ErrClosed after Close or the database error wrapped.
 func (s *Store) HorizonLag(ctx context.Context) (HorizonInfo, error) {
 	if err := s.checkOpen(); err != nil {
 		return HorizonInfo{}, err
 	}
 	var h HorizonInfo
-	err := s.pool.QueryRow(ctx, `SELECT `+horizon+`,
-			(SELECT count(*) FROM events WHERE transaction_id >= `+horizon+`)`).Scan(&h.Horizon, &h.PendingEvents)
+	var err error
+	if h.Horizon, err = s.horizon(ctx); err != nil {
+		return HorizonInfo{}, fmt.Errorf("horizon lag: %w", err)
+	}
+	err = s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot()),
+			(SELECT count(*) FROM events WHERE transaction_id >= $1::xid8)`, h.Horizon).Scan(&h.ClusterXmin, &h.PendingEvents)
 	if err != nil {
 		return HorizonInfo{}, fmt.Errorf("horizon lag: %w", err)
 	}
-	// backend_xid is set for transactions that hold an xid, exactly those
-	// that hold the horizon back; our own query has none. Prepared
-	// transactions hold it too and show in pg_prepared_xacts.
+	// The candidates: transactions with an xid (backend_xid), and prepared
+	// ones; with the default horizon, only those holding RowExclusiveLock
+	// on events. Our own query has no xid.
 	var (
 		age            float64
 		pid            *int32
@@ -53,12 +130,18 @@ func (s *Store) HorizonLag(ctx context.Context) (HorizonInfo, error) {
 		FROM (SELECT 1) AS one
 		LEFT JOIN LATERAL (
 			SELECT * FROM (
-				SELECT xact_start AS started, pid, datname::text, state, application_name
-				FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+				SELECT a.xact_start AS started, a.pid, a.datname::text, a.state, a.application_name
+				FROM pg_stat_activity a
+				WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_backend_pid()
+				  AND ($1 OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'relation'
+				                     AND l.relation = $2::oid AND l.mode = 'RowExclusiveLock' AND l.granted))
 				UNION ALL
-				SELECT prepared, NULL, database::text, 'prepared', gid FROM pg_prepared_xacts
+				SELECT p.prepared, NULL, p.database::text, 'prepared', p.gid
+				FROM pg_prepared_xacts p
+				WHERE $1 OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.virtualtransaction LIKE '-1/%'
+				                    AND l.locktype = 'relation' AND l.relation = $2::oid AND l.mode = 'RowExclusiveLock')
 			) AS x ORDER BY started LIMIT 1
-		) AS o ON true`).Scan(&age, &pid, &db, &state, &app)
+		) AS o ON true`, s.opts.clusterHorizon, s.eventsOID).Scan(&age, &pid, &db, &state, &app)
 	if err != nil {
 		return HorizonInfo{}, fmt.Errorf("horizon lag: oldest transaction: %w", err)
 	}

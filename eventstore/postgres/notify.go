@@ -55,6 +55,12 @@ func (s *Store) startListener() {
 		return
 	}
 	s.listenerStart.Do(func() {
+		// Under lifeMu so that Close cannot be waiting on wg meanwhile.
+		s.lifeMu.Lock()
+		defer s.lifeMu.Unlock()
+		if s.closed.Load() {
+			return
+		}
 		s.wg.Add(1)
 		go s.listen()
 	})

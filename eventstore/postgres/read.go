@@ -17,13 +17,9 @@ import (
 const eventColumns = `transaction_id, global_position, event_id, stream_id, stream_version, event_type, schema_version,
 	data, actor_id, actor_role, correlation_id, causation_id, idempotency_key, recorded_at`
 
-// horizon is the oldest transaction still running: every transaction below
-// it has ended, so no row below it can appear any more.
-const horizon = `pg_snapshot_xmin(pg_current_snapshot())`
-
 const (
 	sqlReadAll = `SELECT ` + eventColumns + ` FROM events
-		WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < ` + horizon + `
+		WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < $4::xid8
 		ORDER BY transaction_id, global_position
 		LIMIT $3`
 	sqlReadStream = `SELECT ` + eventColumns + ` FROM events
@@ -31,7 +27,7 @@ const (
 		ORDER BY stream_version
 		LIMIT $3`
 	sqlHead = `SELECT transaction_id, global_position FROM events
-		WHERE transaction_id < ` + horizon + `
+		WHERE transaction_id < $1::xid8
 		ORDER BY transaction_id DESC, global_position DESC
 		LIMIT 1`
 )
@@ -95,13 +91,11 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 // call is visible. It reports whether it had to wait: false when no
 // committed event was held back.
 func (s *Store) settle(ctx context.Context) (bool, error) {
-	var (
-		target  uint64
-		pending bool
-	)
-	err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot()),
-		EXISTS (SELECT 1 FROM events WHERE transaction_id >= `+horizon+`)`).Scan(&target, &pending)
-	if err != nil || !pending {
+	var target uint64
+	if err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())`).Scan(&target); err != nil {
+		return false, err
+	}
+	if pending, err := s.pendingBeyondHorizon(ctx); err != nil || !pending {
 		return false, err
 	}
 	deadline := time.Now().Add(s.opts.readWait)
@@ -111,8 +105,8 @@ func (s *Store) settle(ctx context.Context) (bool, error) {
 			return true, ctx.Err()
 		case <-time.After(s.opts.fastPoll):
 		}
-		var h uint64
-		if err := s.pool.QueryRow(ctx, `SELECT `+horizon).Scan(&h); err != nil {
+		h, err := s.horizon(ctx)
+		if err != nil {
 			return true, err
 		}
 		if h >= target {
@@ -124,7 +118,11 @@ func (s *Store) settle(ctx context.Context) (bool, error) {
 
 // readAll is one ReadAll query, with no waiting.
 func (s *Store) readAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
-	events, err := s.query(ctx, sqlReadAll, limit, after.Major, clampInt64(after.Minor), limitArg(limit))
+	h, err := s.horizon(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %s: %w", after, err)
+	}
+	events, err := s.query(ctx, sqlReadAll, limit, after.Major, clampInt64(after.Minor), limitArg(limit), h)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %s: %w", after, err)
 	}
@@ -146,7 +144,11 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 		xid uint64
 		gp  int64
 	)
-	err := s.pool.QueryRow(ctx, sqlHead).Scan(&xid, &gp)
+	h, err := s.horizon(ctx)
+	if err != nil {
+		return eventstore.Position{}, fmt.Errorf("head: %w", err)
+	}
+	err = s.pool.QueryRow(ctx, sqlHead, h).Scan(&xid, &gp)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eventstore.Start, nil
 	}

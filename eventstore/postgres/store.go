@@ -44,6 +44,7 @@ type Store struct {
 
 	appendDelay atomic.Pointer[func() time.Duration]
 
+	lifeMu    sync.Mutex // orders starting goroutines with Close
 	closed    atomic.Bool
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
@@ -64,8 +65,11 @@ type options struct {
 	pollInterval time.Duration
 	fastPoll     time.Duration
 	readWait     time.Duration
-	logger       *slog.Logger
-	notify       bool
+	// clusterHorizon reads below the oldest xid of the whole server
+	// instead of the oldest xid writing events.
+	clusterHorizon bool
+	logger         *slog.Logger
+	notify         bool
 }
 
 // Option configures a Store.
@@ -104,6 +108,15 @@ func WithReadWait(d time.Duration) Option {
 	}
 }
 
+// WithClusterHorizon makes readers stop below the oldest transaction with
+// an xid in the whole server, pg_snapshot_xmin(pg_current_snapshot()), as
+// DESIGN.md first described, instead of below the oldest transaction that
+// writes this store's events (the default). Any long writing transaction
+// of the server then holds readers back.
+func WithClusterHorizon() Option {
+	return func(o *options) { o.clusterHorizon = true }
+}
+
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
@@ -132,13 +145,17 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 	if _, err := migrate(ctx, pool); err != nil {
 		return nil, err
 	}
-	var schema string
-	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+	var (
+		schema    string
+		eventsOID uint32
+	)
+	if err := pool.QueryRow(ctx, `SELECT current_schema(), 'events'::regclass::oid`).Scan(&schema, &eventsOID); err != nil {
 		return nil, fmt.Errorf("event store schema: %w", err)
 	}
 	s := &Store{
 		pool:      pool,
 		schema:    schema,
+		eventsOID: eventsOID,
 		channel:   channelName(schema),
 		notifySQL: "BEGIN; SET LOCAL synchronous_commit = off; NOTIFY " + channelName(schema) + "; COMMIT",
 		opts:      o,
@@ -203,8 +220,10 @@ func (s *Store) SetAppendDelay(f func() time.Duration) {
 func (s *Store) Close() error {
 	err := eventstore.ErrClosed
 	s.closeOnce.Do(func() {
+		s.lifeMu.Lock()
 		s.closed.Store(true)
 		close(s.done)
+		s.lifeMu.Unlock()
 		s.wg.Wait()
 		if s.ownsPool {
 			s.pool.Close()

@@ -100,8 +100,12 @@ func (sub *subscription) Close() error {
 // horizon: an older transaction is still open, and its end will make them
 // visible without any notification of their own.
 func (s *Store) pendingBeyondHorizon(ctx context.Context) (bool, error) {
+	h, err := s.horizon(ctx)
+	if err != nil {
+		return false, err
+	}
 	var pending bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= `+horizon+`)`).Scan(&pending)
+	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= $1::xid8)`, h).Scan(&pending)
 	if err != nil {
 		return false, fmt.Errorf("pending events: %w", err)
 	}

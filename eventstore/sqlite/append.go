@@ -69,7 +69,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 // the common path makes no lookup by id: a retry shows up either as a
 // conflict (the stream has moved past the expected version) or, with
 // AnyVersion, as the first insert hitting the unique index on event_id.
-func (s *Store) appendOne(ctx context.Context, st *txStatements, r *appendRequest) (res eventstore.AppendResult, appended bool, err error) {
+func (s *Store) appendOne(ctx context.Context, st *writer, r *appendRequest) (res eventstore.AppendResult, appended bool, err error) {
 	var current int64
 	if err := st.version.QueryRowContext(ctx, r.stream).Scan(&current); err != nil {
 		return res, false, translate(err)
@@ -114,7 +114,7 @@ func (s *Store) appendOne(ctx context.Context, st *txStatements, r *appendReques
 // stream, at contiguous versions that expected allows, with the same
 // content; then it returns the original result. When the first id is not
 // stored it reports false and no error: the caller's own error stands.
-func (s *Store) retried(ctx context.Context, st *txStatements, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent) (eventstore.AppendResult, bool, error) {
+func (s *Store) retried(ctx context.Context, st *writer, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent) (eventstore.AppendResult, bool, error) {
 	byID := st.byID
 	var res eventstore.AppendResult
 	for i := range events {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -18,9 +17,6 @@ const (
 	maxBusyRetries = 8
 	// maxGroup bounds how many appends one transaction commits.
 	maxGroup = 256
-	// groupTimeout bounds one group's transaction. The group does not use
-	// any caller's context: one caller giving up must not abort the others.
-	groupTimeout = 30 * time.Second
 )
 
 // appendRequest is one Append waiting to be committed.
@@ -79,11 +75,6 @@ func (s *Store) dequeue() []*appendRequest {
 	return batch
 }
 
-// txStatements are the store's prepared statements bound to one transaction.
-type txStatements struct {
-	version, insert, byID *sql.Stmt
-}
-
 // commitGroup writes a group of appends in one transaction: one commit, so
 // one WAL sync point, for all of them. Each append runs inside its own
 // savepoint, so one that fails (wrong version, duplicate id) is rolled back
@@ -120,44 +111,41 @@ func (s *Store) commitGroup(batch []*appendRequest) {
 // groupTx is one attempt at a group. It returns an error only when the
 // transaction as a whole failed; each request's own failure is in r.err.
 func (s *Store) groupTx(batch []*appendRequest) (err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
-	defer cancel()
-	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see OpenDB
-	if err != nil {
-		return translate(err)
+	w := s.w
+	if err := exec(w.begin); err != nil {
+		return err
 	}
 	defer func() {
 		if err != nil {
-			_ = tx.Rollback()
+			// After a failed COMMIT (busy) the transaction is still open;
+			// after other failures SQLite may have ended it already, and
+			// this ROLLBACK's own error says so: nothing to do about it.
+			_ = exec(w.rollback)
 		}
 	}()
-	st := &txStatements{
-		version: tx.StmtContext(ctx, s.stmts.version),
-		insert:  tx.StmtContext(ctx, s.stmts.insert),
-		byID:    tx.StmtContext(ctx, s.stmts.byID),
-	}
+	ctx := context.Background() // see writer
 	// A lone append needs no savepoint: its failure rolls back the
 	// transaction.
 	single := len(batch) == 1
 	for _, r := range batch {
 		r.res, r.err, r.added = eventstore.AppendResult{}, nil, false
 		if !single {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT append`); err != nil {
-				return translate(err)
+			if err := exec(w.savepoint); err != nil {
+				return err
 			}
 		}
-		res, added, aerr := s.appendOne(ctx, st, r)
+		res, added, aerr := s.appendOne(ctx, w, r)
 		if aerr != nil && !isRequestError(aerr) {
 			return aerr
 		}
 		if !single {
 			if aerr != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO append`); err != nil {
-					return translate(err)
+				if err := exec(w.rollbackTo); err != nil {
+					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE append`); err != nil {
-				return translate(err)
+			if err := exec(w.release); err != nil {
+				return err
 			}
 		}
 		if aerr != nil {
@@ -167,16 +155,12 @@ func (s *Store) groupTx(batch []*appendRequest) (err error) {
 		r.res, r.added = res, added
 	}
 	if single && batch[0].err != nil {
-		_ = tx.Rollback()
-		return nil
+		return exec(w.rollback)
 	}
 	if d := s.delay.Load(); d != nil {
 		time.Sleep((*d)())
 	}
-	if err := tx.Commit(); err != nil {
-		return translate(err)
-	}
-	return nil
+	return exec(w.commit)
 }
 
 // isRequestError reports whether err concerns one append only, so the

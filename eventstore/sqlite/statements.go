@@ -8,10 +8,11 @@ import (
 const eventColumns = `position, event_id, stream_id, version, type, schema_version, data,
 	actor_id, actor_role, correlation_id, causation_id, idempotency_key, recorded_at`
 
-// statements are prepared once; database/sql re-prepares them on each pooled
-// connection the first time it is used there.
+// statements are the read statements, prepared once on the pool;
+// database/sql re-prepares them on each pooled connection the first time
+// it is used there. The write statements belong to the writer.
 type statements struct {
-	version, insert, byID, readStream, streamExists, readAll, head *sql.Stmt
+	readStream, streamExists, readAll, head *sql.Stmt
 }
 
 func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
@@ -19,11 +20,6 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 		dst   **sql.Stmt
 		query string
 	}{
-		{&st.version, `SELECT COALESCE(MAX(version), 0) FROM eventstore_events WHERE stream_id = ?`},
-		{&st.insert, `INSERT INTO eventstore_events (event_id, stream_id, version, type, schema_version, data,
-			actor_id, actor_role, correlation_id, causation_id, idempotency_key, recorded_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&st.byID, `SELECT ` + eventColumns + ` FROM eventstore_events WHERE event_id = ?`},
 		{&st.readStream, `SELECT ` + eventColumns + ` FROM eventstore_events
 			WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?`},
 		{&st.streamExists, `SELECT EXISTS (SELECT 1 FROM eventstore_events WHERE stream_id = ?)`},
@@ -41,7 +37,7 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.version, st.insert, st.byID, st.readStream, st.streamExists, st.readAll, st.head} {
+	for _, s := range []*sql.Stmt{st.readStream, st.streamExists, st.readAll, st.head} {
 		if s != nil {
 			s.Close()
 		}

@@ -39,6 +39,7 @@ type Store struct {
 	writer chan struct{} // a one-slot semaphore: the goroutine holding it commits queued appends
 	queue  appendQueue
 	stmts  statements
+	w      *writer
 	delay  atomic.Pointer[func() time.Duration]
 
 	wakeMu sync.Mutex
@@ -63,6 +64,12 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 		s.stmts.close()
 		return nil, fmt.Errorf("prepare event store statements: %w", translate(err))
 	}
+	w, err := newWriter(ctx, db)
+	if err != nil {
+		s.stmts.close()
+		return nil, fmt.Errorf("prepare event store writer: %w", translate(err))
+	}
+	s.w = w
 	go s.checkpointer()
 	return s, nil
 }
@@ -110,6 +117,7 @@ func (s *Store) Close() error {
 	close(s.closing)
 	<-s.checkpointDone
 	s.stmts.close()
+	s.w.close()
 	if s.ownsDB {
 		if err := s.db.Close(); err != nil {
 			return fmt.Errorf("close sqlite: %w", err)

@@ -72,6 +72,7 @@ func (p *plainTable) writer(cfg AppendConfig, w int) writerFunc {
 		if err != nil {
 			return 0, false, 0, err
 		}
+		t0 := time.Now() // like the store's Append, building the arrays counts
 		n := len(events)
 		ids := make([][16]byte, n)
 		types, data := make([]string, n), make([]string, n)
@@ -83,7 +84,6 @@ func (p *plainTable) writer(cfg AppendConfig, w int) writerFunc {
 				e.Metadata.CorrelationID, e.Metadata.CausationID, e.Metadata.IdempotencyKey
 		}
 		name := fmt.Sprintf("w%d-%d", w, stream)
-		t0 := time.Now()
 		_, err = p.pool.Exec(ctx, plainInsert, ids, types, svs, data, actors, roles, corrs, causes, keys, name, version)
 		took := time.Since(t0)
 		if err != nil {

@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reso-fr/reso/internal/pgtest"
+)
+
+func TestPercentile(t *testing.T) {
+	t.Parallel()
+	ms := func(ns ...int) []time.Duration {
+		out := make([]time.Duration, len(ns))
+		for i, n := range ns {
+			out[i] = time.Duration(n) * time.Millisecond
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		sorted []time.Duration
+		p      float64
+		want   time.Duration
+	}{
+		{"empty", nil, 50, 0},
+		{"one", ms(7), 99, 7 * time.Millisecond},
+		{"median of four", ms(1, 2, 3, 4), 50, 2 * time.Millisecond},
+		{"p99 of 100", ms(seq(100)...), 99, 99 * time.Millisecond},
+		{"p100", ms(1, 2, 3), 100, 3 * time.Millisecond},
+		{"p0 is the minimum", ms(5, 6), 0, 5 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Percentile(tt.sorted, tt.p); got != tt.want {
+				t.Errorf("Percentile(%v) = %v, want %v", tt.p, got, tt.want)
+			}
+		})
+	}
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
+}
+
+func TestMergeSummarisesEveryRecorder(t *testing.T) {
+	t.Parallel()
+	a, b := &Recorder{}, &Recorder{}
+	for i := 1; i <= 50; i++ {
+		a.Add(time.Duration(i) * time.Millisecond)
+		b.Add(time.Duration(50+i) * time.Millisecond)
+	}
+	got := Merge(a, b)
+	want := Latency{Count: 100, P50Ms: 50, P90Ms: 90, P99Ms: 99, MaxMs: 100}
+	if got != want {
+		t.Errorf("Merge = %+v, want %+v", got, want)
+	}
+}
+
+func TestWithParam(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ dsn, want string }{
+		{"postgres://u@h:5432/db?sslmode=disable", "postgres://u@h:5432/db?search_path=s&sslmode=disable"},
+		{"postgres://u@h/db?search_path=old", "postgres://u@h/db?search_path=s"},
+		{"host=h dbname=db", "host=h dbname=db search_path=s"},
+	}
+	for _, tt := range tests {
+		if got := WithParam(tt.dsn, "search_path", "s"); got != tt.want {
+			t.Errorf("WithParam(%q) = %q, want %q", tt.dsn, got, tt.want)
+		}
+	}
+}
+
+func TestRound(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		x    float64
+		d    int
+		want float64
+	}{{1.23456, 3, 1.235}, {-1.25, 1, -1.3}, {1000.04, 1, 1000}} {
+		if got := Round(tt.x, tt.d); got != tt.want {
+			t.Errorf("Round(%v, %d) = %v, want %v", tt.x, tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestProgressPrintsUntilStopped(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	stop := Progress(&buf, 10*time.Millisecond, func() string { return "tick" })
+	time.Sleep(60 * time.Millisecond)
+	stop()
+	n := strings.Count(buf.String(), "tick")
+	time.Sleep(30 * time.Millisecond)
+	if n == 0 {
+		t.Fatal("no progress line in 60ms at a 10ms interval")
+	}
+	if after := strings.Count(buf.String(), "tick"); after != n {
+		t.Errorf("%d lines printed after stop", after-n)
+	}
+	stop() // a second stop is harmless
+}
+
+// TestAppendAndReadOnMemory runs both benchmarks end to end, briefly.
+func TestAppendAndReadOnMemory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rep, err := RunAppend(ctx, AppendConfig{Store: "memory", Writers: 3, Duration: 200 * time.Millisecond, Batch: 4, Contention: 0.5, HotStreams: 1, StreamLength: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Events == 0 || rep.Events != 4*rep.Appends || rep.EventsPerSec <= 0 || rep.P99Ms < rep.P50Ms {
+		t.Errorf("append report inconsistent: %+v", rep)
+	}
+	if rep.Conflicts == 0 {
+		t.Errorf("3 writers sharing one hot stream half the time met no conflict: %+v", rep)
+	}
+	read, err := RunRead(ctx, ReadConfig{Store: "memory", Events: 2345, Page: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.Events != 2345 || read.Pages != 24 || read.EventsPerSec <= 0 {
+		t.Errorf("read report: %+v", read)
+	}
+	var out bytes.Buffer
+	if err := WriteJSON(&out, read); err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(out.Bytes(), &back); err != nil || back["events_per_sec"] == nil || back["store"] != "memory" {
+		t.Errorf("JSON report %s: %v", out.String(), err)
+	}
+}
+
+func TestAppendRefusesBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []AppendConfig{
+		{Store: "memory", Writers: 0, Duration: time.Second, Batch: 1},
+		{Store: "memory", Writers: 1, Duration: time.Second, Batch: 1, Contention: 1.5},
+		{Store: "memory", Writers: 1, Duration: time.Second, Batch: 1, Baseline: true},
+		{Store: "oracle", Writers: 1, Duration: time.Second, Batch: 1},
+	}
+	for _, cfg := range tests {
+		if _, err := RunAppend(context.Background(), cfg); err == nil {
+			t.Errorf("RunAppend(%+v) succeeded", cfg)
+		}
+	}
+}
+
+// TestPostgresWithBaseline runs both benchmarks briefly on PostgreSQL (each
+// in a bench_ schema of its own, dropped at the end).
+func TestPostgresWithBaseline(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.MustSchema(t) // skips without a server; the bench makes its own schema
+	ctx := context.Background()
+	rep, err := RunAppend(ctx, AppendConfig{Store: "postgres", DSN: dsn, Writers: 2, Duration: 400 * time.Millisecond, Batch: 3, Baseline: true, Rounds: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Events == 0 || rep.Baseline == nil || rep.Baseline.Events == 0 || rep.Ratio <= 0 {
+		t.Errorf("append report: %+v", rep)
+	}
+	read, err := RunRead(ctx, ReadConfig{Store: "postgres", DSN: dsn, Events: 1234, Page: 500, StreamLength: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.Events != 1234 || read.Pages != 3 {
+		t.Errorf("read report: %+v", read)
+	}
+}
