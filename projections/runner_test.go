@@ -166,8 +166,9 @@ func TestCrashesKeepReadModelsExact(t *testing.T) {
 			}()
 			var res simulate.Result
 			finished := false
-			for i := 0; !finished || i < 3; i++ {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(20+r.IntN(150))*time.Millisecond)
+			// Runs of random length: some end mid-batch, some after many.
+			for i := 0; (!finished || i < 3 || failures.Load() < 3) && i < 300; i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(20+r.IntN(400))*time.Millisecond)
 				_ = e.Run(ctx)
 				cancel()
 				select {

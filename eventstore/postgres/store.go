@@ -2,12 +2,15 @@
 //
 // Global order without gaps: every event row carries the id of the
 // transaction that wrote it (transaction_id xid8 DEFAULT pg_current_xact_id()).
-// Readers only return rows whose transaction id is below the horizon
-// pg_snapshot_xmin(pg_current_snapshot()) — every transaction below it has
-// ended — ordered by (transaction_id, global_position). A writer that commits
-// late therefore holds readers back instead of being skipped. The caveat: a
-// long-open writing transaction anywhere in the cluster holds the horizon
-// back for everyone; Store.HorizonLag reports how far.
+// Readers only return rows whose transaction id is below a horizon — every
+// transaction below it that writes events has ended — ordered by
+// (transaction_id, global_position). A writer that commits late therefore
+// holds readers back instead of being skipped. By default the horizon is the
+// oldest transaction writing this store's events (see horizon.go);
+// WithClusterHorizon uses pg_snapshot_xmin(pg_current_snapshot()) instead.
+// The caveat: a long-open transaction writing events (with the cluster
+// horizon: any writing transaction of the server) holds readers back;
+// Store.HorizonLag reports how far.
 //
 // The schema is created by embedded migrations in the pool's search_path.
 // Appends wake subscribers of this process directly and those of other
@@ -39,6 +42,7 @@ type Store struct {
 	// waiting for its WAL flush.
 	notifySQL string
 	schema    string
+	eventsOID uint32 // identifies the events table in pg_locks
 	opts      options
 	log       *slog.Logger
 

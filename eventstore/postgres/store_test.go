@@ -64,9 +64,21 @@ func mustReadAll(t testing.TB, s eventstore.Store) []eventstore.Event {
 	return events
 }
 
-// mustHoldHorizon opens a transaction that takes an xid and keeps it open,
-// as a slow writer elsewhere in the cluster would; release commits it.
+// mustHoldHorizon opens a transaction that writes an event (stream
+// "held", version 1) and stays open, as a slow writer would; release
+// commits it.
 func mustHoldHorizon(t testing.TB, dsn string) (tx pgx.Tx, release func()) {
+	t.Helper()
+	tx, release = mustOpenTx(t, dsn)
+	if _, err := tx.Exec(context.Background(), `INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data)
+		VALUES ($1, 'held', 1, 'held', 1, '{}')`, mustEvent(t, "held", 0).ID); err != nil {
+		t.Fatal(err)
+	}
+	return tx, release
+}
+
+// mustOpenTx begins a transaction on its own connection; release commits.
+func mustOpenTx(t testing.TB, dsn string) (tx pgx.Tx, release func()) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -75,9 +87,6 @@ func mustHoldHorizon(t testing.TB, dsn string) (tx pgx.Tx, release func()) {
 	}
 	tx, err = conn.Begin(ctx)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
 		t.Fatal(err)
 	}
 	var once sync.Once
@@ -268,13 +277,15 @@ func TestRefusesWhatPostgresCannotStore(t *testing.T) {
 func TestHorizonHoldsBackLateCommits(t *testing.T) {
 	// Not parallel: holding the horizon holds back every reader of the
 	// cluster, including the other tests of this package.
+	// (The cluster horizon is not checked here: on a shared server any
+	// other open transaction makes the "before" event late too.)
 	s, dsn := mustStore(t)
 	ctx := context.Background()
 	before := mustAppend(t, s, "before", eventstore.NoStream, mustEvent(t, "a", 0))
 
-	tx, release := mustHoldHorizon(t, dsn)
-	// The slow writer inserts its event: it takes the smaller
-	// global_position but has not committed.
+	// The slow writer inserts its event first thing in its transaction: it
+	// takes the smaller global_position but has not committed.
+	tx, release := mustOpenTx(t, dsn)
 	early := mustEvent(t, "slow", 1)
 	if _, err := tx.Exec(ctx, `INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data)
 		VALUES ($1, 'slow', 1, 'slow', 1, '{}')`, early.ID); err != nil {
@@ -324,5 +335,45 @@ func TestHorizonHoldsBackLateCommits(t *testing.T) {
 	lag, err = s.HorizonLag(ctx)
 	if err != nil || lag.PendingEvents != 0 {
 		t.Errorf("after commit: pending %d, err %v; want 0", lag.PendingEvents, err)
+	}
+}
+
+// TestUnrelatedTransactionDoesNotHoldReaders: by default only transactions
+// writing events hold the horizon; with WithClusterHorizon any writing
+// transaction of the server does.
+func TestUnrelatedTransactionDoesNotHoldReaders(t *testing.T) {
+	// Not parallel: the open transaction holds back cluster-horizon readers.
+	dsn := pgtest.MustSchema(t)
+	writers := mustOpen(t, dsn, WithReadWait(0))
+	cluster := mustOpen(t, dsn, WithClusterHorizon(), WithReadWait(0))
+	ctx := context.Background()
+	if _, err := writers.Pool().Exec(ctx, `CREATE TABLE unrelated (n int)`); err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := mustOpenTx(t, dsn)
+	if _, err := tx.Exec(ctx, `INSERT INTO unrelated VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	res := mustAppend(t, writers, "s", eventstore.NoStream, mustEvent(t, "a", 1))
+	tests := []struct {
+		name  string
+		store *Store
+		want  int
+	}{
+		{"writers horizon", writers, 1},
+		{"cluster horizon", cluster, 0},
+	}
+	for _, tt := range tests {
+		got := mustReadAll(t, tt.store)
+		if len(got) != tt.want {
+			t.Errorf("%s: read %d events while an unrelated transaction is open, want %d", tt.name, len(got), tt.want)
+		}
+		lag, err := tt.store.HorizonLag(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (tt.want == 0) != (lag.PendingEvents == 1 && lag.OldestPID != 0 && lag.Horizon <= res.Position.Major) {
+			t.Errorf("%s: horizon lag %+v does not match", tt.name, lag)
+		}
 	}
 }

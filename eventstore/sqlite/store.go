@@ -4,9 +4,10 @@
 // SQLite has one writer at a time, so positions are an INTEGER PRIMARY KEY
 // assigned in commit order: a reader can never see a later position before
 // an earlier one, and Position{Major: 0, Minor: rowid} is gap-free in
-// flight. In-process appends are serialised by a mutex (cheaper than
-// contending on the file lock); other processes are kept out by SQLite's
-// lock, with busy_timeout and a retry on SQLITE_BUSY. Subscribers wake on
+// flight. In-process appends queue for one writer, which commits all that
+// are queued in one transaction (group commit, a savepoint each); other
+// processes are kept out by SQLite's lock, with busy_timeout and a retry on
+// SQLITE_BUSY. Checkpoints run in the background. Subscribers wake on
 // in-process appends and poll for appends made by other processes.
 package sqlite
 
@@ -53,8 +54,9 @@ var _ eventstore.Store = (*Store)(nil)
 
 // New returns a store on db, creating its tables if missing (embedded
 // migrations, recorded in eventstore_migrations). db should come from
-// OpenDB; the caller keeps owning it: Close leaves it open. It returns the
-// migration's or the driver's error.
+// OpenDB; the caller keeps owning it: Close leaves it open. The store holds
+// one of db's connections for its writer until Close, and checkpoints the
+// WAL in the background. It returns the migration's or the driver's error.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("migrate event store: %w", err)
