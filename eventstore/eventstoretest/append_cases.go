@@ -208,14 +208,20 @@ func testIdempotentRetry(t *testing.T, newStore NewStore) {
 			stream   string
 			expected eventstore.ExpectedVersion
 			events   []eventstore.NewEvent
+			global   bool // needs ids unique across the whole log
 		}{
-			{"id stored in another stream", "elsewhere", eventstore.Exactly(1), first[:1]},
-			{"id stored in another stream, new stream", "brand-new", eventstore.NoStream, first[:1]},
-			{"id stored at another version", "idem", eventstore.Exactly(3), first[:1]},
-			{"id stored with another type", "idem", eventstore.NoStream, []eventstore.NewEvent{changed}},
-			{"same id twice in one append", "twice", eventstore.NoStream, []eventstore.NewEvent{twice, twice}},
+			{"id stored in another stream", "elsewhere", eventstore.Exactly(1), first[:1], true},
+			{"id stored in another stream, new stream", "brand-new", eventstore.NoStream, first[:1], true},
+			{"id stored at another version", "idem", eventstore.Exactly(3), first[:1], true},
+			{"id stored with another type", "idem", eventstore.NoStream, []eventstore.NewEvent{changed}, false},
+			{"same id twice in one append", "twice", eventstore.NoStream, []eventstore.NewEvent{twice, twice}, false},
 		}
+		scoped, _ := s.(PerStreamEventIDs)
 		for _, tt := range tests {
+			if tt.global && scoped != nil && scoped.EventIDsUniquePerStreamOnly() {
+				t.Logf("%s: not required of this adapter (event ids are unique per stream only)", tt.name)
+				continue
+			}
 			_, err := s.Append(ctx, tt.stream, tt.expected, tt.events...)
 			if !errors.Is(err, eventstore.ErrDuplicateEvent) {
 				t.Errorf("%s: error %v, want ErrDuplicateEvent", tt.name, err)

@@ -284,3 +284,8 @@ func call[T any](s *Store, op func(*kdb.Client) (T, error)) (T, error) {
 	}
 	return op(c)
 }
+
+// EventIDsUniquePerStreamOnly tells the conformance suite that KurrentDB
+// deduplicates event ids per stream and expected version only: an id reused
+// in another stream is stored again (see docs/eventstore.md, KurrentDB).
+func (s *Store) EventIDsUniquePerStreamOnly() bool { return true }

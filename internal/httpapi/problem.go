@@ -79,7 +79,8 @@ func toProblem(err error) *Problem {
 		return newProblem(http.StatusConflict, "transition-refused", "Transition refused", err.Error())
 	case errors.Is(err, domain.ErrAbandonRefused), errors.Is(err, domain.ErrAlreadyMatched),
 		errors.Is(err, domain.ErrNeedAbandoned), errors.Is(err, domain.ErrAlreadyErased),
-		errors.Is(err, domain.ErrAlreadyCaptured), errors.Is(err, eventstore.ErrConcurrency):
+		errors.Is(err, domain.ErrAlreadyCaptured), errors.Is(err, domain.ErrNotForwarded),
+		errors.Is(err, eventstore.ErrConcurrency), errors.Is(err, app.ErrConflict):
 		return newProblem(http.StatusConflict, "conflict", "Refused by the rules", err.Error())
 	case errors.Is(err, projections.ErrRebuildRunning):
 		return newProblem(http.StatusConflict, "rebuilding", "Rebuild in progress", err.Error())

@@ -28,6 +28,8 @@ func TestToProblem(t *testing.T) {
 		{fmt.Errorf("change: %w", &domain.TransitionError{From: domain.MatchDone, To: domain.MatchNotForMe}), 409, ""},
 		{domain.ErrAbandonRefused, 409, ""},
 		{domain.ErrAlreadyMatched, 409, ""},
+		{domain.ErrNotForwarded, 409, ""},
+		{fmt.Errorf("comment: %w", app.ErrConflict), 409, ""},
 		{domain.ErrNeedAbandoned, 409, ""},
 		{fmt.Errorf("get: %w", app.ErrNotFound), 404, ""},
 		{domain.ErrNeedNotFound, 404, ""},
