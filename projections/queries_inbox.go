@@ -74,7 +74,8 @@ func (e *Engine) Inbox(ctx context.Context, referentID uuid.UUID, tab string, no
 	return e.matchPage(ctx, w, now, limit, cursor)
 }
 
-// Matches returns every match of a need, in the order they were sent.
+// Matches returns every match of a need, the latest sent first. It returns
+// the database error.
 func (e *Engine) Matches(ctx context.Context, needID uuid.UUID, now time.Time) ([]MatchRow, error) {
 	var w where
 	w.add("m.need_id=%s", needID.String())
