@@ -114,11 +114,21 @@ func WithReadWait(d time.Duration) Option {
 
 // WithClusterHorizon makes readers stop below the oldest transaction with
 // an xid in the whole server, pg_snapshot_xmin(pg_current_snapshot()), as
-// DESIGN.md first described, instead of below the oldest transaction that
-// writes this store's events (the default). Any long writing transaction
-// of the server then holds readers back.
+// DESIGN.md describes. It is the default; the option names it explicitly.
+// Any long writing transaction of the server then holds readers back:
+// HorizonLag tells by how much and which transaction.
 func WithClusterHorizon() Option {
 	return func(o *options) { o.clusterHorizon = true }
+}
+
+// WithWritersHorizon makes readers stop below the oldest open transaction
+// that writes this store's events table (found in pg_locks) instead of the
+// oldest transaction of the whole server, so that unrelated long
+// transactions do not hold readers back. It is safe only while nothing but
+// this store writes the events table, each append's first write being its
+// insert into events (see horizon.go); it costs a pg_locks scan per read.
+func WithWritersHorizon() Option {
+	return func(o *options) { o.clusterHorizon = false }
 }
 
 // WithLogger sets the logger (default slog.Default()).
@@ -142,7 +152,7 @@ func WithoutNotify() Option {
 // close it. It returns the database error (wrapped) when the migrations or
 // the schema lookup fail.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
-	o := options{pollInterval: 250 * time.Millisecond, fastPoll: 5 * time.Millisecond, readWait: time.Second, logger: slog.Default(), notify: true}
+	o := options{pollInterval: 250 * time.Millisecond, fastPoll: 5 * time.Millisecond, readWait: time.Second, logger: slog.Default(), notify: true, clusterHorizon: true}
 	for _, opt := range opts {
 		opt(&o)
 	}

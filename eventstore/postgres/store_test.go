@@ -338,14 +338,14 @@ func TestHorizonHoldsBackLateCommits(t *testing.T) {
 	}
 }
 
-// TestUnrelatedTransactionDoesNotHoldReaders: by default only transactions
-// writing events hold the horizon; with WithClusterHorizon any writing
-// transaction of the server does.
+// TestUnrelatedTransactionDoesNotHoldReaders: with WithWritersHorizon only
+// transactions writing events hold the horizon; with the default cluster
+// horizon any writing transaction of the server does.
 func TestUnrelatedTransactionDoesNotHoldReaders(t *testing.T) {
 	// Not parallel: the open transaction holds back cluster-horizon readers.
 	dsn := pgtest.MustSchema(t)
-	writers := mustOpen(t, dsn, WithReadWait(0))
-	cluster := mustOpen(t, dsn, WithClusterHorizon(), WithReadWait(0))
+	writers := mustOpen(t, dsn, WithWritersHorizon(), WithReadWait(0))
+	cluster := mustOpen(t, dsn, WithReadWait(0))
 	ctx := context.Background()
 	if _, err := writers.Pool().Exec(ctx, `CREATE TABLE unrelated (n int)`); err != nil {
 		t.Fatal(err)
