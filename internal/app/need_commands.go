@@ -147,15 +147,8 @@ func (s *Service) execute(ctx context.Context, command string, p Principal, need
 		return Result{}, err
 	}
 	for attempt := 1; ; attempt++ {
-		l, err := s.loadNeed(ctx, needID)
+		_, n, err := s.loadAllowed(ctx, p, needID, access)
 		if err != nil {
-			return Result{}, err
-		}
-		n, err := l.fold(needID)
-		if err != nil {
-			return Result{}, err
-		}
-		if err := s.mayOnNeed(p, n, access); err != nil {
 			return Result{}, err
 		}
 		if err := decide(n, s.now().UTC()); err != nil {

@@ -51,3 +51,21 @@ func (l loaded) fold(id uuid.UUID) (*domain.Need, error) {
 	}
 	return n, nil
 }
+
+// loadAllowed loads and folds a need, then checks that p may access it that
+// way: the first steps of every read and command. It returns ErrNotFound and
+// ErrForbidden.
+func (s *Service) loadAllowed(ctx context.Context, p Principal, id uuid.UUID, access needAccess) (loaded, *domain.Need, error) {
+	l, err := s.loadNeed(ctx, id)
+	if err != nil {
+		return loaded{}, nil, err
+	}
+	n, err := l.fold(id)
+	if err != nil {
+		return loaded{}, nil, err
+	}
+	if err := s.mayOnNeed(p, n, access); err != nil {
+		return loaded{}, nil, err
+	}
+	return l, n, nil
+}

@@ -21,17 +21,10 @@ func (s *Service) GetNeed(ctx context.Context, p Principal, needID uuid.UUID, as
 	if err := mayTouchNeeds(p); err != nil {
 		return NeedView{}, err
 	}
-	l, err := s.loadNeed(ctx, needID)
-	if err != nil {
-		return NeedView{}, err
-	}
-	n, err := l.fold(needID)
-	if err != nil {
-		return NeedView{}, err
-	}
 	// Scope is decided on today's need: a referent forwarded the need later
 	// may read its earlier states.
-	if err := s.mayOnNeed(p, n, accessRead); err != nil {
+	l, n, err := s.loadAllowed(ctx, p, needID, accessRead)
+	if err != nil {
 		return NeedView{}, err
 	}
 	if asOf != nil {
@@ -100,15 +93,8 @@ func (s *Service) History(ctx context.Context, p Principal, needID uuid.UUID) ([
 	if err := mayTouchNeeds(p); err != nil {
 		return nil, err
 	}
-	l, err := s.loadNeed(ctx, needID)
+	l, n, err := s.loadAllowed(ctx, p, needID, accessRead)
 	if err != nil {
-		return nil, err
-	}
-	n, err := l.fold(needID)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.mayOnNeed(p, n, accessRead); err != nil {
 		return nil, err
 	}
 	out := make([]HistoryEvent, 0, len(l.raw))
@@ -200,15 +186,8 @@ func (s *Service) Suggestions(ctx context.Context, p Principal, needID uuid.UUID
 	if err := mayTouchNeeds(p); err != nil {
 		return nil, err
 	}
-	l, err := s.loadNeed(ctx, needID)
+	_, n, err := s.loadAllowed(ctx, p, needID, accessForward)
 	if err != nil {
-		return nil, err
-	}
-	n, err := l.fold(needID)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.mayOnNeed(p, n, accessForward); err != nil {
 		return nil, err
 	}
 	if s.suggester == nil {
