@@ -7,10 +7,19 @@ import (
 )
 
 // Marshal encodes e for the log: its stable type name, its schema version and
-// its JSON data. It returns an error only when e is nil or cannot be encoded.
+// its JSON data, the bytes json.Marshal writes. It returns an error wrapping
+// ErrUnknownEventType when e is nil, and json.Marshal's error when e cannot
+// be encoded (an instant RFC 3339 cannot write: a year outside 0 to 9999 or
+// an offset of a day or more).
 func Marshal(e Event) (typ string, version int, data []byte, err error) {
 	if e == nil {
 		return "", 0, nil, fmt.Errorf("marshal event: %w", ErrUnknownEventType)
+	}
+	// Commands encode every event they decide: the hand-written writer
+	// saves the reflection; json.Marshal stays the reference, for what it
+	// does not write and for the errors.
+	if data, ok := encodeFast(e); ok {
+		return e.EventType(), e.SchemaVersion(), data, nil
 	}
 	data, err = json.Marshal(e)
 	if err != nil {
@@ -80,6 +89,12 @@ func Unmarshal(typ string, version int, data []byte) (Event, error) {
 	}
 	if version != 1 && version != 0 {
 		return nil, fmt.Errorf("unmarshal %s version %d: %w", typ, version, ErrUnsupportedVersion)
+	}
+	// Projections decode every event of the log: the scanner reads what
+	// Marshal writes without reflection, and leaves any other input to
+	// encoding/json, which stays the reference for values and errors.
+	if e, ok := decodeFast(typ, data); ok {
+		return e, nil
 	}
 	e, err := dec(data)
 	if err != nil {

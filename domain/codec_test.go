@@ -260,7 +260,13 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Add("NeedForwarded", 1, []byte(`{"referents":null}`))
 	f.Add("CommentAdded", 1, []byte(`{"at":"2026-03-02T10:00:00+01:00","text":"\xff"}`))
 	f.Add("Nope", 3, []byte(`null`))
+	f.Add("CommentAdded", 1, []byte(`{ "text" : "\u00e9\n\ud834\udd1e" , "at":"2024-02-29T23:59:59.5Z","need_id":null}`))
+	f.Add("CommentAdded", 1, []byte(`{"need_id":"{0190d5a2-0000-7000-8000-000000000003}"}`))
+	f.Add("ReferentRegistered", 1, []byte(`{"subjects":[],"zones":[null,{"code":"59","level":"departement"}]}`))
 	f.Fuzz(func(t *testing.T, typ string, version int, data []byte) {
+		// Differential: whatever the hand-written scanner accepts,
+		// encoding/json must decode to the same value.
+		sameAsJSON(t, typ, data)
 		e, err := Unmarshal(typ, version, data)
 		if err != nil {
 			if e != nil {
@@ -278,6 +284,12 @@ func FuzzUnmarshal(f *testing.F) {
 		e2, err := Unmarshal(typ2, ver2, data2)
 		if err != nil {
 			t.Fatalf("re-Unmarshal: %v", err)
+		}
+		// omitempty writes nothing for an empty list of territories,
+		// which therefore reads back as nil: the one value Marshal loses.
+		if u, ok := e.(UserRegistered); ok && len(u.Territories) == 0 {
+			u.Territories = nil
+			e = u
 		}
 		if !reflect.DeepEqual(e, e2) {
 			t.Fatalf("round trip:\n got %#v\nwant %#v", e2, e)
