@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -25,6 +26,11 @@ const maxCached = 500_000
 // trackBefore is set, before holds a copy of each as it was at the last
 // flush (nil for a need captured since), so that statistics can move its
 // contribution.
+//
+// A cache that started complete and outgrew maxCached keeps, in written, a
+// hash of every need it has flushed: a need it never flushed is not in the
+// table either, so a projection catching up from an empty table only reads
+// back the needs it has written, not every new one.
 type stateCache struct {
 	m           map[uuid.UUID]*needState
 	complete    bool
@@ -32,11 +38,27 @@ type stateCache struct {
 	isDirty     map[uuid.UUID]bool
 	trackBefore bool
 	before      map[uuid.UUID]*needState
+	read        stateReader
+	written     map[uint64]struct{} // nil unless the cache started complete
 }
 
-func newStateCache(complete, trackBefore bool) *stateCache {
-	return &stateCache{m: make(map[uuid.UUID]*needState), complete: complete, trackBefore: trackBefore,
-		isDirty: make(map[uuid.UUID]bool), before: make(map[uuid.UUID]*needState)}
+// stateReader reads the states of ids from table into the cache (those
+// it finds).
+type stateReader func(ctx context.Context, tx txn, table string, ids []any, into map[uuid.UUID]*needState) error
+
+func newStateCache(complete, trackBefore bool, read stateReader) *stateCache {
+	c := &stateCache{m: make(map[uuid.UUID]*needState), complete: complete, trackBefore: trackBefore,
+		isDirty: make(map[uuid.UUID]bool), before: make(map[uuid.UUID]*needState), read: read}
+	if complete {
+		c.written = make(map[uint64]struct{})
+	}
+	return c
+}
+
+// idHash folds a need id into the key of written; a collision only costs
+// a query that finds nothing.
+func idHash(id uuid.UUID) uint64 {
+	return binary.LittleEndian.Uint64(id[:8]) ^ binary.LittleEndian.Uint64(id[8:])
 }
 
 // sortedDirty returns the dirty needs in id order: written in their
@@ -49,13 +71,17 @@ func (c *stateCache) sortedDirty() []*needState {
 
 // flushed forgets the dirty set once it is written.
 func (c *stateCache) flushed() {
+	if c.written != nil {
+		for _, s := range c.dirty {
+			c.written[idHash(s.ID)] = struct{}{}
+		}
+	}
 	c.dirty = nil
 	clear(c.isDirty)
 	clear(c.before)
 }
 
-// load reads into the cache the states of ids it misses, from the state
-// column of table.
+// load reads into the cache the states of ids it misses, from table.
 func (c *stateCache) load(ctx context.Context, tx txn, table string, ids []uuid.UUID) error {
 	if len(c.m) > maxCached && len(c.dirty) == 0 {
 		c.m, c.complete = make(map[uuid.UUID]*needState), false
@@ -66,40 +92,50 @@ func (c *stateCache) load(ctx context.Context, tx txn, table string, ids []uuid.
 	var missing []any
 	seen := make(map[uuid.UUID]bool)
 	for _, id := range ids {
-		if _, ok := c.m[id]; !ok && !seen[id] {
-			seen[id] = true
-			missing = append(missing, id.String())
+		if _, ok := c.m[id]; ok || seen[id] {
+			continue
 		}
+		seen[id] = true
+		if c.written != nil {
+			if _, ok := c.written[idHash(id)]; !ok {
+				continue // never flushed, so not in the table
+			}
+		}
+		missing = append(missing, id.String())
 	}
 	for len(missing) > 0 {
 		n := chunk(len(missing), 256)
-		var b strings.Builder
-		fmt.Fprintf(&b, "SELECT state FROM %s WHERE id IN ", table)
-		tx.d.placeholders(&b, 0, n)
-		rows, err := tx.QueryContext(ctx, b.String(), missing[:n]...)
-		if err != nil {
-			return fmt.Errorf("load states from %s: %w", table, err)
-		}
-		for rows.Next() {
-			var raw string
-			if err := rows.Scan(&raw); err != nil {
-				rows.Close()
-				return fmt.Errorf("load states from %s: %w", table, err)
-			}
-			s := new(needState)
-			if err := json.Unmarshal([]byte(raw), s); err != nil {
-				rows.Close()
-				return fmt.Errorf("decode state from %s: %w", table, err)
-			}
-			c.m[s.ID] = s
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("load states from %s: %w", table, err)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("load states from %s: %w", table, err)
+		if err := c.read(ctx, tx, table, missing[:n], c.m); err != nil {
+			return err
 		}
 		missing = missing[n:]
+	}
+	return nil
+}
+
+// readJSONStates reads states stored as JSON in the state column of table.
+func readJSONStates(ctx context.Context, tx txn, table string, ids []any, into map[uuid.UUID]*needState) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "SELECT state FROM %s WHERE id IN ", table)
+	tx.d.placeholders(&b, 0, len(ids))
+	rows, err := tx.QueryContext(ctx, b.String(), ids...)
+	if err != nil {
+		return fmt.Errorf("load states from %s: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return fmt.Errorf("load states from %s: %w", table, err)
+		}
+		s := new(needState)
+		if err := json.Unmarshal([]byte(raw), s); err != nil {
+			return fmt.Errorf("decode state from %s: %w", table, err)
+		}
+		into[s.ID] = s
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load states from %s: %w", table, err)
 	}
 	return nil
 }

@@ -43,12 +43,17 @@ func (d Dialect) placeholders(b *strings.Builder, k, n int) {
 	b.WriteByte(')')
 }
 
-// txn is a transaction with its dialect. Tx is nil while a rebuild folds
-// into memory: reads then go to db.
+// txn is a transaction with its dialect. Tx is nil while a projection
+// folds into memory: reads then go to db. conn, when set, is the
+// connection the transaction runs on (for COPY), and bulk the keys written
+// since the tables were empty (see bulkSet); upsert loads the rows of new
+// keys with COPY when both are set.
 type txn struct {
 	*sql.Tx
-	d  Dialect
-	db *sql.DB
+	d    Dialect
+	db   *sql.DB
+	conn *sql.Conn
+	bulk *bulkSet
 }
 
 func (t txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {

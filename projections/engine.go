@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -229,6 +230,7 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 
 func (e *Engine) runLoop(ctx context.Context, name string) {
 	defer e.setState(name, StateStopped, "")
+	failed := false // the last run failed: the next one commits page by page
 	for ctx.Err() == nil {
 		release, held, err := e.lock(ctx, name)
 		if err != nil {
@@ -244,14 +246,16 @@ func (e *Engine) runLoop(ctx context.Context, name string) {
 			sleepCtx(ctx, e.opts.StandbyRetry)
 			continue
 		}
-		err = e.follow(ctx, name)
+		err = e.follow(ctx, name, failed)
 		release()
 		switch {
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, errSwapped):
+			failed = false
 			continue
 		}
+		failed = true
 		e.fail(ctx, name, err)
 		sleepCtx(ctx, e.opts.RetryDelay)
 	}
@@ -270,7 +274,20 @@ func (e *Engine) fail(ctx context.Context, name string, err error) {
 
 // follow subscribes from the projection's checkpoint and folds batches until
 // an error or the end of ctx.
-func (e *Engine) follow(ctx context.Context, name string) error {
+//
+// Live, each batch is what has arrived (BatchSize at most) and is committed
+// at once. Behind the log, pages come back full: the runner then reads
+// pages of RebuildBatch events, decoded in parallel while it folds and
+// writes, and keeps folding the pages already read into memory, up to
+// RebuildFlush events, before it commits them in one transaction, so that a
+// catch-up costs a few large writes instead of thousands of small ones. A
+// runner starting from the beginning of the log (empty tables) loads its
+// new rows with COPY, as a rebuild does.
+//
+// careful (after a failure) commits every page on its own, so that the
+// checkpoint of a projection stuck on an event stops just before the batch
+// holding it.
+func (e *Engine) follow(ctx context.Context, name string, careful bool) error {
 	cp, err := e.readCheckpoint(ctx, name)
 	if err != nil {
 		return err
@@ -279,47 +296,112 @@ func (e *Engine) follow(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	// A runner starting from the beginning of the log has empty tables: it
+	// loads them with COPY and without their secondary indexes, which it
+	// builds once it has caught up (as a rebuild does after its load). Any
+	// other start makes sure they exist, in case a process died between.
+	var bulk *bulkSet
+	indexes := p.tables()
+	if cp.pos.IsZero() {
+		bulk = newBulkSet()
+		if err := e.execEach(ctx, indexes, table.dropIndexes); err != nil {
+			return fmt.Errorf("projection %s: %w", name, err)
+		}
+	} else if err := e.ensureIndexes(ctx, indexes); err != nil {
+		return fmt.Errorf("projection %s: %w", name, err)
+	}
 	sub, err := e.store.Subscribe(ctx, cp.pos)
 	if err != nil {
 		return fmt.Errorf("subscribe %s: %w", name, err)
 	}
 	defer sub.Close()
+	big := max(e.opts.BatchSize, e.opts.RebuildBatch)
+	if careful {
+		big = e.opts.BatchSize
+	}
+	pf := newPrefetcher(ctx, sub.Next, e.opts.BatchSize, big, followAhead, false)
+	defer pf.stop()
 	e.setState(name, StateRunning, "")
+	// The batch's events are kept only for Options.BeforeCommit: a
+	// catch-up transaction spans up to RebuildFlush of them.
+	var batch []eventstore.Event
+	var last eventstore.Position
+	pending := 0
 	for {
-		evs, err := sub.Next(ctx, e.opts.BatchSize)
-		if err != nil {
-			return fmt.Errorf("read log for %s: %w", name, err)
+		pg, ok := pf.next(ctx)
+		if !ok {
+			return fmt.Errorf("read log for %s: %w", name, cmp.Or(ctx.Err(), errReaderStopped))
 		}
-		if len(evs) == 0 {
+		if pg.err != nil {
+			return fmt.Errorf("read log for %s: %w", name, pg.err)
+		}
+		if len(pg.evs) == 0 {
 			continue
 		}
-		ds, err := decodeBatch(evs)
-		if err != nil {
+		// The fold happens in memory before the transaction begins: on
+		// PostgreSQL a writing transaction holds back the log's visibility
+		// horizon for every reader, so it must stay short.
+		if err := p.apply(ctx, txn{d: e.dialect, db: e.db}, "", pg.ds); err != nil {
+			return fmt.Errorf("projection %s: %w", p.name(), err)
+		}
+		if e.opts.BeforeCommit != nil {
+			batch = append(batch, pg.evs...)
+		}
+		last, pending = pg.evs[len(pg.evs)-1].Position, pending+len(pg.evs)
+		if !careful && pg.full && pf.ready() && pending < e.opts.RebuildFlush {
+			continue // behind, and the next page is read: fold it into the same transaction
+		}
+		if err := e.commitBatch(ctx, p, cp.generation, bulk, last, batch); err != nil {
 			return err
 		}
-		last := evs[len(evs)-1].Position
-		if err := e.commitBatch(ctx, p, cp.generation, last, ds, evs); err != nil {
-			return err
-		}
+		batch, pending = batch[:0], 0
 		e.moved()
+		if !pg.full {
+			careful = false // caught up: past whatever made the last run fail
+			if cp.pos.IsZero() && indexes != nil {
+				if err := e.ensureIndexes(ctx, indexes); err != nil {
+					return fmt.Errorf("projection %s: %w", name, err)
+				}
+				indexes = nil
+			}
+		}
 	}
 }
 
-// commitBatch folds one batch and moves the checkpoint in one transaction.
-// The fold happens in memory before the transaction begins: on PostgreSQL a
-// writing transaction holds back the log's visibility horizon for every
-// reader, so it must stay short. The checkpoint is updated first, so that a
-// rebuild's swap (which locks the same row first) and a runner never wait
-// for each other in a cycle; its generation guard makes a runner whose
-// tables were swapped restart.
-func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, last eventstore.Position, ds []decoded, evs []eventstore.Event) error {
-	if err := p.apply(ctx, txn{nil, e.dialect, e.db}, "", ds); err != nil {
-		return fmt.Errorf("projection %s: %w", p.name(), err)
+var errReaderStopped = errors.New("log reader stopped")
+
+// ensureIndexes creates the secondary indexes of tables that are missing.
+func (e *Engine) ensureIndexes(ctx context.Context, tables []table) error {
+	return e.execEach(ctx, tables, table.indexDDL)
+}
+
+// execEach runs the statements stmts gives for each of tables.
+func (e *Engine) execEach(ctx context.Context, tables []table, stmts func(table) []string) error {
+	for _, t := range tables {
+		for _, q := range stmts(t) {
+			if _, err := e.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("indexes of %s: %w", t.name, err)
+			}
+		}
 	}
-	tx, err := e.db.BeginTx(ctx, nil)
+	return nil
+}
+
+// followAhead is how many pages a runner reads ahead of its fold.
+const followAhead = 4
+
+// commitBatch moves the checkpoint to last and writes what the projection
+// folded up to there, in one transaction (evs are the batch's events when
+// Options.BeforeCommit needs them). The checkpoint is
+// updated first, so that a rebuild's swap (which locks the same row first)
+// and a runner never wait for each other in a cycle; its generation guard
+// makes a runner whose tables were swapped restart.
+func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, bulk *bulkSet, last eventstore.Position, evs []eventstore.Event) error {
+	conn, tx, err := e.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("begin %s batch: %w", p.name(), err)
 	}
+	defer conn.Close()
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	res, err := tx.ExecContext(ctx,
 		`UPDATE projection_checkpoints SET position=$1, updated_at=$2 WHERE name=$3 AND generation=$4`,
@@ -332,7 +414,7 @@ func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, last 
 	} else if n == 0 {
 		return errSwapped
 	}
-	if err := p.flush(ctx, txn{tx, e.dialect, e.db}, ""); err != nil {
+	if err := p.flush(ctx, txn{Tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: bulk}, ""); err != nil {
 		return fmt.Errorf("projection %s: %w", p.name(), err)
 	}
 	if e.opts.BeforeCommit != nil {

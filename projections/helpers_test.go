@@ -142,7 +142,7 @@ func mustSimulate(t *testing.T, st eventstore.Store, o simulate.Options) simulat
 }
 
 var readModelTables = []string{"dir_organisations", "dir_antennes", "dir_referents", "dir_users",
-	"needs", "matches", "stats_needs", "stats_cells", "stats_hours"}
+	"needs", "matches", "stats_needs", "stats_cells"}
 
 // mustDump reads every read-model table, rows sorted, as text.
 func mustDump(t *testing.T, db *sql.DB) map[string][]string {

@@ -58,9 +58,9 @@ func newProjection(name string, opts *Options, fresh bool) (projection, error) {
 	case Directory:
 		return &directoryProjection{}, nil
 	case Needs:
-		return &needsProjection{geo: opts.Geography, cache: newStateCache(fresh, false)}, nil
+		return &needsProjection{geo: opts.Geography, cache: newStateCache(fresh, false, readNeedRows)}, nil
 	case Stats:
-		return &statsProjection{opts: opts, cache: newStateCache(fresh, true)}, nil
+		return &statsProjection{opts: opts, cache: newStateCache(fresh, true, readJSONStates)}, nil
 	}
 	return nil, fmt.Errorf("projection %q: %w", name, ErrUnknownProjection)
 }

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -54,14 +55,32 @@ type StatsRow struct {
 
 var statsDimensions = []string{"month", "region", "departement", "organisation", "subject"}
 
+// layer is the layer of cells that answers q: organisations' rows when it
+// groups or filters by organisation, and summed over each of subject,
+// month and département it neither groups nor filters by (a scope naming a
+// département counts as a filter on départements).
+func (q StatsQuery) layer() int {
+	l := 0
+	if q.Organisation != uuid.Nil || slices.Contains(q.GroupBy, "organisation") {
+		l |= byOrganisation
+	}
+	if q.Subject == "" && !slices.Contains(q.GroupBy, "subject") {
+		l |= allSubjects
+	}
+	if q.From == "" && q.To == "" && !slices.Contains(q.GroupBy, "month") {
+		l |= allMonths
+	}
+	if q.Departement == "" && !slices.Contains(q.GroupBy, "departement") &&
+		!slices.ContainsFunc(q.ScopeZones, func(z domain.Zone) bool { return z.Level == domain.LevelDepartement }) {
+		l |= allDepartements
+	}
+	return l
+}
+
 func (q StatsQuery) where() (where, error) {
 	var w where
-	byOrg := slices.Contains(q.GroupBy, "organisation") || q.Organisation != uuid.Nil
-	if byOrg {
-		w.add("organisation<>%s", "")
-	} else {
-		w.add("organisation=%s", "")
-	}
+	// One layer, so that no need counts twice.
+	w.add("layer=%s", q.layer())
 	if q.From != "" {
 		w.add("month>=%s", q.From)
 	}
@@ -99,9 +118,12 @@ func (q StatsQuery) where() (where, error) {
 }
 
 // Stats answers a StatsQuery from the pre-aggregated cells, one row per
-// group, ordered by the group keys. It returns ErrInvalidQuery for an
-// unknown dimension or a scope finer than a département, or the database
-// error.
+// group, ordered by the group keys. It reads the matching cells of one
+// layer (their number is bounded by the dimensions the query uses, not by
+// the needs) and sums their counts and histograms in Go, since histograms
+// do not add up in SQL. It returns ErrInvalidQuery for an unknown
+// dimension or a scope finer than a département, or the database error
+// (or errBadHist, wrapped, for a histogram it cannot decode).
 func (e *Engine) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
 	for _, g := range q.GroupBy {
 		if !slices.Contains(statsDimensions, g) {
@@ -112,90 +134,94 @@ func (e *Engine) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := strings.Join(q.GroupBy, ",")
-	sel, group := "", ""
-	if keys != "" {
-		sel, group = keys+",", " GROUP BY "+keys
-	}
-	type acc struct {
-		row  StatsRow
-		c    counts
-		hist map[int]int64
-	}
-	groups := make(map[string]*acc)
-	var order []string
-	keyOf := func(vals []string) string { return strings.Join(vals, "\x00") }
-
-	sums := make([]string, 0, nCounts)
-	for _, c := range cellCols[5:] {
-		sums = append(sums, "COALESCE(SUM("+c+"),0)")
-	}
-	rows, err := e.db.QueryContext(ctx, "SELECT "+sel+strings.Join(sums, ",")+" FROM stats_cells"+w.sql()+group, w.args...)
+	sel := make([]string, 0, len(q.GroupBy)+nCounts+1)
+	sel = append(sel, q.GroupBy...)
+	sel = append(append(sel, countCols...), "hist")
+	rows, err := e.db.QueryContext(ctx, "SELECT "+strings.Join(sel, ",")+" FROM stats_cells"+w.sql(), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
 	defer rows.Close()
+
+	type acc struct {
+		vals []string
+		c    counts
+		h    hist
+	}
+	groups := make(map[string]*acc)
+	vals := make([]string, len(q.GroupBy))
+	var c counts
+	var raw sql.RawBytes
+	dest := make([]any, 0, len(sel))
+	for i := range vals {
+		dest = append(dest, &vals[i])
+	}
+	for i := range c {
+		dest = append(dest, &c[i])
+	}
+	dest = append(dest, &raw)
+	var kb []byte
 	for rows.Next() {
-		vals := make([]string, len(q.GroupBy))
-		a := &acc{hist: make(map[int]int64)}
-		dest := make([]any, 0, len(vals)+nCounts)
-		for i := range vals {
-			dest = append(dest, &vals[i])
-		}
-		for i := range a.c {
-			dest = append(dest, &a.c[i])
-		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("stats: %w", err)
 		}
-		if a.c[cNeeds] == 0 {
-			continue // SUM over no row
+		kb = kb[:0]
+		for _, v := range vals {
+			kb = append(append(kb, v...), 0)
 		}
-		for i, g := range q.GroupBy {
-			a.row.set(g, vals[i])
+		a := groups[string(kb)] // no allocation for the lookup
+		if a == nil {
+			a = &acc{vals: slices.Clone(vals)}
+			groups[string(kb)] = a
 		}
-		k := keyOf(vals)
-		groups[k] = a
-		order = append(order, k)
+		for i := range c {
+			a.c[i] += c[i]
+		}
+		if err := a.h.addEncoded(raw); err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
-	rows.Close()
 
-	hrows, err := e.db.QueryContext(ctx, "SELECT "+sel+"bucket, SUM(n) FROM stats_hours"+w.sql()+" GROUP BY "+sel+"bucket", w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
-	}
-	defer hrows.Close()
-	for hrows.Next() {
-		vals := make([]string, len(q.GroupBy))
-		var bucket int
-		var n int64
-		dest := make([]any, 0, len(vals)+2)
-		for i := range vals {
-			dest = append(dest, &vals[i])
+	out := make([]StatsRow, 0, len(groups))
+	for _, a := range groups {
+		if a.c[cNeeds] == 0 {
+			continue
 		}
-		dest = append(dest, &bucket, &n)
-		if err := hrows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("stats: %w", err)
+		var r StatsRow
+		for i, g := range q.GroupBy {
+			r.set(g, a.vals[i])
 		}
-		if a := groups[keyOf(vals)]; a != nil {
-			a.hist[bucket] += n
+		r.fill(a.c, &a.h)
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(x, y StatsRow) int {
+		for _, g := range q.GroupBy {
+			if c := strings.Compare(x.get(g), y.get(g)); c != 0 {
+				return c
+			}
 		}
-	}
-	if err := hrows.Err(); err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
-	}
-
-	slices.Sort(order)
-	out := make([]StatsRow, 0, len(order))
-	for _, k := range order {
-		a := groups[k]
-		a.row.fill(a.c, a.hist)
-		out = append(out, a.row)
-	}
+		return 0
+	})
 	return out, nil
+}
+
+func (r *StatsRow) get(dim string) string {
+	switch dim {
+	case "month":
+		return r.Month
+	case "region":
+		return r.Region
+	case "departement":
+		return r.Departement
+	case "organisation":
+		return r.Organisation
+	case "subject":
+		return r.Subject
+	}
+	return ""
 }
 
 func (r *StatsRow) set(dim, v string) {
@@ -222,7 +248,7 @@ func ratio(a, b int64) float64 {
 
 // fill computes the figures of a group from its summed counts and
 // histogram; docs/projections.md defines each.
-func (r *StatsRow) fill(c counts, hist map[int]int64) {
+func (r *StatsRow) fill(c counts, h *hist) {
 	r.Needs, r.Matches = c[cNeeds], c[cMatches]
 	r.PositioningRate = ratio(c[cPositioned], c[cMatches])
 	r.TakingCareRate = ratio(c[cTaken], c[cNeeds])
@@ -231,7 +257,7 @@ func (r *StatsRow) fill(c counts, hist map[int]int64) {
 	r.Done, r.DoneNoHelp, r.DoneNotReachable = c[cDone], c[cDoneNoHelp], c[cDoneNotReachable]
 	r.NotForMe, r.Abandoned = c[cNotForMe], c[cAbandoned]
 	if c[cTaken] > 0 {
-		med, p90 := quantile(hist, 0.5), quantile(hist, 0.9)
+		med, p90 := h.quantile(0.5), h.quantile(0.9)
 		r.MedianHoursToTakeCharge, r.P90HoursToTakeCharge = &med, &p90
 	}
 }

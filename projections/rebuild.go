@@ -1,10 +1,13 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/reso-fr/reso/eventstore"
@@ -96,39 +99,155 @@ func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Prog
 		progress(pr)
 	}
 
-	// Fold into memory while far behind, writing every RebuildFlush events
-	// in one transaction; stop when a read comes back short: the rest is
-	// folded inside the swap.
+	// Each projection folds into memory and writes every RebuildFlush
+	// events in a goroutine of its own (they share no state and no table),
+	// while the prefetcher reads and decodes the next pages once for all:
+	// reading, decoding, folding and each projection's writes overlap. The
+	// fold stops after a short read: the rest is folded inside the swap.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var writeMu sync.Mutex // SQLite has one writer: its flushes take turns
+	workers := make([]*rebuildWorker, len(projs))
+	for i, p := range projs {
+		w := &rebuildWorker{p: p, bulk: newBulkSet(), in: make(chan []decoded, workerAhead), done: make(chan error, 1)}
+		workers[i] = w
+		go func() { w.done <- e.runRebuildWorker(runCtx, cancel, w, &writeMu) }()
+	}
 	pos := eventstore.Start
-	pending := 0
+	pf := newPrefetcher(runCtx, func(ctx context.Context, size int) ([]eventstore.Event, error) {
+		evs, err := e.store.ReadAll(ctx, pos, size)
+		if err == nil && len(evs) > 0 {
+			pos = evs[len(evs)-1].Position // only the reader goroutine moves pos until it stops
+		}
+		return evs, err
+	}, e.opts.RebuildBatch, e.opts.RebuildBatch, rebuildAhead, true)
+	defer pf.stop()
+	var readErr error
+dispatch:
 	for {
-		n, next, err := e.foldInto(ctx, nil, projs, pos, e.opts.RebuildBatch)
-		if err != nil {
-			return err
-		}
-		pr.Events += int64(n)
-		pos = next
-		pending += n
-		short := n < e.opts.RebuildBatch
-		if pending >= e.opts.RebuildFlush || short {
-			if err := e.flushRebuild(ctx, projs); err != nil {
-				return err
-			}
-			pending = 0
-		}
-		report(pos)
-		if short {
+		pg, ok := pf.next(runCtx)
+		if !ok {
 			break
 		}
+		if pg.err != nil {
+			readErr = fmt.Errorf("rebuild: %w", pg.err)
+			cancel()
+			break
+		}
+		for _, w := range workers {
+			select {
+			case w.in <- pg.ds:
+			case <-runCtx.Done():
+				break dispatch
+			}
+		}
+		pr.Events += int64(len(pg.evs))
+		if len(pg.evs) > 0 {
+			report(pg.evs[len(pg.evs)-1].Position)
+		}
+	}
+	for _, w := range workers {
+		close(w.in)
+	}
+	// The first real error, not the cancellations it caused.
+	errs := []error{readErr}
+	for _, w := range workers {
+		errs = append(errs, <-w.done)
+	}
+	pf.stop() // the reader has stopped: pos is the last position read
+	if err := firstCause(ctx, errs); err != nil {
+		return err
 	}
 	pr.Phase = "swap"
 	report(pos)
-	if err := e.swap(ctx, projs, pos, &pr); err != nil {
+	if err := e.swap(ctx, workers, pos, &pr); err != nil {
 		return err
 	}
 	pr.Phase = "done"
 	report(eventstore.Position{})
 	e.moved()
+	return nil
+}
+
+// firstCause picks, among the errors of a rebuild's goroutines, one that
+// is not the cancellation another one's failure caused.
+func firstCause(ctx context.Context, errs []error) error {
+	var canceled error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled) && ctx.Err() == nil:
+			canceled = cmp.Or(canceled, err)
+		default:
+			return err
+		}
+	}
+	return cmp.Or(canceled, ctx.Err())
+}
+
+// rebuildAhead is how many pages a rebuild reads ahead of its fold, and
+// workerAhead how many decoded pages wait for each projection: while one
+// writes (statistics take longest), the others and the reader go on. The
+// pages are shared, so memory is bounded by the slowest projection's lag:
+// 12 pages of 10,000 events at most.
+const (
+	rebuildAhead = 4
+	workerAhead  = 8
+)
+
+// rebuildWorker is one projection being rebuilt, with the keys it has
+// written to its tables (for COPY).
+type rebuildWorker struct {
+	p    projection
+	bulk *bulkSet
+	in   chan []decoded
+	done chan error
+}
+
+// runRebuildWorker folds the pages of w.in, writes every RebuildFlush
+// events and at the end, then builds the indexes of its tables. After an
+// error it cancels the rebuild and drains w.in.
+func (e *Engine) runRebuildWorker(ctx context.Context, cancel context.CancelFunc, w *rebuildWorker, writeMu *sync.Mutex) error {
+	var err error
+	pending := 0
+	for ds := range w.in {
+		if err != nil {
+			continue
+		}
+		if err = w.p.apply(ctx, txn{d: e.dialect, db: e.db}, rebuildSuffix, ds); err != nil {
+			err = fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+			cancel()
+			continue
+		}
+		if pending += len(ds); pending >= e.opts.RebuildFlush {
+			if err = e.flushRebuild(ctx, w, writeMu); err != nil {
+				cancel()
+			}
+			pending = 0
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := e.flushRebuild(ctx, w, writeMu); err != nil {
+		cancel()
+		return err
+	}
+	if err := e.buildIndexes(ctx, w.p); err != nil {
+		cancel()
+		return err
+	}
+	return nil
+}
+
+// foldPage folds decoded events into projs (in memory, reading through tx
+// when it is not nil).
+func (e *Engine) foldPage(ctx context.Context, tx *sql.Tx, projs []projection, ds []decoded) error {
+	for _, p := range projs {
+		if err := p.apply(ctx, txn{Tx: tx, d: e.dialect, db: e.db}, rebuildSuffix, ds); err != nil {
+			return fmt.Errorf("rebuild %s: %w", p.name(), err)
+		}
+	}
 	return nil
 }
 
@@ -147,37 +266,109 @@ func (e *Engine) foldInto(ctx context.Context, tx *sql.Tx, projs []projection, p
 	if err != nil {
 		return 0, pos, fmt.Errorf("rebuild: %w", err)
 	}
-	for _, p := range projs {
-		if err := p.apply(ctx, txn{tx, e.dialect, e.db}, rebuildSuffix, ds); err != nil {
-			return 0, pos, fmt.Errorf("rebuild %s: %w", p.name(), err)
-		}
+	if err := e.foldPage(ctx, tx, projs, ds); err != nil {
+		return 0, pos, err
 	}
 	return len(evs), evs[len(evs)-1].Position, nil
 }
 
-// flushRebuild writes what projs folded in memory, in one transaction.
-func (e *Engine) flushRebuild(ctx context.Context, projs []projection) error {
-	tx, err := e.db.BeginTx(ctx, nil)
+// beginWrite opens a writing transaction on a connection of its own, so
+// that upsert can COPY on it. On PostgreSQL the commit does not wait for
+// the WAL flush (synchronous_commit off): a crash may lose the last
+// transactions of the read models, but never part of one nor one without
+// those before it, so the checkpoints written with the rows go back with
+// them and the events are folded again. The log itself stays durable.
+func (e *Engine) beginWrite(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
+	conn, err := e.db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("rebuild: begin: %w", err)
+		return nil, nil, err
 	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	if e.dialect == DialectPostgres {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			tx.Rollback() //nolint:errcheck // the error is the one to report
+			conn.Close()
+			return nil, nil, err
+		}
+	}
+	return conn, tx, nil
+}
+
+// flushRebuild writes what w's projection folded in memory, in one
+// transaction.
+func (e *Engine) flushRebuild(ctx context.Context, w *rebuildWorker, writeMu *sync.Mutex) error {
+	if e.dialect == DialectSQLite {
+		writeMu.Lock()
+		defer writeMu.Unlock()
+	}
+	conn, tx, err := e.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild %s: begin: %w", w.p.name(), err)
+	}
+	defer conn.Close()
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if err := e.bigCache(ctx, tx, true); err != nil {
 		return err
 	}
-	for _, p := range projs {
-		if err := p.flush(ctx, txn{tx, e.dialect, e.db}, rebuildSuffix); err != nil {
-			return fmt.Errorf("rebuild %s: %w", p.name(), err)
-		}
+	if err := w.p.flush(ctx, txn{Tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: w.bulk}, rebuildSuffix); err != nil {
+		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
 	}
 	if err := e.bigCache(ctx, tx, false); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("rebuild: commit: %w", err)
+		return fmt.Errorf("rebuild %s: commit: %w", w.p.name(), err)
 	}
 	return nil
 }
+
+// buildIndexes creates, on PostgreSQL, the secondary indexes of p's loaded
+// rebuild tables before the swap (which only renames them), a few at a
+// time on connections of their own: the swap transaction, which live
+// runners wait for, stays short. SQLite cannot rename an index: there the
+// swap creates them.
+func (e *Engine) buildIndexes(ctx context.Context, p projection) error {
+	if e.dialect != DialectPostgres {
+		return nil
+	}
+	var stmts []string
+	for _, t := range p.tables() {
+		create, _ := t.rebuildIndexes()
+		stmts = append(stmts, create...)
+	}
+	work := make(chan string)
+	errs := make(chan error, indexBuilders)
+	for range indexBuilders {
+		go func() {
+			var first error
+			for q := range work {
+				if first != nil {
+					continue
+				}
+				if _, err := e.db.ExecContext(ctx, q); err != nil {
+					first = fmt.Errorf("rebuild %s: build index: %w", p.name(), err)
+				}
+			}
+			errs <- first
+		}()
+	}
+	for _, q := range stmts {
+		work <- q
+	}
+	close(work)
+	var err error
+	for range indexBuilders {
+		err = cmp.Or(err, <-errs)
+	}
+	return err
+}
+
+// indexBuilders is how many indexes a rebuild builds at once.
+const indexBuilders = 2
 
 // bigCache gives the SQLite connection of a rebuild's flush a page cache
 // large enough for the tables it fills (on) and gives it back its usual
@@ -200,11 +391,16 @@ func (e *Engine) bigCache(ctx context.Context, tx *sql.Tx, on bool) error {
 // afterwards since the generation moves), folds what arrived meanwhile, then
 // replaces the live tables with the rebuilt ones and sets the checkpoints,
 // all in one transaction.
-func (e *Engine) swap(ctx context.Context, projs []projection, pos eventstore.Position, pr *Progress) error {
-	tx, err := e.db.BeginTx(ctx, nil)
+func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventstore.Position, pr *Progress) error {
+	projs := make([]projection, len(workers))
+	for i, w := range workers {
+		projs[i] = w.p
+	}
+	conn, tx, err := e.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild: begin swap: %w", err)
 	}
+	defer conn.Close()
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for _, p := range projs {
 		if _, err := tx.ExecContext(ctx,
@@ -223,9 +419,9 @@ func (e *Engine) swap(ctx context.Context, projs []projection, pos eventstore.Po
 			break
 		}
 	}
-	for _, p := range projs {
-		if err := p.flush(ctx, txn{tx, e.dialect, e.db}, rebuildSuffix); err != nil {
-			return fmt.Errorf("rebuild %s: %w", p.name(), err)
+	for _, w := range workers {
+		if err := w.p.flush(ctx, txn{Tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: w.bulk}, rebuildSuffix); err != nil {
+			return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
 		}
 	}
 	for _, p := range projs {
@@ -240,7 +436,12 @@ func (e *Engine) swap(ctx context.Context, projs []projection, pos eventstore.Po
 				// rebuild can create its table again.
 				stmts = append(stmts, `ALTER INDEX IF EXISTS `+t.name+rebuildSuffix+`_pkey RENAME TO `+t.name+`_pkey`)
 			}
-			stmts = append(stmts, t.indexDDL()...)
+			if e.dialect == DialectPostgres {
+				_, rename := t.rebuildIndexes()
+				stmts = append(stmts, rename...)
+			} else {
+				stmts = append(stmts, t.indexDDL()...)
+			}
 			for _, q := range stmts {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return fmt.Errorf("rebuild %s: swap %s: %w", p.name(), t.name, err)
@@ -256,5 +457,40 @@ func (e *Engine) swap(ctx context.Context, projs []projection, pos eventstore.Po
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("rebuild: commit swap: %w", err)
 	}
+	return nil
+}
+
+// Reset empties the read models of the engine's projections and moves
+// their checkpoints back to the start of the log, bumping their
+// generations so that running runners restart: they then refold the whole
+// log, as a new deployment's runners do. Rebuild is how to refold while
+// serving; Reset is for measuring a runner's catch-up. It returns the
+// database error.
+func (e *Engine) Reset(ctx context.Context) error {
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, n := range e.opts.Projections {
+		// The checkpoint first, as runners and the swap lock it first.
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE projection_checkpoints SET position='', generation=generation+1, last_error='' WHERE name=$1`, n); err != nil {
+			return fmt.Errorf("reset %s: %w", n, err)
+		}
+		p, err := newProjection(n, &e.opts, true)
+		if err != nil {
+			return err
+		}
+		for _, t := range p.tables() {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.name); err != nil {
+				return fmt.Errorf("reset %s: %w", t.name, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	e.moved()
 	return nil
 }

@@ -85,13 +85,14 @@ func TestWaitForAndErasure(t *testing.T) {
 			if n.ContactKeyID != "" || !n.ContactErased {
 				t.Fatalf("after erasure need = %+v", n)
 			}
-			for _, table := range []string{"needs", "stats_needs"} {
+			for _, q := range []string{"SELECT count(*) FROM needs WHERE contact_key_id LIKE '%key-1%'",
+				"SELECT count(*) FROM stats_needs WHERE state LIKE '%key-1%'"} {
 				var hits int
-				if err := b.db.QueryRow("SELECT count(*) FROM " + table + " WHERE state LIKE '%key-1%'").Scan(&hits); err != nil {
+				if err := b.db.QueryRow(q).Scan(&hits); err != nil {
 					t.Fatal(err)
 				}
 				if hits != 0 {
-					t.Fatalf("%s still holds the erased key id", table)
+					t.Fatalf("%s: the erased key id is still there", q)
 				}
 			}
 			if _, err := e.Need(ctx, uuid.New(), t0); !errors.Is(err, projections.ErrNotFound) {
@@ -135,6 +136,37 @@ func TestUnfitEventStopsProjection(t *testing.T) {
 			t.Fatalf("needs never failed: %+v", sts)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A rebuild meeting an event the projections cannot apply fails with that
+// event's error (not with the cancellation of the other goroutines) and
+// leaves the live tables as they were.
+func TestRebuildStopsOnUnfitEvent(t *testing.T) {
+	t.Parallel()
+	for _, name := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := mustBackend(t, name)
+			e := mustEngine(t, b, projections.Options{RebuildBatch: 7})
+			id := uuid.New()
+			// The bad event early, many pages before the end of the log.
+			mustAppend(t, b.store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k"))
+			mustAppend(t, b.store, domain.NeedStream(id), eventstore.Exactly(1), domain.MatchStatusChanged{
+				Meta: domain.Meta{At: t0, By: advisor}, NeedID: id, ReferentID: uuid.New(), From: domain.MatchQuo, To: domain.MatchTakingCare})
+			for i := 0; i < 200; i++ {
+				other := uuid.New()
+				mustAppend(t, b.store, domain.NeedStream(other), eventstore.NoStream, captured(other, "k"))
+			}
+			err := e.RebuildAll(context.Background(), nil)
+			if err == nil || !strings.Contains(err.Error(), "no match with referent") {
+				t.Fatalf("RebuildAll = %v, want the unfit event's error", err)
+			}
+			var n int
+			if err := b.db.QueryRow("SELECT count(*) FROM needs").Scan(&n); err != nil || n != 0 {
+				t.Fatalf("live needs: %d rows (%v), want the untouched empty table", n, err)
+			}
+		})
 	}
 }
 

@@ -29,6 +29,39 @@ func (t table) indexDDL() []string {
 	return out
 }
 
+// indexName is the name, with {I}, in "CREATE INDEX IF NOT EXISTS {I}_x ON
+// {T} (...)": the token after EXISTS.
+func indexName(ddl string) string {
+	_, rest, _ := strings.Cut(ddl, " EXISTS ")
+	name, _, _ := strings.Cut(rest, " ")
+	return name
+}
+
+// dropIndexes returns the statements dropping the live table's secondary
+// indexes.
+func (t table) dropIndexes() []string {
+	var out []string
+	for _, s := range t.indexes {
+		out = append(out, "DROP INDEX IF EXISTS "+strings.ReplaceAll(indexName(s), "{I}", "ix_"+t.name))
+	}
+	return out
+}
+
+// rebuildIndexes returns the statements creating the indexes on the
+// rebuild table under temporary names, and for each the statement giving
+// it its live name once the live table (and its indexes) is dropped.
+// PostgreSQL only: SQLite cannot rename an index.
+func (t table) rebuildIndexes() (create, rename []string) {
+	for _, s := range t.indexes {
+		name := indexName(s)
+		tmp := strings.ReplaceAll(name, "{I}", "ix_"+t.name+rebuildSuffix)
+		live := strings.ReplaceAll(name, "{I}", "ix_"+t.name)
+		create = append(create, strings.NewReplacer("{T}", t.name+rebuildSuffix, "{I}", "ix_"+t.name+rebuildSuffix).Replace(s))
+		rename = append(rename, "ALTER INDEX "+tmp+" RENAME TO "+live)
+	}
+	return create, rename
+}
+
 // Times are stored as microseconds since the Unix epoch (UTC) in BIGINT
 // columns, 0 when unset, and booleans as 0/1 INTEGER: both dialects then
 // share every statement and compare the same way.
@@ -100,8 +133,7 @@ var needsTables = []table{
 	match_count        INTEGER NOT NULL,
 	contact_key_id     TEXT NOT NULL,
 	contact_erased     INTEGER NOT NULL,
-	version            BIGINT NOT NULL,
-	state              TEXT NOT NULL
+	version            BIGINT NOT NULL
 )`, indexes: []string{
 		`CREATE INDEX IF NOT EXISTS {I}_captured ON {T} (captured_at, id)`,
 		`CREATE INDEX IF NOT EXISTS {I}_status ON {T} (status, captured_at)`,
@@ -128,45 +160,15 @@ var needsTables = []table{
 	}},
 }
 
-var statsTables = []table{
-	{name: "stats_needs", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	id    TEXT PRIMARY KEY,
-	state TEXT NOT NULL
-)`},
-	{name: "stats_cells", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	month              TEXT NOT NULL,
-	region             TEXT NOT NULL,
-	departement        TEXT NOT NULL,
-	organisation       TEXT NOT NULL,
-	subject            TEXT NOT NULL,
-	needs              BIGINT NOT NULL,
-	matches            BIGINT NOT NULL,
-	positioned         BIGINT NOT NULL,
-	taken              BIGINT NOT NULL,
-	within3            BIGINT NOT NULL,
-	within5            BIGINT NOT NULL,
-	done               BIGINT NOT NULL,
-	done_no_help       BIGINT NOT NULL,
-	done_not_reachable BIGINT NOT NULL,
-	not_for_me         BIGINT NOT NULL,
-	abandoned          BIGINT NOT NULL,
-	PRIMARY KEY (organisation, month, region, departement, subject)
-)`},
-	{name: "stats_hours", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	month        TEXT NOT NULL,
-	region       TEXT NOT NULL,
-	departement  TEXT NOT NULL,
-	organisation TEXT NOT NULL,
-	subject      TEXT NOT NULL,
-	bucket       INTEGER NOT NULL,
-	n            BIGINT NOT NULL,
-	PRIMARY KEY (organisation, month, region, departement, subject, bucket)
-)`},
-}
-
 // migrate creates the checkpoint table and every projection's live tables
 // with their indexes, and a checkpoint row per projection. It is idempotent.
 func migrate(ctx context.Context, db *sql.DB, projs []projection) error {
+	if err := upgradeStatsLayout(ctx, db); err != nil {
+		return err
+	}
+	if err := upgradeNeedsLayout(ctx, db); err != nil {
+		return err
+	}
 	stmts := []string{checkpointDDL}
 	for _, p := range projs {
 		for _, t := range p.tables() {

@@ -1,8 +1,9 @@
 package projections
 
 import (
+	"encoding/binary"
+	"errors"
 	"math"
-	"slices"
 )
 
 // Hours to first take-charge are pre-aggregated as a log-bucketed histogram
@@ -33,27 +34,200 @@ func bucketValue(b int) float64 {
 	return 2 * math.Pow(sketchGamma, float64(b)) / (sketchGamma + 1)
 }
 
-// quantile returns the nearest-rank q-quantile (the value of rank
-// ceil(q·n)) of a histogram, estimated to within 1%; 0 for an empty one.
-func quantile(hist map[int]int64, q float64) float64 {
-	var n int64
-	keys := make([]int, 0, len(hist))
-	for b, c := range hist {
-		n += c
-		keys = append(keys, b)
+// hist is a histogram of buckets: zero counts the delays under a minute,
+// counts[i] bucket lo+i. It is dense because buckets of real delays span a
+// few hundred values (a minute to a few years is about 750 buckets), and
+// summing thousands of cells' histograms into a slice costs far less than
+// into a map. Counts may go negative while a delta is being built; stored
+// histograms never are.
+type hist struct {
+	zero   int64
+	lo     int
+	counts []int64
+}
+
+func (h *hist) add(b int, n int64) {
+	if b == zeroBucket {
+		h.zero += n
+		return
 	}
-	if n == 0 {
-		return 0
+	h.cover(b, b+1)
+	h.counts[b-h.lo] += n
+}
+
+// cover grows the span of counts to include buckets [from, to).
+func (h *hist) cover(from, to int) {
+	if len(h.counts) == 0 {
+		// Encoded runs come in increasing order: leave room ahead.
+		h.lo, h.counts = from, make([]int64, to-from+256)
+		return
 	}
-	slices.Sort(keys)
-	rank := int64(math.Ceil(q * float64(n)))
-	rank = max(rank, 1)
-	var seen int64
-	for _, b := range keys {
-		seen += hist[b]
-		if seen >= rank {
-			return bucketValue(b)
+	hi := h.lo + len(h.counts)
+	if from >= h.lo && to <= hi {
+		return
+	}
+	// Grow by half again on the side that grew: a sum of many cells
+	// widens a little at a time, and each reallocation copies the span.
+	slack := max(32, len(h.counts)/2)
+	lo, newHi := h.lo, hi
+	if from < lo {
+		lo = from - slack
+	}
+	if to > newHi {
+		newHi = to + slack
+	}
+	grown := make([]int64, newHi-lo)
+	copy(grown[h.lo-lo:], h.counts)
+	h.lo, h.counts = lo, grown
+}
+
+// merge adds o's counts to h.
+func (h *hist) merge(o *hist) {
+	h.zero += o.zero
+	for i, n := range o.counts {
+		if n != 0 {
+			h.add(o.lo+i, n)
 		}
 	}
-	return bucketValue(keys[len(keys)-1])
+}
+
+// isZero says whether every count is 0.
+func (h *hist) isZero() bool {
+	if h.zero != 0 {
+		return false
+	}
+	for _, n := range h.counts {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// negative says whether any count is below 0.
+func (h *hist) negative() bool {
+	if h.zero < 0 {
+		return true
+	}
+	for _, n := range h.counts {
+		if n < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// quantile returns the nearest-rank q-quantile (the value of rank
+// ceil(q·n)) of the histogram, estimated to within 1%; 0 for an empty one.
+func (h *hist) quantile(q float64) float64 {
+	n := h.zero
+	for _, c := range h.counts {
+		n += c
+	}
+	if n <= 0 {
+		return 0
+	}
+	rank := max(int64(math.Ceil(q*float64(n))), 1)
+	seen := h.zero
+	if seen >= rank {
+		return 0
+	}
+	last := 0
+	for i, c := range h.counts {
+		if c == 0 {
+			continue
+		}
+		seen += c
+		last = h.lo + i
+		if seen >= rank {
+			return bucketValue(last)
+		}
+	}
+	return bucketValue(last)
+}
+
+// appendEncoded appends the histogram's canonical encoding to dst: the
+// zero count (uvarint), then each run of buckets, in increasing order, as
+// its distance from the end of the previous run (from 0 for the first;
+// zigzag varint), its length (uvarint) and its counts (uvarints). A run
+// starts and ends with a non-empty bucket and holds no gap of maxGap or
+// more empty buckets (a short gap costs less as zeros than as a new run).
+// Equal histograms encode to equal bytes, so that a rebuilt table equals
+// the one maintained live; the counts of a cell's dense middle take a byte
+// each and decode in a tight loop, which is what queries summing thousands
+// of cells spend their time on. Counts must not be negative.
+func (h *hist) appendEncoded(dst []byte) []byte {
+	const maxGap = 3
+	dst = binary.AppendUvarint(dst, uint64(h.zero))
+	end := 0
+	for i := 0; i < len(h.counts); {
+		if h.counts[i] == 0 {
+			i++
+			continue
+		}
+		// j is one past the run's last non-empty bucket.
+		j, k := i+1, i+1
+		for k < len(h.counts) && k-j < maxGap {
+			if h.counts[k] != 0 {
+				j = k + 1
+			}
+			k++
+		}
+		dst = binary.AppendVarint(dst, int64(h.lo+i-end))
+		dst = binary.AppendUvarint(dst, uint64(j-i))
+		for _, c := range h.counts[i:j] {
+			dst = binary.AppendUvarint(dst, uint64(c))
+		}
+		end = h.lo + j
+		i = j
+	}
+	return dst
+}
+
+var errBadHist = errors.New("malformed hours histogram")
+
+// maxBucket bounds the buckets a stored histogram may hold: bucket 2000 is
+// 10^17 hours, far beyond any delay, so a larger one means the bytes are
+// not a histogram.
+const maxBucket = 2000
+
+// addEncoded adds the histogram encoded in buf (by appendEncoded) to h. It
+// returns errBadHist when buf is not such an encoding.
+func (h *hist) addEncoded(buf []byte) error {
+	z, k := binary.Uvarint(buf)
+	if k <= 0 {
+		return errBadHist
+	}
+	h.zero += int64(z)
+	buf = buf[k:]
+	end := 0
+	for len(buf) > 0 {
+		d, k := binary.Varint(buf)
+		if k <= 0 {
+			return errBadHist
+		}
+		buf = buf[k:]
+		n, k := binary.Uvarint(buf)
+		if k <= 0 || n > uint64(len(buf)) {
+			return errBadHist
+		}
+		buf = buf[k:]
+		from := end + int(d)
+		to := from + int(n)
+		if from < -maxBucket || to > maxBucket || n == 0 {
+			return errBadHist
+		}
+		h.cover(from, to)
+		counts := h.counts[from-h.lo : to-h.lo]
+		for i := range counts {
+			c, k := binary.Uvarint(buf)
+			if k <= 0 {
+				return errBadHist
+			}
+			buf = buf[k:]
+			counts[i] += int64(c)
+		}
+		end = to
+	}
+	return nil
 }

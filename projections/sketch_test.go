@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -23,26 +24,95 @@ func TestSketchQuantileWithinOnePercent(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			r := rand.New(rand.NewPCG(1, 2))
-			hist := map[int]int64{}
+			var h hist
 			var vals []float64
 			for range 5000 {
 				v := c.draw(r)
 				vals = append(vals, v)
-				hist[bucketOf(v)]++
+				h.add(bucketOf(v), 1)
 			}
 			slices.Sort(vals)
 			for _, q := range []float64{0.01, 0.5, 0.9, 0.99, 1} {
 				exact := vals[int(math.Ceil(q*float64(len(vals))))-1]
-				if got := quantile(hist, q); math.Abs(got-exact) > 0.01*exact {
+				if got := h.quantile(q); math.Abs(got-exact) > 0.01*exact {
 					t.Errorf("q%.2f = %v, exact %v", q, got, exact)
 				}
 			}
 		})
 	}
-	if got := quantile(map[int]int64{}, 0.5); got != 0 {
+	var empty, zeros hist
+	if got := empty.quantile(0.5); got != 0 {
 		t.Errorf("empty histogram quantile = %v", got)
 	}
-	if got := quantile(map[int]int64{bucketOf(0): 3}, 0.5); got != 0 {
+	zeros.add(bucketOf(0), 3)
+	if got := zeros.quantile(0.5); got != 0 {
 		t.Errorf("zero delays quantile = %v", got)
+	}
+}
+
+// Histograms survive their encoding, merge by adding counts, and encode
+// canonically: the same counts give the same bytes whatever the order
+// and the cancellations they were built with.
+func TestHistEncodingRoundTripAndCanonical(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	want := map[int]int64{}
+	var direct, noisy hist
+	for range 2000 {
+		b := bucketOf(math.Exp(r.NormFloat64()*3) * 30)
+		if r.IntN(20) == 0 {
+			b = zeroBucket
+		}
+		want[b]++
+		direct.add(b, 1)
+		// noisy adds and removes values that leave nothing behind,
+		// outside and inside the span of the others.
+		if b != zeroBucket {
+			noisy.add(b+400, 1)
+		}
+		noisy.add(b, 1)
+		if b != zeroBucket {
+			noisy.add(b+400, -1)
+		}
+	}
+	noisy.add(-300, 5)
+	noisy.add(-300, -5)
+	enc := direct.appendEncoded(nil)
+	if got := noisy.appendEncoded(nil); !bytes.Equal(got, enc) {
+		t.Fatalf("same counts, different encodings:\n%x\n%x", got, enc)
+	}
+	var back hist
+	if err := back.addEncoded(enc); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.addEncoded(enc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]int64{}
+	if back.zero != 0 {
+		got[zeroBucket] = back.zero
+	}
+	for i, n := range back.counts {
+		if n != 0 {
+			got[back.lo+i] = n
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("decoded %d buckets, want %d", len(got), len(want))
+	}
+	for b, n := range want {
+		if got[b] != 2*n {
+			t.Errorf("bucket %d: %d after adding twice, want %d", b, got[b], 2*n)
+		}
+	}
+	var empty hist
+	if enc := empty.appendEncoded(nil); len(enc) != 1 {
+		t.Errorf("empty histogram encodes to %x", enc)
+	}
+	for _, bad := range [][]byte{nil, {0, 0x80}, {0, 2}, {0, 0xfe, 0xff, 0xff, 0x7f, 1}} {
+		var h hist
+		if err := h.addEncoded(bad); err == nil {
+			t.Errorf("%x decoded without error", bad)
+		}
 	}
 }

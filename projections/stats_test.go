@@ -1,6 +1,7 @@
 package projections_test
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -63,6 +64,12 @@ func mustFoldNeeds(t *testing.T, st eventstore.Store) []*domain.Need {
 // expectedStats groups needs by month (byOrg false) or by organisation
 // (byOrg true, counting each organisation's matches of the need).
 func expectedStats(needs []*domain.Need, byOrg bool, windows [2]time.Duration) map[string]*expected {
+	return expectedStatsBy(needs, byOrg, false, windows)
+}
+
+// expectedStatsBy is expectedStats, grouped also by subject when
+// bySubject is set (keys "month|subject" or "organisation|subject").
+func expectedStatsBy(needs []*domain.Need, byOrg, bySubject bool, windows [2]time.Duration) map[string]*expected {
 	paris, _ := time.LoadLocation("Europe/Paris")
 	out := map[string]*expected{}
 	add := func(key string, n *domain.Need, ms []domain.Match) {
@@ -113,8 +120,12 @@ func expectedStats(needs []*domain.Need, byOrg bool, windows [2]time.Duration) m
 		}
 	}
 	for _, n := range needs {
+		suffix := ""
+		if bySubject {
+			suffix = "|" + n.Captured().Subject
+		}
 		if !byOrg {
-			add(n.CapturedAt().In(paris).Format("2006-01"), n, n.Matches())
+			add(n.CapturedAt().In(paris).Format("2006-01")+suffix, n, n.Matches())
 			continue
 		}
 		byO := map[uuid.UUID][]domain.Match{}
@@ -122,7 +133,7 @@ func expectedStats(needs []*domain.Need, byOrg bool, windows [2]time.Duration) m
 			byO[m.OrganisationID] = append(byO[m.OrganisationID], m)
 		}
 		for o, ms := range byO {
-			add(o.String(), n, ms)
+			add(o.String()+suffix, n, ms)
 		}
 	}
 	return out
@@ -223,6 +234,46 @@ func TestStatsMatchIndependentFigures(t *testing.T) {
 			}
 			checkStats(t, rows, expectedStats(needs, true, defaultWindows), func(r projections.StatsRow) string { return r.Organisation })
 
+			// Subjects are read from the subject rows, the groupings above
+			// from the all-subjects rollup: both agree with the events.
+			rows, err = e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"month", "subject"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStats(t, rows, expectedStatsBy(needs, false, true, defaultWindows), func(r projections.StatsRow) string { return r.Month + "|" + r.Subject })
+			rows, err = e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"subject", "organisation"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStats(t, rows, expectedStatsBy(needs, true, true, defaultWindows), func(r projections.StatsRow) string { return r.Organisation + "|" + r.Subject })
+			if !slices.IsSortedFunc(rows, func(a, b projections.StatsRow) int {
+				return cmp.Or(strings.Compare(a.Subject, b.Subject), strings.Compare(a.Organisation, b.Organisation))
+			}) {
+				t.Error("rows are not ordered by the group keys")
+			}
+			bySubject := expectedStatsBy(needs, false, true, defaultWindows)
+			for _, subject := range []string{"recruitment", "export"} {
+				one, err := e.Stats(ctx, projections.StatsQuery{Subject: subject})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want int64
+				for k, x := range bySubject {
+					if strings.HasSuffix(k, "|"+subject) {
+						want += x.needs
+					}
+				}
+				var got int64
+				if len(one) > 1 {
+					t.Fatalf("subject %s without grouping: %d rows", subject, len(one))
+				} else if len(one) == 1 {
+					got = one[0].Needs
+				}
+				if got != want || want == 0 {
+					t.Errorf("subject %s: %d needs, want %d (> 0)", subject, got, want)
+				}
+			}
+
 			// A filter and a one-row total agree with the grouped rows.
 			all, err := e.Stats(ctx, projections.StatsQuery{})
 			if err != nil {
@@ -250,6 +301,32 @@ func TestStatsMatchIndependentFigures(t *testing.T) {
 			}
 			if len(scoped) != 1 || scoped[0].Needs != want59 {
 				t.Fatalf("scope Nord = %+v, want %d needs", scoped, want59)
+			}
+			// A région scope reads the rollup over départements, a mixed
+			// scope the département rows: both count every need once.
+			for _, zones := range [][]domain.Zone{
+				{{Level: domain.LevelRegion, Code: "32"}},
+				{{Level: domain.LevelRegion, Code: "32"}, {Level: domain.LevelDepartement, Code: "59"}},
+			} {
+				in, err := e.Stats(ctx, projections.StatsQuery{ScopeZones: zones, GroupBy: []string{"region"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(in) != 1 || in[0].Needs != all[0].Needs || in[0].Region != "32" {
+					t.Fatalf("scope %v = %+v, want %d needs in région 32", zones, in, all[0].Needs)
+				}
+			}
+			// One organisation as a filter equals its row of the grouping.
+			orgs, err := e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"organisation"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			one, err := e.Stats(ctx, projections.StatsQuery{Organisation: uuid.MustParse(orgs[0].Organisation)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(one) != 1 || one[0].Needs != orgs[0].Needs || one[0].Matches != orgs[0].Matches {
+				t.Fatalf("organisation filter = %+v, want %+v", one, orgs[0])
 			}
 			if _, err := e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"colour"}}); err == nil {
 				t.Fatal("unknown dimension accepted")
@@ -303,6 +380,46 @@ func TestRebuildAfterRuleChangeServesOldTablesUntilSwap(t *testing.T) {
 			checkStats(t, after, expectedStats(needs, false, newWindows), key)
 			if strings.Join(phases, ",") == "" {
 				t.Fatal("no progress reported")
+			}
+		})
+	}
+}
+
+// A database of the earlier layout (histograms as rows of stats_hours) is
+// sent back to the start on Migrate: its statistics tables are dropped and
+// the stats checkpoint cleared, so that the runner refolds every need.
+func TestMigrateReplacesEarlierStatsLayout(t *testing.T) {
+	t.Parallel()
+	for _, name := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := mustBackend(t, name)
+			e := mustEngine(t, b, projections.Options{})
+			for _, q := range []string{
+				`CREATE TABLE stats_hours (month TEXT, bucket INTEGER, n BIGINT)`,
+				`DROP TABLE stats_cells`,
+				`CREATE TABLE stats_cells (month TEXT, needs BIGINT)`,
+				`UPDATE projection_checkpoints SET position='0000000000000001-0000000000000001' WHERE name='stats'`,
+			} {
+				if _, err := b.db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := e.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.db.Exec(`SELECT 1 FROM stats_hours`); err == nil {
+				t.Error("stats_hours survived the migration")
+			}
+			if _, err := b.db.Exec(`SELECT layer, hist FROM stats_cells`); err != nil {
+				t.Errorf("stats_cells of the new layout: %v", err)
+			}
+			var pos string
+			if err := b.db.QueryRow(`SELECT position FROM projection_checkpoints WHERE name='stats'`).Scan(&pos); err != nil || pos != "" {
+				t.Errorf("stats checkpoint = %q, %v; want it cleared", pos, err)
+			}
+			if err := e.Migrate(context.Background()); err != nil {
+				t.Fatalf("second migration: %v", err)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -15,7 +16,23 @@ const maxParams = 30000
 // for the new values. Rows go in chunks of a few sizes only, so that the
 // drivers' statement caches stay small. Callers never pass the same key
 // twice in one call (PostgreSQL refuses it).
+//
+// On PostgreSQL, when tx has a bulk set, the rows of keys never written
+// are loaded with COPY, several times faster than INSERT; the others are
+// upserted.
 func upsert(ctx context.Context, tx txn, table string, cols, keys []string, set string, rows [][]any) error {
+	if tx.bulk != nil && tx.conn != nil && tx.d == DialectPostgres && len(rows) > 0 {
+		// Few new rows (or no COPY): one upsert for all, in key order.
+		fresh, seen := tx.bulk.split(table, keyIndexes(cols, keys), rows)
+		if len(fresh) >= minCopyRows {
+			switch err := copyRows(ctx, tx, table, cols, fresh); {
+			case err == nil:
+				rows = seen
+			case !errors.Is(err, errNoCopy):
+				return err
+			}
+		}
+	}
 	per := min(500, maxParams/len(cols))
 	// Full chunks share one prepared statement: preparing a statement of
 	// thousands of parameters costs about as much as running it.
@@ -100,4 +117,17 @@ func replaceAll(cols, keys []string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// keyIndexes returns the positions of keys among cols.
+func keyIndexes(cols, keys []string) []int {
+	out := make([]int, 0, len(keys))
+	for _, k := range keys {
+		for i, c := range cols {
+			if c == k {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
 }

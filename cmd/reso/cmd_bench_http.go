@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -25,11 +27,31 @@ func benchHTTP(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the bench_ schema")
 	asJSON := fs.Bool("json", true, "print the report as JSON (the only format)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
+	profilePhase := fs.String("cpuprofile-phase", "", "with --cpuprofile: profile only this phase (commands, get_need or stats)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	_ = asJSON
-	if *cpuProfile != "" {
+	if *profilePhase != "" {
+		if *cpuProfile == "" {
+			return errors.New("bench http: --cpuprofile-phase needs --cpuprofile")
+		}
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.Phase = func(name string) func() {
+			if name != *profilePhase {
+				return nil
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				fmt.Fprintf(os.Stderr, "cpu profile: %v\n", err)
+				return nil
+			}
+			return pprof.StopCPUProfile
+		}
+	} else if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			return err

@@ -21,6 +21,7 @@ func (s *Service) GetNeed(ctx context.Context, p Principal, needID uuid.UUID, as
 	if err := mayTouchNeeds(p); err != nil {
 		return NeedView{}, err
 	}
+	key := s.keyAhead(ctx, needID)
 	// Scope is decided on today's need: a referent forwarded the need later
 	// may read its earlier states.
 	l, n, err := s.loadAllowed(ctx, p, needID, accessRead)
@@ -36,20 +37,70 @@ func (s *Service) GetNeed(ctx context.Context, p Principal, needID uuid.UUID, as
 			return NeedView{}, ErrNotFound
 		}
 	}
-	return s.view(ctx, n)
+	return s.view(ctx, n, key)
 }
 
-// view renders a folded need, opening its contact.
-func (s *Service) view(ctx context.Context, n *domain.Need) (NeedView, error) {
+// aheadKey is a need's contact key read while its stream is: a read costs
+// the longer of two round trips instead of their sum. The key is not
+// cached beyond one request: an erasure on another replica deletes the key
+// row, and only a read of that row can tell; a cache would need a validity
+// check that costs the very round trip it saves. Reading the key a moment
+// before the stream is as correct as after it: both happen within the
+// request, so an erasure that overlaps it may show or not, and one that
+// finished before it started always shows (the key row is gone).
+type aheadKey struct {
+	ch   chan keys.NeedKey
+	nk   keys.NeedKey
+	done bool
+}
+
+// keyAhead starts reading a need's key. A failed read counts as no key:
+// openContact then reads it by id, and reports that error if it persists.
+// The read outlives a request that ends without its key (not found,
+// refused, erased): cancelling a query in flight would cost the pool its
+// connection, a one-row read costs less.
+func (s *Service) keyAhead(ctx context.Context, needID uuid.UUID) *aheadKey {
+	k := &aheadKey{ch: make(chan keys.NeedKey, 1)}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		nk, err := s.keys.KeyOfNeed(ctx, needID)
+		if err != nil {
+			nk = keys.NeedKey{}
+		}
+		k.ch <- nk
+	}()
+	return k
+}
+
+// get waits for the key; nil (no read ahead) gives the zero NeedKey.
+func (k *aheadKey) get() keys.NeedKey {
+	if k == nil {
+		return keys.NeedKey{}
+	}
+	if !k.done {
+		k.nk, k.done = <-k.ch, true
+	}
+	return k.nk
+}
+
+// view renders a folded need, opening its contact (with the key read
+// ahead, when there is one).
+func (s *Service) view(ctx context.Context, n *domain.Need, key *aheadKey) (NeedView, error) {
+	cv, err := s.openContact(ctx, n.Captured().Contact, n.ContactErased(), key)
+	if err != nil {
+		return NeedView{}, err
+	}
+	return render(n, cv), nil
+}
+
+// render is a folded need's view with its contact as given.
+func render(n *domain.Need, cv ContactView) NeedView {
 	c := n.Captured()
 	v := NeedView{
 		ID: n.ID(), Version: n.Version(), Status: n.Status(), SIRET: c.SIRET, CompanyName: c.CompanyName,
 		Commune: c.Commune, Subject: c.Subject, Description: c.Description, CapturedAt: n.CapturedAt(),
 		AdvisorID: c.AdvisorID, Matches: []MatchView{},
-	}
-	cv, err := s.openContact(ctx, c.Contact, n.ContactErased())
-	if err != nil {
-		return NeedView{}, err
 	}
 	v.Contact = &cv
 	for _, m := range n.Matches() {
@@ -61,7 +112,7 @@ func (s *Service) view(ctx context.Context, n *domain.Need) (NeedView, error) {
 	v.ForwardedAt = optTime(n.ForwardedAt())
 	v.FirstTakeChargeAt = optTime(n.FirstTakeChargeAt())
 	v.AbandonedAt = optTime(n.AbandonedAt())
-	return v, nil
+	return v
 }
 
 func optTime(t time.Time, ok bool) *time.Time {
@@ -72,11 +123,11 @@ func optTime(t time.Time, ok bool) *time.Time {
 }
 
 // openContact decrypts a sealed contact, or marks it erased.
-func (s *Service) openContact(ctx context.Context, sc domain.SealedContact, erased bool) (ContactView, error) {
+func (s *Service) openContact(ctx context.Context, sc domain.SealedContact, erased bool, key *aheadKey) (ContactView, error) {
 	if erased || sc.KeyID == "" {
 		return ContactView{Erased: true}, nil
 	}
-	c, err := s.keys.Open(ctx, sc)
+	c, err := s.keys.OpenWith(ctx, sc, key.get())
 	if errors.Is(err, keys.ErrErased) {
 		return ContactView{Erased: true}, nil
 	}
@@ -93,6 +144,7 @@ func (s *Service) History(ctx context.Context, p Principal, needID uuid.UUID) ([
 	if err := mayTouchNeeds(p); err != nil {
 		return nil, err
 	}
+	key := s.keyAhead(ctx, needID)
 	l, n, err := s.loadAllowed(ctx, p, needID, accessRead)
 	if err != nil {
 		return nil, err
@@ -102,7 +154,7 @@ func (s *Service) History(ctx context.Context, p Principal, needID uuid.UUID) ([
 		e := l.events[i]
 		data := raw.Data
 		if c, ok := e.(domain.NeedCaptured); ok {
-			data, err = s.capturedData(ctx, raw.Data, c, n.ContactErased())
+			data, err = s.capturedData(ctx, raw.Data, c, n.ContactErased(), key)
 			if err != nil {
 				return nil, err
 			}
@@ -120,12 +172,12 @@ func (s *Service) History(ctx context.Context, p Principal, needID uuid.UUID) ([
 
 // capturedData rewrites a NeedCaptured's JSON with the opened contact in
 // place of the sealed one.
-func (s *Service) capturedData(ctx context.Context, raw json.RawMessage, c domain.NeedCaptured, erased bool) (json.RawMessage, error) {
+func (s *Service) capturedData(ctx context.Context, raw json.RawMessage, c domain.NeedCaptured, erased bool, key *aheadKey) (json.RawMessage, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return nil, fmt.Errorf("history of %s: %w", c.NeedID, err)
 	}
-	cv, err := s.openContact(ctx, c.Contact, erased)
+	cv, err := s.openContact(ctx, c.Contact, erased, key)
 	if err != nil {
 		return nil, err
 	}

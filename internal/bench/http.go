@@ -33,6 +33,11 @@ type HTTPConfig struct {
 	Keep bool
 	// Progress receives progress lines (nil: none).
 	Progress io.Writer
+	// Phase, when set, is called as each measured phase ("commands",
+	// "get_need", "stats") starts; the function it returns is called as
+	// the phase ends. `--cpuprofile-phase` profiles one phase with it, so
+	// that a profile is not a blend of writes, reads and statistics.
+	Phase func(name string) (end func())
 }
 
 // HTTPReport is what `reso bench http` prints.
@@ -97,6 +102,12 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	}
 	defer func() { _ = drop() }()
 	fmt.Fprintf(cfg.Progress, "schema %s\n", schema)
+	// The server's backends are told apart by their application_name, so
+	// that the CPU they use can be measured per phase.
+	appName := "reso-bench-" + schema
+	dsn = WithParam(dsn, "application_name", appName)
+	cpu := newCPUMeter(ctx, cfg.DSN, appName)
+	defer cpu.close()
 
 	var tok [32]byte
 	if _, err := rand.Read(tok[:]); err != nil {
@@ -157,16 +168,53 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	fmt.Fprintf(cfg.Progress, "projections caught up in %.1f s\n", rep.CatchUpSeconds)
 
 	var ids *needIDs
+	end := cfg.phase("commands")
+	pool, used := poolWaits(srv), cpu.start(ctx)
 	rep.Commands, ids = runCommands(ctx, api, dir, cfg.Clients, cfg.Duration, cfg.IdempotencyKeys)
+	end()
 	cfg.printPhase("commands", rep.Commands)
+	fmt.Fprintf(cfg.Progress, "  %s\n  %s\n", pool(), used(rep.Commands.Requests))
 	if ids.len() == 0 {
 		return rep, errors.New("no command succeeded: nothing to read")
 	}
+	end = cfg.phase("get_need")
+	pool, used = poolWaits(srv), cpu.start(ctx)
 	rep.GetNeed = runGets(ctx, api, dir, ids, cfg.Clients, cfg.Duration)
+	end()
 	cfg.printPhase("GET need", rep.GetNeed)
+	fmt.Fprintf(cfg.Progress, "  %s\n  %s\n", pool(), used(rep.GetNeed.Requests))
+	end = cfg.phase("stats")
 	rep.Stats, rep.StatsRows = runStats(ctx, api.as(adminToken), cfg.Clients, cfg.Duration)
+	end()
 	cfg.printPhase("GET stats", rep.Stats)
 	return rep, nil
+}
+
+// poolWaits starts counting the server's waits for a database connection;
+// the function it returns says how many acquisitions had to wait, and how
+// long in all, since.
+func poolWaits(srv *server.Server) func() string {
+	st := srv.Backend().PoolStats()
+	if st == nil {
+		return func() string { return "pool: none" }
+	}
+	n0, w0, d0, c0 := st.AcquireCount(), st.EmptyAcquireCount(), st.EmptyAcquireWaitTime(), st.NewConnsCount()
+	return func() string {
+		st := srv.Backend().PoolStats()
+		return fmt.Sprintf("pool: %d acquisitions, %d waited for a connection (%.1f s in all), %d new connections, max %d",
+			st.AcquireCount()-n0, st.EmptyAcquireCount()-w0, (st.EmptyAcquireWaitTime() - d0).Seconds(), st.NewConnsCount()-c0, st.MaxConns())
+	}
+}
+
+// phase calls the Phase hook, if any.
+func (c *HTTPConfig) phase(name string) (end func()) {
+	if c.Phase == nil {
+		return func() {}
+	}
+	if end = c.Phase(name); end == nil {
+		return func() {}
+	}
+	return end
 }
 
 func (c *HTTPConfig) printPhase(name string, p HTTPPhase) {

@@ -96,3 +96,46 @@ func openReadModelTarget(ctx context.Context, kind, dsn string, keep bool) (*rea
 	}
 	return t, nil
 }
+
+// openExistingTarget opens a log seeded by an earlier run kept with --keep:
+// the PostgreSQL schema of dsn (kind "postgres"), or the SQLite file dsn.
+// Nothing is dropped on Close. It returns the connection error.
+func openExistingTarget(ctx context.Context, kind, dsn, schema string) (*readModelTarget, error) {
+	switch kind {
+	case "postgres":
+		if schema == "" {
+			return nil, fmt.Errorf("reuse: give the kept bench_ schema")
+		}
+		if dsn == "" {
+			dsn = DefaultPostgresURL
+		}
+		cfg, err := pgxpool.ParseConfig(WithParam(dsn, "search_path", schema))
+		if err != nil {
+			return nil, err
+		}
+		cfg.MaxConns = 16
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		t := &readModelTarget{close: []func() error{func() error { pool.Close(); return nil }}}
+		st, err := postgres.New(ctx, pool)
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		t.close = append(t.close, st.Close)
+		t.db, t.dialect, t.store = stdlib.OpenDBFromPool(pool), projections.DialectPostgres, st
+		t.close = append(t.close, t.db.Close)
+		return t, nil
+	case "sqlite":
+		if dsn == "" {
+			return nil, fmt.Errorf("reuse: give the kept SQLite file as --dsn")
+		}
+		if _, err := os.Stat(dsn); err != nil {
+			return nil, fmt.Errorf("reuse: %w", err)
+		}
+		return openReadModelTarget(ctx, kind, dsn, true)
+	}
+	return nil, fmt.Errorf("unknown store %q (want postgres or sqlite)", kind)
+}

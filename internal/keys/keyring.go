@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/reso-fr/reso/domain"
 )
 
@@ -37,6 +38,40 @@ type Keyring struct {
 	db       *sql.DB
 	postgres bool
 	secret   []byte // HMAC key of the look-up hashes
+	pool     RowQuerier
+}
+
+// RowQuerier runs a one-row query; *pgxpool.Pool is one.
+type RowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// UsePool makes the one-statement reads and writes of every request (Seal
+// on PostgreSQL, Open, KeyOfNeed) go through pool, the pgx pool under db,
+// instead of database/sql: on a need read, the key read through
+// database/sql cost more CPU than the stream's through pgx (its own
+// connection handling on top of the pool's). Call it before any use.
+func (k *Keyring) UsePool(pool RowQuerier) { k.pool = pool }
+
+// queryRow runs a one-row query through the pool when there is one;
+// sql.ErrNoRows means no row either way.
+func (k *Keyring) queryRow(ctx context.Context, query string, args ...any) scanner {
+	if k.pool != nil {
+		return pgxRow{k.pool.QueryRow(ctx, query, args...)}
+	}
+	return k.db.QueryRowContext(ctx, query, args...)
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+type pgxRow struct{ pgx.Row }
+
+func (r pgxRow) Scan(dest ...any) error {
+	err := r.Row.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sql.ErrNoRows
+	}
+	return err
 }
 
 const secretSetting = "contact_hash_secret"
@@ -101,28 +136,98 @@ func (k *Keyring) Seal(ctx context.Context, needID uuid.UUID, siret string, c Co
 	if err != nil {
 		return domain.SealedContact{}, fmt.Errorf("seal contact: %w", err)
 	}
-	tx, err := k.db.BeginTx(ctx, nil)
-	if err != nil {
-		return domain.SealedContact{}, fmt.Errorf("seal contact: %w", err)
+	var keyID string
+	var key []byte
+	if k.postgres {
+		keyID, key, err = k.keyForNeed(ctx, needID, siret, subject)
+	} else {
+		keyID, key, err = k.keyForNeedTx(ctx, needID, siret, subject)
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	keyID, key, err := keyFor(ctx, tx, siret, subject)
 	if err != nil {
 		return domain.SealedContact{}, err
-	}
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO reso_contact_key_needs (key_id, need_id) VALUES ($1, $2) ON CONFLICT (key_id, need_id) DO NOTHING`,
-		keyID, needID.String()); err != nil {
-		return domain.SealedContact{}, fmt.Errorf("link key to need %s: %w", needID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return domain.SealedContact{}, fmt.Errorf("seal contact: %w", err)
 	}
 	ct, err := encrypt(key, keyID, plain)
 	if err != nil {
 		return domain.SealedContact{}, err
 	}
 	return domain.SealedContact{KeyID: keyID, Ciphertext: ct}, nil
+}
+
+// sqlKeyForNeed finds or creates the subject's key and links the need to it
+// in one PostgreSQL statement: one round trip and one commit, where the
+// explicit transaction of keyForNeedTx takes six round trips. All parts see
+// the statement's snapshot, so the SELECT arm cannot see the row the INSERT
+// arm adds, and k has at most one row. When a concurrent Seal of the same
+// subject commits its key after this statement's snapshot was taken, the
+// INSERT waits for it and does nothing, the SELECT does not see it either,
+// and no row comes back: keyForNeed runs the statement again, under a new
+// snapshot that sees that key.
+const sqlKeyForNeed = `WITH new AS (
+	INSERT INTO reso_contact_keys (key_id, siret, subject_hash, key_hex, created_at)
+	VALUES ($1, $2, $3, $4, $5) ON CONFLICT (siret, subject_hash) DO NOTHING
+	RETURNING key_id, key_hex
+), k AS (
+	SELECT key_id, key_hex FROM new
+	UNION ALL
+	SELECT key_id, key_hex FROM reso_contact_keys WHERE siret = $2 AND subject_hash = $3
+	LIMIT 1
+), link AS (
+	INSERT INTO reso_contact_key_needs (key_id, need_id) SELECT key_id, $6 FROM k
+	ON CONFLICT (key_id, need_id) DO NOTHING
+)
+SELECT key_id, key_hex FROM k`
+
+// keyForNeed is keyForNeedTx in one statement, for PostgreSQL.
+func (k *Keyring) keyForNeed(ctx context.Context, needID uuid.UUID, siret, subject string) (string, []byte, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return "", nil, fmt.Errorf("new key id: %w", err)
+		}
+		fresh := make([]byte, 32)
+		if _, err := rand.Read(fresh); err != nil {
+			return "", nil, fmt.Errorf("new key: %w", err)
+		}
+		var keyID, keyHex string
+		err = k.queryRow(ctx, sqlKeyForNeed, id.String(), siret, subject, hex.EncodeToString(fresh),
+			time.Now().UTC().Format(time.RFC3339Nano), needID.String()).Scan(&keyID, &keyHex)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // lost the insert race to a key this snapshot cannot see
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("seal contact of need %s: %w", needID, err)
+		}
+		key, derr := hex.DecodeString(keyHex)
+		if derr != nil || len(key) != 32 {
+			return "", nil, fmt.Errorf("key %s: %w", keyID, ErrCorrupt)
+		}
+		return keyID, key, nil
+	}
+	return "", nil, fmt.Errorf("store contact key: lost the insert race three times")
+}
+
+// keyForNeedTx finds or creates the subject's key and links the need to it
+// in one transaction (SQLite, whose CTEs cannot hold an INSERT; its round
+// trips are function calls).
+func (k *Keyring) keyForNeedTx(ctx context.Context, needID uuid.UUID, siret, subject string) (string, []byte, error) {
+	tx, err := k.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", nil, fmt.Errorf("seal contact: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	keyID, key, err := keyFor(ctx, tx, siret, subject)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO reso_contact_key_needs (key_id, need_id) VALUES ($1, $2) ON CONFLICT (key_id, need_id) DO NOTHING`,
+		keyID, needID.String()); err != nil {
+		return "", nil, fmt.Errorf("link key to need %s: %w", needID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", nil, fmt.Errorf("seal contact: %w", err)
+	}
+	return keyID, key, nil
 }
 
 // keyFor returns the live key of a data subject, creating it if needed.
@@ -167,7 +272,7 @@ func keyFor(ctx context.Context, tx *sql.Tx, siret, subject string) (string, []b
 // deleted and ErrCorrupt when the ciphertext does not authenticate.
 func (k *Keyring) Open(ctx context.Context, sc domain.SealedContact) (Contact, error) {
 	var keyHex string
-	err := k.db.QueryRowContext(ctx, `SELECT key_hex FROM reso_contact_keys WHERE key_id = $1`, sc.KeyID).Scan(&keyHex)
+	err := k.queryRow(ctx, `SELECT key_hex FROM reso_contact_keys WHERE key_id = $1`, sc.KeyID).Scan(&keyHex)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Contact{}, ErrErased
 	}
@@ -178,6 +283,10 @@ func (k *Keyring) Open(ctx context.Context, sc domain.SealedContact) (Contact, e
 	if err != nil || len(key) != 32 {
 		return Contact{}, fmt.Errorf("key %s: %w", sc.KeyID, ErrCorrupt)
 	}
+	return openWithKey(key, sc)
+}
+
+func openWithKey(key []byte, sc domain.SealedContact) (Contact, error) {
 	plain, err := decrypt(key, sc.KeyID, sc.Ciphertext)
 	if err != nil {
 		return Contact{}, err
@@ -187,6 +296,44 @@ func (k *Keyring) Open(ctx context.Context, sc domain.SealedContact) (Contact, e
 		return Contact{}, fmt.Errorf("key %s: %w", sc.KeyID, ErrCorrupt)
 	}
 	return c, nil
+}
+
+// NeedKey is a need's contact key as KeyOfNeed read it; the zero value
+// means none was found.
+type NeedKey struct {
+	id  string
+	key []byte
+}
+
+// KeyOfNeed reads the live key linked to a need, so that a caller can read
+// it at the same time as the need's stream instead of after it. It returns
+// the zero NeedKey when the key is erased or the need has no linked key
+// (OpenWith then asks Open), and the database error, if any.
+func (k *Keyring) KeyOfNeed(ctx context.Context, needID uuid.UUID) (NeedKey, error) {
+	var id, keyHex string
+	err := k.queryRow(ctx, `SELECT k.key_id, k.key_hex FROM reso_contact_key_needs kn
+		JOIN reso_contact_keys k ON k.key_id = kn.key_id WHERE kn.need_id = $1 LIMIT 1`, needID.String()).Scan(&id, &keyHex)
+	if errors.Is(err, sql.ErrNoRows) {
+		return NeedKey{}, nil
+	}
+	if err != nil {
+		return NeedKey{}, fmt.Errorf("load key of need %s: %w", needID, err)
+	}
+	key, err := hex.DecodeString(keyHex)
+	if err != nil || len(key) != 32 {
+		return NeedKey{}, fmt.Errorf("key %s: %w", id, ErrCorrupt)
+	}
+	return NeedKey{id: id, key: key}, nil
+}
+
+// OpenWith is Open using a key KeyOfNeed read, when it is the one sc was
+// sealed under; otherwise (none found, or another key) it is Open, which
+// reads the key by its id. Errors are Open's.
+func (k *Keyring) OpenWith(ctx context.Context, sc domain.SealedContact, nk NeedKey) (Contact, error) {
+	if nk.id == "" || nk.id != sc.KeyID {
+		return k.Open(ctx, sc)
+	}
+	return openWithKey(nk.key, sc)
 }
 
 // encrypt returns nonce || AES-256-GCM(plain), authenticated with the key id

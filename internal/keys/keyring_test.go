@@ -7,10 +7,12 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib" // also registers "pgx"
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/keys"
@@ -21,11 +23,37 @@ type backend struct {
 	name    string
 	dialect string
 	open    func(t *testing.T) *sql.DB
+	// pool, when set, is given to UsePool (the server's PostgreSQL wiring).
+	pool func(t *testing.T, db *sql.DB) keys.RowQuerier
 }
 
 var backends = []backend{
-	{"sqlite", "sqlite", mustSQLite},
-	{"postgres", "postgres", mustPostgres},
+	{"sqlite", "sqlite", mustSQLite, nil},
+	{"postgres", "postgres", mustPostgres, nil},
+	{"postgres-pool", "postgres", mustPostgresPool, poolOf},
+}
+
+// pools remembers the pgx pool under each database mustPostgresPool opened.
+var pools sync.Map // *sql.DB -> *pgxpool.Pool
+
+func mustPostgresPool(t *testing.T) *sql.DB {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), pgtest.MustSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { db.Close(); pool.Close() })
+	pools.Store(db, pool)
+	return db
+}
+
+func poolOf(t *testing.T, db *sql.DB) keys.RowQuerier {
+	p, ok := pools.Load(db)
+	if !ok {
+		t.Fatal("no pool for this database")
+	}
+	return p.(*pgxpool.Pool)
 }
 
 func mustSQLite(t *testing.T) *sql.DB {
@@ -54,6 +82,9 @@ func mustKeyring(t *testing.T, b backend) (*keys.Keyring, *sql.DB) {
 	k, err := keys.New(context.Background(), db, b.dialect)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b.pool != nil {
+		k.UsePool(b.pool(t, db))
 	}
 	return k, db
 }
@@ -249,6 +280,65 @@ func TestConcurrentSeal(t *testing.T) {
 			}
 			if len(seen) != 1 {
 				t.Errorf("one subject got %d keys: %v", len(seen), seen)
+			}
+		})
+	}
+}
+
+// TestKeyOfNeed: the key read by need id opens that need's contact, a key
+// of another subject falls back to the sealed key id, and an erased key
+// reads as none and opens as erased.
+func TestKeyOfNeed(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			k, _ := mustKeyring(t, b)
+			alice := keys.Contact{Name: "Alice", Email: "alice@example.fr"}
+			bob := keys.Contact{Name: "Bob", Email: "bob@example.fr"}
+			na := uuid.New()
+			sa, err := k.Seal(ctx, na, "73282932000074", alice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nb := uuid.New()
+			sb, err := k.Seal(ctx, nb, "73282932000074", bob)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ka, err := k.KeyOfNeed(ctx, na)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err := k.OpenWith(ctx, sa, ka); err != nil || c != alice {
+				t.Fatalf("OpenWith(own key) = %+v, %v; want %+v", c, err, alice)
+			}
+			// Alice's key is not Bob's: OpenWith reads Bob's by its id.
+			if c, err := k.OpenWith(ctx, sb, ka); err != nil || c != bob {
+				t.Fatalf("OpenWith(other key) = %+v, %v; want %+v", c, err, bob)
+			}
+			none, err := k.KeyOfNeed(ctx, uuid.New())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err := k.OpenWith(ctx, sa, none); err != nil || c != alice {
+				t.Fatalf("OpenWith(no key) = %+v, %v; want %+v", c, err, alice)
+			}
+			if _, err := k.EraseByEmail(ctx, alice.Email); err != nil {
+				t.Fatal(err)
+			}
+			after, err := k.KeyOfNeed(ctx, na)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.OpenWith(ctx, sa, after); !errors.Is(err, keys.ErrErased) {
+				t.Fatalf("OpenWith after erasure: %v, want ErrErased", err)
+			}
+			// A key read before the erasure still decrypts: callers hold it
+			// for one request only.
+			if c, err := k.OpenWith(ctx, sb, ka); err != nil || c != bob {
+				t.Fatalf("Bob after Alice's erasure = %+v, %v", c, err)
 			}
 		})
 	}

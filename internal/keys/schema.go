@@ -30,6 +30,9 @@ var schema = []string{
 		erased_at TEXT,
 		PRIMARY KEY (key_id, need_id)
 	)`,
+	// KeyOfNeed finds a need's key by need id, before the need's stream
+	// (which names the key) has been read.
+	`CREATE INDEX IF NOT EXISTS reso_contact_key_needs_need ON reso_contact_key_needs (need_id)`,
 }
 
 // Migrate creates the key tables if they do not exist. It is idempotent.
