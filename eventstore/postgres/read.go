@@ -49,6 +49,11 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from int64, limit
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
+	if len(events) > 0 {
+		// A caller that read the stream appends next with the version it
+		// read: that append needs no existence check (known.go).
+		s.known.record(stream, events[len(events)-1].Version)
+	}
 	if len(events) == 0 {
 		v, err := s.streamVersion(ctx, stream)
 		if err != nil {
@@ -182,7 +187,7 @@ func (s *Store) query(ctx context.Context, sql string, limit int, args ...any) (
 		return nil, err
 	}
 	defer rows.Close()
-	capacity := 64
+	capacity := 16 // a need's stream; longer reads grow by appending
 	if limit > 0 {
 		capacity = min(limit, 8192)
 	}
@@ -300,7 +305,10 @@ func (d *decoder) carve(b []byte) json.RawMessage {
 		return append(json.RawMessage(nil), b...)
 	}
 	if cap(d.slab)-len(d.slab) < len(b) {
-		d.slab = make([]byte, 0, slabSize)
+		// Start small and double: a need's stream of a few events takes a
+		// few KiB, and a 256 KiB slab per ReadStream (zeroed, then
+		// scanned by the GC) cost more than the query's decoding.
+		d.slab = make([]byte, 0, min(max(2*cap(d.slab), 4<<10, len(b)), slabSize))
 	}
 	start := len(d.slab)
 	d.slab = append(d.slab, b...)

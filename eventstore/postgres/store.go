@@ -48,6 +48,10 @@ type Store struct {
 
 	appendDelay atomic.Pointer[func() time.Duration]
 
+	// known lets Exactly appends to streams seen at their version skip
+	// the check that the version exists (known.go).
+	known knownVersions
+
 	lifeMu    sync.Mutex // orders starting goroutines with Close
 	closed    atomic.Bool
 	closeOnce sync.Once
