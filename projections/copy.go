@@ -59,6 +59,14 @@ func (b *bulkSet) split(table string, keyIdx []int, rows [][]any) (fresh, seen [
 	for _, r := range rows {
 		h.Reset()
 		for _, i := range keyIdx {
+			// A string is hashed in place: the same bytes as
+			// appendKeyValue's, without copying it into buf.
+			if v, ok := r[i].(string); ok {
+				buf = append(strconv.AppendInt(buf[:0], int64(len(v)), 10), ':')
+				h.Write(buf)
+				h.WriteString(v)
+				continue
+			}
 			buf = appendKeyValue(buf[:0], r[i])
 			h.Write(buf)
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/projections"
 )
 
 // After a simulated workload written by concurrent writers while the
@@ -26,6 +27,14 @@ func TestLiveEqualsRebuild(t *testing.T) {
 				}
 			}
 			if err := e.RebuildAll(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			mustEqualDumps(t, live, mustDump(t, b.db))
+			// Again with a flush every few pages: statistics then hold
+			// their cells across many flushes (needs moving between
+			// them) and write them once at the end.
+			small := mustEngine(t, b, projections.Options{RebuildBatch: 50, RebuildFlush: 97})
+			if err := small.RebuildAll(context.Background(), nil); err != nil {
 				t.Fatal(err)
 			}
 			mustEqualDumps(t, live, mustDump(t, b.db))

@@ -30,22 +30,37 @@ import (
 //
 // Histograms cannot be added in SQL, so the projection keeps the cells it
 // has touched in memory (cells; loaded from the table on first touch unless
-// it found the table empty) and writes each changed cell whole. That copy is
+// it found the table empty) and writes each changed cell whole, at each
+// flush or, while holding (a rebuild's load), once at the end. That copy is
 // only valid while this instance's transactions commit: after a failure or a
 // swap the runner builds a new projection.
 type statsProjection struct {
 	opts  *Options
 	cache *stateCache
 
-	cells    map[cellKey]*cell
-	complete bool // every row of the table is in cells
-	checked  bool // complete was decided
+	cells    map[uint64]*cell // by pack
+	complete bool             // every row of the table is in cells
+	checked  bool             // complete was decided
+	// holding keeps changed cells in memory instead of writing them, until
+	// hold(false): a rebuild writes each cell of its fresh table once
+	// instead of rewriting it at every flush.
+	holding bool
+	dirty   []uint64 // cells changed since they were written, unordered
+
+	ix cellIndex
+	// groups are the eight cells of a contribution (its cell and rollups)
+	// by pack of its own cell: one lookup instead of eight. Cleared
+	// whenever a cell leaves cells.
+	groups   map[uint64]*[8]*cell
+	buf      []contribution       // reused by flush
+	statuses []domain.MatchStatus // reused by figures
 }
 
-// cell is one row of stats_cells (or a change to it).
+// cell is one row of stats_cells.
 type cell struct {
-	c counts
-	h hist
+	c     counts
+	h     hist
+	dirty bool // in statsProjection.dirty
 }
 
 // maxCells bounds the cells kept in memory; past it they are dropped after
@@ -174,71 +189,169 @@ var (
 	cellCols = append(append(slices.Clone(cellKeyCols), countCols...), "hist")
 )
 
+// cellIndex interns the coordinates of cells so that the fold of a flush
+// looks cells up by an integer (pack) instead of hashing six strings eight
+// times per contribution: a place (month, région, département, subject) and
+// an organisation get a number the first time they are seen, and each place
+// of a need knows its seven rolled-up places.
+type cellIndex struct {
+	places   []place
+	placeIDs map[place]uint32
+	rolled   map[uint32]*[8]uint32 // a need's place → its place under each roll
+	orgs     []string              // organisation o is orgs[o-1]; 0 is none
+	orgIDs   map[uuid.UUID]uint32
+	orgNames map[string]uint32
+	months   map[int]string // year*12+month-1 → "2006-01"
+}
+
+// place is a cell's coordinates but its layer and organisation.
+type place struct {
+	Month, Region, Departement, Subject string
+}
+
+func (x *cellIndex) init() {
+	if x.placeIDs == nil {
+		x.placeIDs, x.rolled = make(map[place]uint32), make(map[uint32]*[8]uint32)
+		x.orgIDs, x.orgNames, x.months = make(map[uuid.UUID]uint32), make(map[string]uint32), make(map[int]string)
+	}
+}
+
+func (x *cellIndex) placeID(pl place) uint32 {
+	id, ok := x.placeIDs[pl]
+	if !ok {
+		id = uint32(len(x.places))
+		x.places = append(x.places, pl)
+		x.placeIDs[pl] = id
+	}
+	return id
+}
+
+// rolls returns the places that place id sums into, by roll bits
+// (allSubjects, allMonths, allDepartements; 0 is the place itself).
+func (x *cellIndex) rolls(id uint32) *[8]uint32 {
+	if r := x.rolled[id]; r != nil {
+		return r
+	}
+	r := new([8]uint32)
+	for roll := range r {
+		pl := x.places[id]
+		if roll&allSubjects != 0 {
+			pl.Subject = ""
+		}
+		if roll&allMonths != 0 {
+			pl.Month = ""
+		}
+		if roll&allDepartements != 0 {
+			pl.Departement = ""
+		}
+		r[roll] = x.placeID(pl)
+	}
+	x.rolled[id] = r
+	return r
+}
+
+func (x *cellIndex) orgID(o uuid.UUID) uint32 {
+	id, ok := x.orgIDs[o]
+	if !ok {
+		name := o.String()
+		id = x.orgByName(name)
+		x.orgIDs[o] = id
+	}
+	return id
+}
+
+func (x *cellIndex) orgByName(name string) uint32 {
+	if name == "" {
+		return 0
+	}
+	id, ok := x.orgNames[name]
+	if !ok {
+		x.orgs = append(x.orgs, name)
+		id = uint32(len(x.orgs))
+		x.orgNames[name] = id
+	}
+	return id
+}
+
+// month formats the capture month in loc without allocating for a month
+// it has seen.
+func (x *cellIndex) month(us int64, loc *time.Location) string {
+	y, m, _ := fromMicros(us).In(loc).Date()
+	k := y*12 + int(m) - 1
+	s, ok := x.months[k]
+	if !ok {
+		s = fmt.Sprintf("%04d-%02d", y, int(m))
+		x.months[k] = s
+	}
+	return s
+}
+
+// pack is a cell's number: its place, organisation and layer. Organisation
+// numbers stay far below 2^28 (a national network has thousands).
+func pack(layer int, placeID, org uint32) uint64 {
+	return uint64(placeID)<<32 | uint64(org)<<4 | uint64(layer)
+}
+
+// key is the cell of a packed number.
+func (x *cellIndex) key(k uint64) cellKey {
+	pl := x.places[uint32(k>>32)]
+	ck := cellKey{Layer: int(k & 15), Month: pl.Month, Region: pl.Region, Departement: pl.Departement, Subject: pl.Subject}
+	if o := uint32(k>>4) & (1<<28 - 1); o != 0 {
+		ck.Organisation = x.orgs[o-1]
+	}
+	return ck
+}
+
+// intern numbers a cell read back from the table.
+func (x *cellIndex) intern(k cellKey) uint64 {
+	pl := x.placeID(place{Month: k.Month, Region: k.Region, Departement: k.Departement, Subject: k.Subject})
+	return pack(k.Layer, pl, x.orgByName(k.Organisation))
+}
+
+// contribution is what a need adds to one cell and, through rolls, to its
+// seven rollups: the need as a whole (layer 0, org 0) or its matches of one
+// organisation (layer byOrganisation).
 type contribution struct {
-	key    cellKey
+	layer  int
+	place  uint32
+	org    uint32
 	c      counts
 	bucket int
 	taken  bool
 }
 
-// contribute computes what one need adds to statistics: one need-level
-// contribution and one per organisation among its matches, each to its
-// cell and to the seven rollup cells summing over some of subject, month
-// and département.
-func (p *statsProjection) contribute(s *needState) []contribution {
-	month := fromMicros(s.CapturedAt).In(p.opts.Location).Format("2006-01")
-	base := cellKey{Month: month, Region: s.Region, Departement: s.Departement, Subject: s.Subject}
-	out := []contribution{p.figures(base, s, s.Matches)}
-	var orgs []uuid.UUID
-	for _, m := range s.Matches {
+// contribute appends to out what one need adds to statistics: one
+// need-level contribution and one per organisation among its matches.
+func (p *statsProjection) contribute(out []contribution, s *needState) []contribution {
+	p.ix.init()
+	pl := p.ix.placeID(place{Month: p.ix.month(s.CapturedAt, p.opts.Location),
+		Region: s.Region, Departement: s.Departement, Subject: s.Subject})
+	out = append(out, p.figures(contribution{place: pl}, s, uuid.Nil, false))
+	for i, m := range s.Matches {
 		seen := false
-		for _, o := range orgs {
-			seen = seen || o == m.OrganisationID
+		for _, o := range s.Matches[:i] {
+			seen = seen || o.OrganisationID == m.OrganisationID
 		}
 		if !seen {
-			orgs = append(orgs, m.OrganisationID)
-		}
-	}
-	for _, o := range orgs {
-		var ms []matchState
-		for _, m := range s.Matches {
-			if m.OrganisationID == o {
-				ms = append(ms, m)
-			}
-		}
-		k := base
-		k.Layer, k.Organisation = byOrganisation, o.String()
-		out = append(out, p.figures(k, s, ms))
-	}
-	// The same contributions again to the rollups: every combination of
-	// subject, month and département blanked.
-	n := len(out)
-	for roll := 1; roll < 8; roll++ {
-		for _, c := range out[:n] {
-			c.key.Layer |= roll
-			if roll&allSubjects != 0 {
-				c.key.Subject = ""
-			}
-			if roll&allMonths != 0 {
-				c.key.Month = ""
-			}
-			if roll&allDepartements != 0 {
-				c.key.Departement = ""
-			}
-			out = append(out, c)
+			c := contribution{layer: byOrganisation, place: pl, org: p.ix.orgID(m.OrganisationID)}
+			out = append(out, p.figures(c, s, m.OrganisationID, true))
 		}
 	}
 	return out
 }
 
-func (p *statsProjection) figures(k cellKey, s *needState, ms []matchState) contribution {
-	c := contribution{key: k}
+// figures fills c with the counts of s's matches (of organisation org only
+// when byOrg).
+func (p *statsProjection) figures(c contribution, s *needState, org uuid.UUID, byOrg bool) contribution {
 	c.c[cNeeds] = 1
-	c.c[cMatches] = int64(len(ms))
 	var sent, taken int64
-	statuses := make([]domain.MatchStatus, len(ms))
-	for i, m := range ms {
-		statuses[i] = m.Status
+	statuses := p.statuses[:0]
+	for _, m := range s.Matches {
+		if byOrg && m.OrganisationID != org {
+			continue
+		}
+		c.c[cMatches]++
+		statuses = append(statuses, m.Status)
 		if m.Status != domain.MatchQuo {
 			c.c[cPositioned]++
 		}
@@ -249,6 +362,7 @@ func (p *statsProjection) figures(k cellKey, s *needState, ms []matchState) cont
 			taken = m.TakenAt
 		}
 	}
+	p.statuses = statuses
 	if taken != 0 {
 		d := time.Duration(max(taken-sent, 0)) * time.Microsecond
 		c.taken = true
@@ -275,72 +389,134 @@ func (p *statsProjection) apply(ctx context.Context, tx txn, suffix string, evs 
 	return foldNeeds(ctx, tx, p.cache, "stats_needs"+suffix, p.opts.Geography, evs)
 }
 
+// hold makes flush keep changed cells in memory (on) or write them again
+// (off; the next flush writes every cell held).
+func (p *statsProjection) hold(on bool) { p.holding = on }
+
+// signed is a contribution to add (sign 1) or take back (-1).
+type signed struct {
+	from, to int // of statsProjection.buf
+	sign     int64
+}
+
 func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) error {
 	touched, before := p.cache.sortedDirty(), p.cache.before
-	if len(touched) == 0 {
+	if len(touched) == 0 && (p.holding || len(p.dirty) == 0) {
 		return nil
 	}
-	// The change of each cell: what the touched needs added minus what
-	// they had added at the last flush.
-	deltas := make(map[cellKey]*cell)
-	add := func(cs []contribution, sign int64) {
-		for _, c := range cs {
-			d := deltas[c.key]
-			if d == nil {
-				d = new(cell)
-				deltas[c.key] = d
-			}
-			for i := range c.c {
-				d.c[i] += sign * c.c[i]
-			}
-			if c.taken {
-				d.h.add(c.bucket, sign)
-			}
-		}
+	table := "stats_cells" + suffix
+	p.ix.init()
+	if p.cells == nil {
+		p.cells, p.groups = make(map[uint64]*cell), make(map[uint64]*[8]*cell)
 	}
+	// What each touched need adds now, and what it added at the last flush
+	// to take back; a need whose contributions did not change (a comment,
+	// a reminder) moves nothing.
+	buf := p.buf[:0]
+	var moves []signed
 	stateRows := make([][]any, 0, len(touched))
 	for _, s := range touched {
+		stateRows = append(stateRows, []any{s.ID.String(), s.statsJSON()})
+		mark := len(buf)
 		if old := before[s.ID]; old != nil {
-			add(p.contribute(old), -1)
+			buf = p.contribute(buf, old)
 		}
-		add(p.contribute(s), 1)
-		stateRows = append(stateRows, []any{s.ID.String(), s.jsonText()})
+		mid := len(buf)
+		buf = p.contribute(buf, s)
+		if slices.Equal(buf[mark:mid], buf[mid:]) {
+			buf = buf[:mark]
+			continue
+		}
+		if mid > mark {
+			moves = append(moves, signed{mark, mid, -1})
+		}
+		moves = append(moves, signed{mid, len(buf), 1})
 	}
+	p.buf = buf
 	if err := upsert(ctx, tx, "stats_needs"+suffix, []string{"id", "state"}, []string{"id"}, "state=excluded.state", stateRows); err != nil {
 		return err
 	}
-
-	table := "stats_cells" + suffix
-	keys := make([]cellKey, 0, len(deltas))
-	for k, d := range deltas {
-		if d.c != (counts{}) || !d.h.isZero() {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, cellKey.compare)
-	if err := p.loadCells(ctx, tx, table, keys); err != nil {
+	if err := p.loadFor(ctx, tx, table, moves); err != nil {
 		return err
 	}
-	var rows [][]any
+	for _, m := range moves {
+		for i := m.from; i < m.to; i++ {
+			p.add(&buf[i], m.sign)
+		}
+	}
+	if p.holding && len(p.cells) > maxCells {
+		p.holding = false // cells held must stay in memory: write them from now on
+	}
+	if !p.holding {
+		if err := p.writeCells(ctx, tx, table); err != nil {
+			return err
+		}
+	}
+	p.cache.flushed()
+	return nil
+}
+
+// add adds c (sign 1) or takes it back (-1) from its cell and the seven
+// rollups, creating the cells it misses.
+func (p *statsProjection) add(c *contribution, sign int64) {
+	g := p.groups[pack(c.layer, c.place, c.org)]
+	if g == nil {
+		g = new([8]*cell)
+		for roll, pl := range p.ix.rolls(c.place) {
+			k := pack(c.layer|roll, pl, c.org)
+			cl := p.cells[k]
+			if cl == nil {
+				cl = new(cell)
+				p.cells[k] = cl
+			}
+			if !cl.dirty {
+				cl.dirty = true
+				p.dirty = append(p.dirty, k)
+			}
+			g[roll] = cl
+		}
+		p.groups[pack(c.layer, c.place, c.org)] = g
+	}
+	for roll, cl := range g {
+		for i, n := range c.c {
+			cl.c[i] += sign * n
+		}
+		if c.taken {
+			cl.h.add(c.bucket, sign)
+		}
+		if !cl.dirty {
+			cl.dirty = true
+			p.dirty = append(p.dirty, pack(c.layer|roll, p.ix.rolls(c.place)[roll], c.org))
+		}
+	}
+}
+
+// writeCells writes the changed cells, in primary key order, and deletes
+// those no need contributes to any more.
+func (p *statsProjection) writeCells(ctx context.Context, tx txn, table string) error {
+	type keyed struct {
+		k      cellKey
+		packed uint64
+	}
+	keys := make([]keyed, len(p.dirty))
+	for i, k := range p.dirty {
+		keys[i] = keyed{p.ix.key(k), k}
+	}
+	p.dirty = p.dirty[:0]
+	slices.SortFunc(keys, func(a, b keyed) int { return a.k.compare(b.k) })
+	rows := make([][]any, 0, len(keys))
 	var gone []cellKey
-	for _, k := range keys {
-		cur := p.cells[k]
-		if cur == nil {
-			cur = new(cell)
-			p.cells[k] = cur
-		}
-		d := deltas[k]
-		for i := range d.c {
-			cur.c[i] += d.c[i]
-		}
-		cur.h.merge(&d.h)
+	for _, kk := range keys {
+		k, cur := kk.k, p.cells[kk.packed]
+		cur.dirty = false
 		if cur.c[cNeeds] == 0 {
 			// No need contributes any more: the row goes, so that a table
 			// maintained live holds the same rows as a rebuilt one.
 			if cur.c != (counts{}) || !cur.h.isZero() {
 				return fmt.Errorf("stats cell %v: figures left without needs", k)
 			}
-			delete(p.cells, k)
+			delete(p.cells, kk.packed)
+			clear(p.groups)
 			gone = append(gone, k)
 			continue
 		}
@@ -364,19 +540,16 @@ func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 	}
 	if len(p.cells) > maxCells {
 		p.cells, p.complete = nil, false
+		clear(p.groups)
 	}
-	p.cache.flushed()
 	return nil
 }
 
-// loadCells reads into p.cells the rows of keys it misses. The first call
-// finds out whether the table is empty (a rebuild's, or a projection
-// starting from the beginning of the log): then every cell is in memory
-// from the start and none is ever read.
-func (p *statsProjection) loadCells(ctx context.Context, tx txn, table string, keys []cellKey) error {
-	if p.cells == nil {
-		p.cells = make(map[cellKey]*cell)
-	}
+// loadFor reads into p.cells the rows the moves touch that it misses. The
+// first call finds out whether the table is empty (a rebuild's, or a
+// projection starting from the beginning of the log): then every cell is
+// in memory from the start and none is ever read.
+func (p *statsProjection) loadFor(ctx context.Context, tx txn, table string, moves []signed) error {
 	if !p.checked {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+table+` LIMIT 1) t`).Scan(&n); err != nil {
@@ -388,11 +561,19 @@ func (p *statsProjection) loadCells(ctx context.Context, tx txn, table string, k
 		return nil
 	}
 	var missing []cellKey
-	for _, k := range keys {
-		if _, ok := p.cells[k]; !ok {
-			missing = append(missing, k)
+	seen := make(map[uint64]bool)
+	for _, m := range moves {
+		for _, c := range p.buf[m.from:m.to] {
+			for roll, pl := range p.ix.rolls(c.place) {
+				k := pack(c.layer|roll, pl, c.org)
+				if _, ok := p.cells[k]; !ok && !seen[k] {
+					seen[k] = true
+					missing = append(missing, p.ix.key(k))
+				}
+			}
 		}
 	}
+	slices.SortFunc(missing, cellKey.compare)
 	sel := "SELECT " + strings.Join(cellCols, ",") + " FROM " + table + " WHERE (" + strings.Join(cellKeyCols, ",") + ") IN (VALUES "
 	for len(missing) > 0 {
 		n := chunk(len(missing), 256)
@@ -440,7 +621,7 @@ func (p *statsProjection) readCells(ctx context.Context, tx txn, table, query st
 		if err := c.h.addEncoded(raw); err != nil {
 			return fmt.Errorf("read cell %v of %s: %w", k, table, err)
 		}
-		p.cells[k] = c
+		p.cells[p.ix.intern(k)] = c
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read cells of %s: %w", table, err)

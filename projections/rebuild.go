@@ -72,6 +72,9 @@ func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Prog
 			return err
 		}
 		projs[i] = p
+		if h, ok := p.(holder); ok {
+			h.hold(true)
+		}
 		for _, t := range p.tables() {
 			for _, q := range []string{`DROP TABLE IF EXISTS ` + t.name + rebuildSuffix, t.create(t.name + rebuildSuffix)} {
 				if _, err := e.db.ExecContext(ctx, q); err != nil {
@@ -195,6 +198,13 @@ const (
 	workerAhead  = 8
 )
 
+// holder is a projection that can keep rows in memory across flushes
+// (hold(true)) and write them all at the first flush after hold(false).
+// A rebuild holds while it loads its fresh tables, so that a row changed
+// by many flushes (statistics cells) is written once, not rewritten at
+// each flush (which also left PostgreSQL a dead version per rewrite).
+type holder interface{ hold(on bool) }
+
 // rebuildWorker is one projection being rebuilt, with the keys it has
 // written to its tables (for COPY).
 type rebuildWorker struct {
@@ -228,6 +238,9 @@ func (e *Engine) runRebuildWorker(ctx context.Context, cancel context.CancelFunc
 	}
 	if err != nil {
 		return err
+	}
+	if h, ok := w.p.(holder); ok {
+		h.hold(false) // this flush writes what it held
 	}
 	if err := e.flushRebuild(ctx, w, writeMu); err != nil {
 		cancel()

@@ -81,16 +81,6 @@ func (h *hist) cover(from, to int) {
 	h.lo, h.counts = lo, grown
 }
 
-// merge adds o's counts to h.
-func (h *hist) merge(o *hist) {
-	h.zero += o.zero
-	for i, n := range o.counts {
-		if n != 0 {
-			h.add(o.lo+i, n)
-		}
-	}
-}
-
 // isZero says whether every count is 0.
 func (h *hist) isZero() bool {
 	if h.zero != 0 {
