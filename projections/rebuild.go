@@ -296,7 +296,7 @@ func (e *Engine) beginWrite(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := beginRetryingBusy(ctx, conn)
 	if err != nil {
 		conn.Close()
 		return nil, nil, err

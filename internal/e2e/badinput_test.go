@@ -54,6 +54,7 @@ func testBadInput(t *testing.T, e *env) {
 		{"bad status filter", e.advisor1, "GET", "/api/needs?status=sleeping", nil, 422, "status"},
 		{"bad basket", e.anim59, "GET", "/api/needs?basket=full", nil, 422, "basket"},
 		{"bad min_position", e.advisor1, "GET", "/api/needs?min_position=12", nil, 422, "min_position"},
+		{"bad min_position on suggestions", e.advisor1, "GET", need + "/suggestions?min_position=12", nil, 422, "min_position"},
 		{"bad tab", e.ref1, "GET", "/api/inbox?tab=spam", nil, 422, "tab"},
 		{"bad group_by", e.funder, "GET", "/api/stats?group_by=month,colour", nil, 422, "group_by"},
 		{"repeated group_by", e.funder, "GET", "/api/stats?group_by=month,month", nil, 422, "group_by"},

@@ -53,7 +53,9 @@ func testLifecycle(t *testing.T, e *env) {
 			ReferentID string `json:"referent_id"`
 		} `json:"referents"`
 	}
-	e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"/suggestions", nil).json(t, &sugg)
+	// The capture's position is after the fixture registered the referents:
+	// waiting for it makes the directory read model show them.
+	e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"/suggestions?min_position="+pos, nil).json(t, &sugg)
 	var suggested []string
 	for _, r := range sugg.Referents {
 		suggested = append(suggested, r.ReferentID)
@@ -164,6 +166,23 @@ func testLifecycle(t *testing.T, e *env) {
 	}
 	if needs59 < 1 {
 		t.Fatalf("stats rows %v: no need in 59 for %s", stats.Rows, e.subject)
+	}
+
+	// A referent registered now is suggested to a client that passes the
+	// registration's position: the directory read model waits for it.
+	var nr idBody
+	reg := e.admin.must(t, http.StatusCreated, "POST", "/api/referents", map[string]any{
+		"organisation_id": e.orgB, "name": "ref-lille", "email": "ref-lille@referents.test",
+		"subjects": []string{e.subject}, "zones": []zone{{"commune", lille}},
+	})
+	reg.json(t, &nr)
+	e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"/suggestions?min_position="+reg.header.Get("Reso-Position"), nil).json(t, &sugg)
+	found = false
+	for _, r := range sugg.Referents {
+		found = found || r.ReferentID == nr.ID
+	}
+	if !found {
+		t.Fatalf("suggestions %+v lack the referent %s registered before", sugg.Referents, nr.ID)
 	}
 }
 

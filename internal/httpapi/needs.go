@@ -117,6 +117,13 @@ func (a *api) suggestions(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	// Suggestions come from the directory read model, which lags the
+	// commands that register referents: min_position lets a client see the
+	// referents it just created.
+	if err := a.waitMinPosition(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	cov, err := a.d.Service.Suggestions(r.Context(), principalOf(r.Context()), id)
 	if err != nil {
 		a.fail(w, r, err)
