@@ -24,7 +24,7 @@ func TestIsBusy(t *testing.T) {
 	}{
 		{codedErr(5), true},
 		{fmt.Errorf("begin: %w", codedErr(5|2<<8)), true}, // SQLITE_BUSY_SNAPSHOT
-		{codedErr(6), false},                               // SQLITE_LOCKED
+		{codedErr(6), false},                              // SQLITE_LOCKED
 		{errors.New("database is locked"), false},
 		{nil, false},
 	} {
