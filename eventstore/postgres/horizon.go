@@ -12,10 +12,10 @@ import (
 //
 // Two ways to compute it:
 //
-//   - cluster (DESIGN.md): pg_snapshot_xmin(pg_current_snapshot()), the
-//     oldest transaction with an xid in the whole server. Simple; any
+//   - cluster (DESIGN.md, the default): pg_snapshot_xmin(pg_current_snapshot()),
+//     the oldest transaction with an xid in the whole server. Simple; any
 //     writing transaction anywhere holds readers back while it is open.
-//   - writers (the default): the smallest xid among the transactions that
+//   - writers (WithWritersHorizon): the smallest xid among the transactions that
 //     hold a RowExclusiveLock on this store's events table (from pg_locks),
 //     or, when there is none, the xmax of the current snapshot. Only
 //     transactions that write events hold readers back.
@@ -29,10 +29,29 @@ import (
 // already held the lock; since t is not in L, T had ended when pg_locks was
 // read. The events query runs as a later statement, with a later snapshot,
 // so it sees T's commit. New transactions get xids >= X. Hence no event
-// below the horizon is missing, and the next horizon is not smaller. The
-// condition: only the store writes the events table, with statements whose
-// first write is the insert into events (a transaction that took an xid
-// earlier, then inserted events, could be passed).
+// below the horizon is missing. The condition: only the store writes the
+// events table, with statements whose first write is the insert into
+// events (a transaction that took an xid earlier, then inserted events,
+// could be passed).
+//
+// One more step closes a hole in that argument: a transaction's xid enters
+// the proc array (and so the snapshots: X can pass it once a later xid
+// ends) before its lock on that xid enters the lock table
+// (AssignTransactionId, then XactLockTableInsert). A writer caught in
+// between shows its RowExclusiveLock and no xid lock, so t was not in L
+// while t < X: the horizon passed an open writer, whose events committed
+// later below positions already delivered (a subscriber skipped them).
+// Also, pg_locks reads each backend's fast-path locks (the relation lock)
+// before the shared lock table (the xid lock), not atomically. So a
+// writer seen without an xid lock bounds the horizon by the snapshot's
+// xmin: an xid it got before the snapshot is running in it, hence >=
+// xmin; one it gets later is >= X.
+//
+// Either way the horizon a reader uses is the largest computed so far by
+// this store (Store.maxHorizon): a horizon stays valid once computed (every
+// xid below it has ended and later xids are larger), and the writers
+// horizon alone may step back (the xmin bound above), which would make Head
+// go backwards.
 const (
 	sqlClusterHorizon = `SELECT pg_snapshot_xmin(pg_current_snapshot())`
 	// $1: the events table's oid. pg_locks is read once (MATERIALIZED) so
@@ -50,13 +69,19 @@ const (
 		WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
 	), s AS (
 		SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS r
+	), unseen AS (
+		-- writers whose xid lock is not (yet, or no longer) in the table
+		SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS x FROM writers w
+		WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.virtualtransaction = w.virtualtransaction
+		                  AND l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted)
+		LIMIT 1
 	), full8 AS (
 		SELECT CASE WHEN f > r + 2147483648 THEN f - 4294967296
 		            WHEN f < r - 2147483648 THEN f + 4294967296
 		            ELSE f END AS x
 		FROM s, LATERAL (SELECT (s.r & -4294967296) | xids.x AS f FROM xids) w
 	)
-	SELECT least((SELECT r FROM s), (SELECT min(x) FROM full8))::text::xid8`
+	SELECT least((SELECT r FROM s), (SELECT min(x) FROM full8), (SELECT x FROM unseen))::text::xid8`
 )
 
 // horizon computes the read horizon; the events query must run as a later
@@ -72,7 +97,15 @@ func (s *Store) horizon(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read horizon: %w", err)
 	}
-	return h, nil
+	for {
+		prev := s.maxHorizon.Load()
+		if h <= prev {
+			return prev, nil
+		}
+		if s.maxHorizon.CompareAndSwap(prev, h) {
+			return h, nil
+		}
+	}
 }
 
 // HorizonInfo says how far the read horizon lags behind the committed log.

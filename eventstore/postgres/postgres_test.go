@@ -19,6 +19,13 @@ func TestConformance(t *testing.T) {
 }
 
 func runConformance(t *testing.T, opts ...Option) {
+	// The suite reads its own writes right after appending. With the
+	// cluster horizon, any transaction of the server (other test packages
+	// run at the same time) holds those reads back; the default read wait
+	// of 1 s is a latency bound for production, too short for a shared
+	// test server, so the suite waits longer (settle returns as soon as
+	// the horizon passes).
+	opts = append([]Option{WithReadWait(15 * time.Second)}, opts...)
 	eventstoretest.Run(t, func(t *testing.T) (eventstore.Store, func() (eventstore.Store, error)) {
 		dsn := pgtest.MustSchema(t) + "&pool_max_conns=20"
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -73,7 +73,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	events, err := s.readAll(ctx, after, limit)
+	events, h, err := s.readAll(ctx, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -84,54 +84,58 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	if limit > 0 && len(events) >= limit {
 		return events, nil
 	}
-	if waited, err := s.settle(ctx); err != nil || !waited {
+	if waited, err := s.settle(ctx, h); err != nil || !waited {
 		// Settling is best effort: the first page stands.
 		return events, nil
 	}
-	return s.readAll(ctx, after, limit)
+	events, _, err = s.readAll(ctx, after, limit)
+	return events, err
 }
 
 // settle waits, up to readWait, until every transaction that was running
 // when it was called has ended, so that everything committed before the
-// call is visible. It reports whether it had to wait: false when no
-// committed event was held back.
-func (s *Store) settle(ctx context.Context) (bool, error) {
+// call is visible. read is the horizon the caller read with: the check for
+// held-back events is made against it, not against a fresh horizon, which
+// may already have passed them (the caller must then reread, not keep a
+// short page). It reports whether the caller should reread: false when no
+// committed event lay beyond read.
+func (s *Store) settle(ctx context.Context, read uint64) (bool, error) {
 	var target uint64
 	if err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())`).Scan(&target); err != nil {
 		return false, err
 	}
-	if pending, err := s.pendingBeyondHorizon(ctx); err != nil || !pending {
+	if pending, err := s.pendingBeyond(ctx, read); err != nil || !pending {
 		return false, err
 	}
 	deadline := time.Now().Add(s.opts.readWait)
-	for time.Now().Before(deadline) {
+	for {
+		h, err := s.horizon(ctx)
+		if err != nil {
+			return true, err
+		}
+		if h >= target || !time.Now().Before(deadline) {
+			return true, nil
+		}
 		select {
 		case <-ctx.Done():
 			return true, ctx.Err()
 		case <-time.After(s.opts.fastPoll):
 		}
-		h, err := s.horizon(ctx)
-		if err != nil {
-			return true, err
-		}
-		if h >= target {
-			break
-		}
 	}
-	return true, nil
 }
 
 // readAll is one ReadAll query, with no waiting.
-func (s *Store) readAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, error) {
+// It also returns the horizon it read below.
+func (s *Store) readAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, uint64, error) {
 	h, err := s.horizon(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read all after %s: %w", after, err)
+		return nil, 0, fmt.Errorf("read all after %s: %w", after, err)
 	}
 	events, err := s.query(ctx, sqlReadAll, limit, after.Major, clampInt64(after.Minor), limitArg(limit), h)
 	if err != nil {
-		return nil, fmt.Errorf("read all after %s: %w", after, err)
+		return nil, 0, fmt.Errorf("read all after %s: %w", after, err)
 	}
-	return events, nil
+	return events, h, nil
 }
 
 // Head implements eventstore.Store: the position of the last visible event,
@@ -142,17 +146,23 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 	if err := s.checkOpen(); err != nil {
 		return eventstore.Position{}, err
 	}
-	if _, err := s.settle(ctx); err != nil {
+	h, err := s.horizon(ctx)
+	if err != nil {
 		return eventstore.Position{}, fmt.Errorf("head: %w", err)
+	}
+	waited, err := s.settle(ctx, h)
+	if err != nil {
+		return eventstore.Position{}, fmt.Errorf("head: %w", err)
+	}
+	if waited {
+		if h, err = s.horizon(ctx); err != nil {
+			return eventstore.Position{}, fmt.Errorf("head: %w", err)
+		}
 	}
 	var (
 		xid uint64
 		gp  int64
 	)
-	h, err := s.horizon(ctx)
-	if err != nil {
-		return eventstore.Position{}, fmt.Errorf("head: %w", err)
-	}
 	err = s.pool.QueryRow(ctx, sqlHead, h).Scan(&xid, &gp)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eventstore.Start, nil

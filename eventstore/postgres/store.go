@@ -48,6 +48,10 @@ type Store struct {
 
 	appendDelay atomic.Pointer[func() time.Duration]
 
+	// maxHorizon is the largest read horizon computed so far; readers
+	// never use a smaller one (horizon.go).
+	maxHorizon atomic.Uint64
+
 	// known lets Exactly appends to streams seen at their version skip
 	// the check that the version exists (known.go).
 	known knownVersions

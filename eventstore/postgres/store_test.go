@@ -20,6 +20,11 @@ import (
 // mustOpen opens a store on dsn and closes it at cleanup.
 func mustOpen(t testing.TB, dsn string, opts ...Option) *Store {
 	t.Helper()
+	// Tests read their own appends right after writing them; with the
+	// cluster horizon, other test packages' transactions on the shared
+	// server hold such reads back, often longer than the default read
+	// wait of 1 s. A test's own options come later and override this.
+	opts = append([]Option{WithReadWait(15 * time.Second)}, opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := Open(ctx, dsn+"&pool_max_conns=8", opts...)
@@ -278,8 +283,10 @@ func TestHorizonHoldsBackLateCommits(t *testing.T) {
 	// Not parallel: holding the horizon holds back every reader of the
 	// cluster, including the other tests of this package.
 	// (The cluster horizon is not checked here: on a shared server any
-	// other open transaction makes the "before" event late too.)
-	s, dsn := mustStore(t)
+	// other open transaction makes the "before" event late too.) The read
+	// wait is short because ReadAll and Head wait all of it for the open
+	// slow writer.
+	s, dsn := mustStore(t, WithWritersHorizon(), WithReadWait(200*time.Millisecond))
 	ctx := context.Background()
 	before := mustAppend(t, s, "before", eventstore.NoStream, mustEvent(t, "a", 0))
 
@@ -375,5 +382,43 @@ func TestUnrelatedTransactionDoesNotHoldReaders(t *testing.T) {
 		if (tt.want == 0) != (lag.PendingEvents == 1 && lag.OldestPID != 0 && lag.Horizon <= res.Position.Major) {
 			t.Errorf("%s: horizon lag %+v does not match", tt.name, lag)
 		}
+	}
+}
+
+// TestWritersHorizonWriterWithoutXidLock: a transaction that holds its
+// RowExclusiveLock on events but shows no xid lock in pg_locks may have an
+// xid already (PostgreSQL assigns it before inserting its lock, and
+// pg_locks reads the two non-atomically), so the writers horizon must not
+// pass the oldest running xid. Here a LOCK TABLE stands for such a writer
+// and an unrelated open transaction for the oldest running xid.
+func TestWritersHorizonWriterWithoutXidLock(t *testing.T) {
+	// Not parallel: the open transaction holds back cluster-horizon readers.
+	dsn := pgtest.MustSchema(t)
+	s := mustOpen(t, dsn, WithWritersHorizon())
+	ctx := context.Background()
+	if _, err := s.Pool().Exec(ctx, `CREATE TABLE unrelated (n int)`); err != nil {
+		t.Fatal(err)
+	}
+	old, releaseOld := mustOpenTx(t, dsn)
+	var oldXid uint64
+	if err := old.QueryRow(ctx, `INSERT INTO unrelated VALUES (1) RETURNING pg_current_xact_id()::text::bigint`).Scan(&oldXid); err != nil {
+		t.Fatal(err)
+	}
+	w, releaseW := mustOpenTx(t, dsn)
+	if _, err := w.Exec(ctx, `LOCK TABLE events IN ROW EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.horizon(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h > oldXid {
+		t.Errorf("horizon %d passed xid %d, running while a writer showed no xid lock", h, oldXid)
+	}
+	releaseW()
+	releaseOld()
+	// Without such a writer, unrelated transactions do not count.
+	if h, err = s.horizon(ctx); err != nil || h <= oldXid {
+		t.Errorf("after both ended: horizon %d, %v; want past %d", h, err, oldXid)
 	}
 }

@@ -51,7 +51,7 @@ func (sub *subscription) Next(ctx context.Context, max int) ([]eventstore.Event,
 		// Take the wake channel before reading, so that an append that
 		// commits after the read still wakes us.
 		wake := s.wakeChan()
-		events, err := s.readAll(ctx, sub.pos, max)
+		events, h, err := s.readAll(ctx, sub.pos, max)
 		if err != nil {
 			if cerr := sub.check(ctx); cerr != nil {
 				return nil, cerr
@@ -62,8 +62,13 @@ func (sub *subscription) Next(ctx context.Context, max int) ([]eventstore.Event,
 			sub.pos = events[len(events)-1].Position
 			return events, nil
 		}
+		// Checked against the horizon of the read, not a fresh one: if the
+		// horizon passed the held-back events since, a fresh check would
+		// find none pending and sleep a whole poll interval although they
+		// are now visible (nothing else wakes us: their transactions
+		// notified when they committed, before this read).
 		wait := s.opts.pollInterval
-		if pending, err := s.pendingBeyondHorizon(ctx); err == nil && pending {
+		if pending, err := s.pendingBeyond(ctx, h); err == nil && pending {
 			wait = s.opts.fastPoll
 		}
 		timer := time.NewTimer(wait)
@@ -96,16 +101,14 @@ func (sub *subscription) Close() error {
 	return nil
 }
 
-// pendingBeyondHorizon reports whether committed events wait beyond the
-// horizon: an older transaction is still open, and its end will make them
-// visible without any notification of their own.
-func (s *Store) pendingBeyondHorizon(ctx context.Context) (bool, error) {
-	h, err := s.horizon(ctx)
-	if err != nil {
-		return false, err
-	}
+// pendingBeyond reports whether committed events lie at or beyond horizon
+// h: either an older transaction still holds them back, and its end will
+// make them visible without any notification of their own, or the horizon
+// has moved past them since h was computed. Either way, reading again soon
+// pays. It returns the database error wrapped.
+func (s *Store) pendingBeyond(ctx context.Context, h uint64) (bool, error) {
 	var pending bool
-	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= $1::xid8)`, h).Scan(&pending)
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= $1::xid8)`, h).Scan(&pending)
 	if err != nil {
 		return false, fmt.Errorf("pending events: %w", err)
 	}
