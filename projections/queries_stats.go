@@ -195,6 +195,7 @@ func (e *Engine) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
 			r.set(g, a.vals[i])
 		}
 		r.fill(a.c, &a.h)
+		a.h.release()
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(x, y StatsRow) int {

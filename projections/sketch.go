@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"sync"
 )
 
 // Hours to first take-charge are pre-aggregated as a log-bucketed histogram
@@ -59,7 +60,7 @@ func (h *hist) add(b int, n int64) {
 func (h *hist) cover(from, to int) {
 	if len(h.counts) == 0 {
 		// Encoded runs come in increasing order: leave room ahead.
-		h.lo, h.counts = from, make([]int64, to-from+256)
+		h.lo, h.counts = from, takeCounts(to-from+256)
 		return
 	}
 	hi := h.lo + len(h.counts)
@@ -76,9 +77,41 @@ func (h *hist) cover(from, to int) {
 	if to > newHi {
 		newHi = to + slack
 	}
-	grown := make([]int64, newHi-lo)
+	grown := takeCounts(newHi - lo)
 	copy(grown[h.lo-lo:], h.counts)
+	putCounts(h.counts)
 	h.lo, h.counts = lo, grown
+}
+
+// countsPool recycles the dense spans of histograms. A statistics query
+// sums one histogram per group: over 1,000,000 needs a month × subject
+// query allocated about 3 MB of spans per request, and under concurrent
+// requests the garbage collector took a third of the CPU (profile of
+// `reso bench http --needs 1000000`, stats phase).
+var countsPool sync.Pool
+
+// takeCounts returns a zeroed span of n counts, recycled when one fits.
+func takeCounts(n int) []int64 {
+	if p, ok := countsPool.Get().(*[]int64); ok && cap(*p) >= n {
+		s := (*p)[:n]
+		clear(s)
+		return s
+	}
+	return make([]int64, n)
+}
+
+// putCounts offers a span no histogram uses any more for reuse.
+func putCounts(s []int64) {
+	if cap(s) > 0 {
+		s = s[:0]
+		countsPool.Put(&s)
+	}
+}
+
+// release empties h and recycles its span; h must not be read after.
+func (h *hist) release() {
+	putCounts(h.counts)
+	h.lo, h.counts = 0, nil
 }
 
 // isZero says whether every count is 0.
