@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/reso-fr/reso/eventstore"
 )
@@ -107,10 +110,19 @@ func (sub *subscription) Close() error {
 // has moved past them since h was computed. Either way, reading again soon
 // pays. It returns the database error wrapped.
 func (s *Store) pendingBeyond(ctx context.Context, h uint64) (bool, error) {
-	var pending bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= $1::xid8)`, h).Scan(&pending)
-	if err != nil {
+	// The ORDER BY of the primary key with LIMIT 1 makes the plan an
+	// index probe even when the table has no statistics: the plain EXISTS
+	// was planned as a sequential scan of the whole log on a never
+	// analyzed table (autovacuum off, or right after a bulk load), 2 s per
+	// call over 3.3 M events, run by every idle subscriber every poll.
+	var one int
+	err := s.pool.QueryRow(ctx, `SELECT 1 FROM events WHERE transaction_id >= $1::xid8
+		ORDER BY transaction_id, global_position LIMIT 1`, h).Scan(&one)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, nil
+	case err != nil:
 		return false, fmt.Errorf("pending events: %w", err)
 	}
-	return pending, nil
+	return true, nil
 }
