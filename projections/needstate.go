@@ -214,12 +214,6 @@ func needIDOf(e domain.Event) (uuid.UUID, bool) {
 	return uuid.Nil, false
 }
 
-// MarshalJSON writes the state as encoding/json would from its field tags,
-// several times faster: statistics store one per need at every flush.
-func (s *needState) MarshalJSON() ([]byte, error) {
-	return s.appendJSON(make([]byte, 0, 512)), nil
-}
-
 // statsJSON is the part of the state that statistics keep in stats_needs:
 // what their figures read (place, capture time, matches' organisations,
 // statuses and times, abandonment) and what the checks of later events
@@ -259,57 +253,6 @@ func (s *needState) statsJSON() string {
 	}
 	b = appendIntField(b, "version", s.Version, false)
 	return string(append(b, '}'))
-}
-
-func (s *needState) appendJSON(b []byte) []byte {
-	b = append(b, `{"id":`...)
-	b = appendUUID(b, s.ID)
-	b = appendStrField(b, "siret", s.SIRET, false)
-	b = appendStrField(b, "company_name", s.CompanyName, false)
-	b = appendStrField(b, "commune", s.Commune, false)
-	b = appendStrField(b, "epci", s.EPCI, false)
-	b = appendStrField(b, "departement", s.Departement, false)
-	b = appendStrField(b, "region", s.Region, false)
-	b = appendStrField(b, "subject", s.Subject, false)
-	b = appendStrField(b, "theme", s.Theme, false)
-	b = append(b, `,"advisor_id":`...)
-	b = appendUUID(b, s.AdvisorID)
-	b = appendStrField(b, "contact_key_id", s.ContactKeyID, true)
-	if s.Erased {
-		b = append(b, `,"erased":true`...)
-	}
-	b = appendIntField(b, "captured_at", s.CapturedAt, false)
-	b = appendIntField(b, "forwarded_at", s.ForwardedAt, true)
-	b = appendIntField(b, "first_taken_at", s.FirstTakenAt, true)
-	b = appendIntField(b, "closed_at", s.ClosedAt, true)
-	b = appendIntField(b, "abandoned_at", s.AbandonedAt, true)
-	if s.Abandoned {
-		b = append(b, `,"abandoned":true`...)
-	}
-	b = appendIntField(b, "reminders", int64(s.Reminders), true)
-	b = appendStrField(b, "last_reminder", s.LastReminder, true)
-	b = appendIntField(b, "last_reminder_at", s.LastRemindAt, true)
-	if len(s.Matches) > 0 {
-		b = append(b, `,"matches":[`...)
-		for i, m := range s.Matches {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"referent_id":`...)
-			b = appendUUID(b, m.ReferentID)
-			b = append(b, `,"organisation_id":`...)
-			b = appendUUID(b, m.OrganisationID)
-			b = appendStrField(b, "status", string(m.Status), false)
-			b = appendIntField(b, "sent_at", m.SentAt, false)
-			b = appendIntField(b, "taken_at", m.TakenAt, true)
-			b = appendIntField(b, "closed_at", m.ClosedAt, true)
-			b = appendIntField(b, "updated_at", m.UpdatedAt, false)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = appendIntField(b, "version", s.Version, false)
-	return append(b, '}')
 }
 
 func appendUUID(b []byte, id uuid.UUID) []byte {
