@@ -31,6 +31,29 @@ func (t *readModelTarget) Close() {
 	}
 }
 
+// openPostgres opens the store and the read models' database on one pool
+// of dsn, registering what Close must close.
+func (t *readModelTarget) openPostgres(ctx context.Context, dsn string) error {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return err
+	}
+	cfg.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	t.close = append(t.close, func() error { pool.Close(); return nil })
+	st, err := postgres.New(ctx, pool)
+	if err != nil {
+		return err
+	}
+	t.close = append(t.close, st.Close)
+	t.db, t.dialect, t.store = stdlib.OpenDBFromPool(pool), projections.DialectPostgres, st
+	t.close = append(t.close, t.db.Close)
+	return nil
+}
+
 // openReadModelTarget opens kind ("postgres": a fresh bench_ schema of dsn;
 // "sqlite": the file dsn, or a temporary one when dsn is empty). It returns
 // the connection or migration error.
@@ -46,26 +69,10 @@ func openReadModelTarget(ctx context.Context, kind, dsn string, keep bool) (*rea
 			return nil, err
 		}
 		t.close = append(t.close, drop)
-		cfg, err := pgxpool.ParseConfig(schemaDSN)
-		if err != nil {
+		if err := t.openPostgres(ctx, schemaDSN); err != nil {
 			t.Close()
 			return nil, err
 		}
-		cfg.MaxConns = 16
-		pool, err := pgxpool.NewWithConfig(ctx, cfg)
-		if err != nil {
-			t.Close()
-			return nil, err
-		}
-		t.close = append(t.close, func() error { pool.Close(); return nil })
-		st, err := postgres.New(ctx, pool)
-		if err != nil {
-			t.Close()
-			return nil, err
-		}
-		t.close = append(t.close, st.Close)
-		t.db, t.dialect, t.store = stdlib.OpenDBFromPool(pool), projections.DialectPostgres, st
-		t.close = append(t.close, t.db.Close)
 	case "sqlite":
 		path := dsn
 		if path == "" {
@@ -109,24 +116,11 @@ func openExistingTarget(ctx context.Context, kind, dsn, schema string) (*readMod
 		if dsn == "" {
 			dsn = DefaultPostgresURL
 		}
-		cfg, err := pgxpool.ParseConfig(WithParam(dsn, "search_path", schema))
-		if err != nil {
-			return nil, err
-		}
-		cfg.MaxConns = 16
-		pool, err := pgxpool.NewWithConfig(ctx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		t := &readModelTarget{close: []func() error{func() error { pool.Close(); return nil }}}
-		st, err := postgres.New(ctx, pool)
-		if err != nil {
+		t := &readModelTarget{}
+		if err := t.openPostgres(ctx, WithParam(dsn, "search_path", schema)); err != nil {
 			t.Close()
 			return nil, err
 		}
-		t.close = append(t.close, st.Close)
-		t.db, t.dialect, t.store = stdlib.OpenDBFromPool(pool), projections.DialectPostgres, st
-		t.close = append(t.close, t.db.Close)
 		return t, nil
 	case "sqlite":
 		if dsn == "" {
