@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 )
@@ -109,33 +106,6 @@ func (c *stateCache) load(ctx context.Context, tx txn, table string, ids []uuid.
 			return err
 		}
 		missing = missing[n:]
-	}
-	return nil
-}
-
-// readJSONStates reads states stored as JSON in the state column of table.
-func readJSONStates(ctx context.Context, tx txn, table string, ids []any, into map[uuid.UUID]*needState) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT state FROM %s WHERE id IN ", table)
-	tx.d.placeholders(&b, 0, len(ids))
-	rows, err := tx.QueryContext(ctx, b.String(), ids...)
-	if err != nil {
-		return fmt.Errorf("load states from %s: %w", table, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var raw string
-		if err := rows.Scan(&raw); err != nil {
-			return fmt.Errorf("load states from %s: %w", table, err)
-		}
-		s := new(needState)
-		if err := json.Unmarshal([]byte(raw), s); err != nil {
-			return fmt.Errorf("decode state from %s: %w", table, err)
-		}
-		into[s.ID] = s
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load states from %s: %w", table, err)
 	}
 	return nil
 }

@@ -175,7 +175,7 @@ func (e *Engine) Migrate(ctx context.Context) error {
 		}
 		projs = append(projs, p)
 	}
-	return migrate(ctx, e.db, projs)
+	return migrate(ctx, e.db, e.dialect, projs)
 }
 
 func (e *Engine) setState(name, state, lastErr string) {

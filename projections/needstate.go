@@ -1,9 +1,7 @@
 package projections
 
 import (
-	"encoding/hex"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -212,81 +210,4 @@ func needIDOf(e domain.Event) (uuid.UUID, bool) {
 		return e.NeedID, true
 	}
 	return uuid.Nil, false
-}
-
-// statsJSON is the part of the state that statistics keep in stats_needs:
-// what their figures read (place, capture time, matches' organisations,
-// statuses and times, abandonment) and what the checks of later events
-// read (referents, statuses, abandonment, version). A state read back from
-// it folds later events and contributes exactly as the full state does,
-// and writes the same statsJSON again. Half the bytes of the full JSON
-// (stats_needs was the largest table a rebuild writes), and no company
-// name nor contact key. Rows written by earlier versions hold the full
-// JSON, which decodes as well.
-func (s *needState) statsJSON() string {
-	b := make([]byte, 0, 128+len(s.Matches)*192)
-	b = append(b, `{"id":`...)
-	b = appendUUID(b, s.ID)
-	b = appendStrField(b, "departement", s.Departement, false)
-	b = appendStrField(b, "region", s.Region, false)
-	b = appendStrField(b, "subject", s.Subject, false)
-	b = appendIntField(b, "captured_at", s.CapturedAt, false)
-	if s.Abandoned {
-		b = append(b, `,"abandoned":true`...)
-	}
-	if len(s.Matches) > 0 {
-		b = append(b, `,"matches":[`...)
-		for i, m := range s.Matches {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"referent_id":`...)
-			b = appendUUID(b, m.ReferentID)
-			b = append(b, `,"organisation_id":`...)
-			b = appendUUID(b, m.OrganisationID)
-			b = appendStrField(b, "status", string(m.Status), false)
-			b = appendIntField(b, "sent_at", m.SentAt, false)
-			b = appendIntField(b, "taken_at", m.TakenAt, true)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = appendIntField(b, "version", s.Version, false)
-	return string(append(b, '}'))
-}
-
-func appendUUID(b []byte, id uuid.UUID) []byte {
-	b = append(b, '"')
-	var buf [36]byte
-	hex.Encode(buf[0:8], id[0:4])
-	buf[8] = '-'
-	hex.Encode(buf[9:13], id[4:6])
-	buf[13] = '-'
-	hex.Encode(buf[14:18], id[6:8])
-	buf[18] = '-'
-	hex.Encode(buf[19:23], id[8:10])
-	buf[23] = '-'
-	hex.Encode(buf[24:], id[10:])
-	b = append(b, buf[:]...)
-	return append(b, '"')
-}
-
-func appendIntField(b []byte, name string, v int64, omitZero bool) []byte {
-	if omitZero && v == 0 {
-		return b
-	}
-	b = append(b, ',', '"')
-	b = append(b, name...)
-	b = append(b, '"', ':')
-	return strconv.AppendInt(b, v, 10)
-}
-
-func appendStrField(b []byte, name, v string, omitEmpty bool) []byte {
-	if omitEmpty && v == "" {
-		return b
-	}
-	b = append(b, ',', '"')
-	b = append(b, name...)
-	b = append(b, '"', ':')
-	return domain.AppendJSONString(b, v)
 }

@@ -1,9 +1,10 @@
 package projections
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // What statistics store of a state reads back into a state that writes
 // the same, contributes the same figures and folds later events the same
 // way as the full state; it keeps no contact key nor company name.
-func TestStatsJSONKeepsWhatStatisticsRead(t *testing.T) {
+func TestStatsStateKeepsWhatStatisticsRead(t *testing.T) {
 	opts := Options{}
 	if err := opts.defaults(); err != nil {
 		t.Fatal(err)
@@ -29,16 +30,13 @@ func TestStatsJSONKeepsWhatStatisticsRead(t *testing.T) {
 			{ReferentID: ref2, OrganisationID: uuid.New(), Status: domain.MatchTakingCare, SentAt: 1_700_000_100_000_000,
 				TakenAt: 1_700_000_200_000_000, UpdatedAt: 1_700_000_200_000_000},
 		}}
-	raw := full.statsJSON()
-	for _, secret := range []string{"key-1", "Dupont"} {
-		if strings.Contains(raw, secret) {
-			t.Fatalf("statsJSON keeps %q: %s", secret, raw)
+	raw := full.appendStatsState(nil)
+	for _, secret := range []string{"key-1", "Dupont", "73282932000074"} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Fatalf("the statistics state keeps %q: %q", secret, raw)
 		}
 	}
-	var back needState
-	if err := json.Unmarshal([]byte(raw), &back); err != nil {
-		t.Fatal(err)
-	}
+	back := mustDecodeStatsState(t, raw)
 	p := &statsProjection{opts: &opts}
 	at := func(us int64) domain.Meta { return domain.Meta{At: time.UnixMicro(us)} }
 	evs := []domain.MatchStatusChanged{
@@ -46,10 +44,10 @@ func TestStatsJSONKeepsWhatStatisticsRead(t *testing.T) {
 		{Meta: at(1_700_000_400_000_000), NeedID: full.ID, ReferentID: ref1, From: domain.MatchTakingCare, To: domain.MatchDone},
 	}
 	for step := 0; ; step++ {
-		if got := back.statsJSON(); got != full.statsJSON() {
-			t.Fatalf("step %d: read back writes\n %s\nwant\n %s", step, got, full.statsJSON())
+		if got, want := back.appendStatsState(nil), full.appendStatsState(nil); !bytes.Equal(got, want) {
+			t.Fatalf("step %d: read back writes\n %x\nwant\n %x", step, got, want)
 		}
-		if got, want := p.contribute(nil, &back), p.contribute(nil, full); !reflect.DeepEqual(got, want) {
+		if got, want := p.contribute(nil, back), p.contribute(nil, full); !reflect.DeepEqual(got, want) {
 			t.Fatalf("step %d: contributions %+v, want %+v", step, got, want)
 		}
 		if step == len(evs) {
@@ -66,4 +64,79 @@ func TestStatsJSONKeepsWhatStatisticsRead(t *testing.T) {
 	if err := back.apply(ev, 6); err == nil {
 		t.Fatal("the read-back state took a transition from a status it left")
 	}
+}
+
+func mustDecodeStatsState(t *testing.T, raw []byte) *needState {
+	t.Helper()
+	s, err := decodeStatsState(raw)
+	if err != nil {
+		t.Fatalf("decode %x: %v", raw, err)
+	}
+	return s
+}
+
+// States written as JSON by earlier versions read back as the binary
+// form's state.
+func TestStatsStateReadsEarlierJSON(t *testing.T) {
+	t.Parallel()
+	s := &needState{ID: uuid.New(), Departement: "59", Region: "32", Subject: "recruitment",
+		CapturedAt: 1_700_000_000_000_000, Abandoned: true, Version: 9,
+		Matches: []matchState{{ReferentID: uuid.New(), OrganisationID: uuid.New(), Status: domain.MatchDone,
+			SentAt: 1_700_000_100_000_000, TakenAt: 1_700_000_200_000_000}}}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := mustDecodeStatsState(t, raw)
+	if got, want := back.appendStatsState(nil), s.appendStatsState(nil); !bytes.Equal(got, want) {
+		t.Fatalf("from JSON: %x, want %x", got, want)
+	}
+}
+
+// A state that does not decode is an error, never a half-read state.
+func TestStatsStateRefusesMalformed(t *testing.T) {
+	t.Parallel()
+	good := (&needState{ID: uuid.New(), Departement: "59", Region: "32", Subject: "recruitment",
+		CapturedAt: 1_700_000_000_000_000, Version: 2,
+		Matches: []matchState{{ReferentID: uuid.New(), OrganisationID: uuid.New(), Status: domain.MatchQuo,
+			SentAt: 1_700_000_100_000_000}}}).appendStatsState(nil)
+	tests := []struct {
+		name string
+		raw  []byte
+	}{
+		{"empty", nil},
+		{"unknown version", append([]byte{9}, good[1:]...)},
+		{"truncated id", good[:10]},
+		{"truncated match", good[:len(good)-3]},
+		{"trailing bytes", append(append([]byte(nil), good...), 0)},
+		{"bad JSON", []byte(`{"id":`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if s, err := decodeStatsState(tt.raw); !errors.Is(err, errBadStatsState) {
+				t.Fatalf("decode %x = %+v, %v; want errBadStatsState", tt.raw, s, err)
+			}
+		})
+	}
+}
+
+// Whatever the bytes, decoding returns a state or an error without
+// panicking, and a state it returns encodes to bytes that decode to the
+// same state (varints may come back shorter than they were read).
+func FuzzDecodeStatsState(f *testing.F) {
+	f.Add((&needState{ID: uuid.New(), Region: "32", CapturedAt: 5, Version: 1,
+		Matches: []matchState{{Status: domain.MatchDone, SentAt: 7, TakenAt: 9}}}).appendStatsState(nil))
+	f.Add([]byte{statsStateV1})
+	f.Add([]byte(`{"id":"00000000-0000-0000-0000-000000000000"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		s, err := decodeStatsState(raw)
+		if err != nil || raw[0] == '{' {
+			return
+		}
+		again := mustDecodeStatsState(t, s.appendStatsState(nil))
+		if !reflect.DeepEqual(again, s) {
+			t.Fatalf("decode %x: %+v, then encode and decode: %+v", raw, s, again)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -73,8 +74,8 @@ func (p *statsProjection) tables() []table { return statsTables }
 
 var statsTables = []table{
 	{name: "stats_needs", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	id    TEXT PRIMARY KEY,
-	state TEXT NOT NULL
+	id    {K} PRIMARY KEY,
+	state BYTEA NOT NULL
 )`},
 	// The primary key leads with the layer, which every query fixes, then
 	// the columns queries filter on by equality (organisation, subject) or
@@ -83,11 +84,11 @@ var statsTables = []table{
 	// a BLOB value).
 	{name: "stats_cells", ddl: `CREATE TABLE IF NOT EXISTS {T} (
 	layer              INTEGER NOT NULL,
-	month              TEXT NOT NULL,
-	region             TEXT NOT NULL,
-	departement        TEXT NOT NULL,
-	organisation       TEXT NOT NULL,
-	subject            TEXT NOT NULL,
+	month              {K} NOT NULL,
+	region             {K} NOT NULL,
+	departement        {K} NOT NULL,
+	organisation       {K} NOT NULL,
+	subject            {K} NOT NULL,
 	needs              BIGINT NOT NULL,
 	matches            BIGINT NOT NULL,
 	positioned         BIGINT NOT NULL,
@@ -132,6 +133,30 @@ func upgradeStatsLayout(ctx context.Context, db *sql.DB) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("upgrade statistics tables: %w", err)
+	}
+	return nil
+}
+
+// upgradeStatsState turns, on PostgreSQL, the TEXT state column of
+// stats_needs of earlier versions (JSON) into BYTEA: the JSON stays, and
+// reads back beside the binary states written from now on. SQLite stores
+// either in its column as it is. It returns the database error.
+func upgradeStatsState(ctx context.Context, db *sql.DB, d Dialect) error {
+	if d != DialectPostgres {
+		return nil
+	}
+	var typ string
+	err := db.QueryRowContext(ctx, `SELECT data_type FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = 'stats_needs' AND column_name = 'state'`).Scan(&typ)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && typ != "text") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("upgrade stats_needs: %w", err)
+	}
+	if _, err := db.ExecContext(ctx,
+		`ALTER TABLE stats_needs ALTER COLUMN state TYPE BYTEA USING convert_to(state, 'UTF8')`); err != nil {
+		return fmt.Errorf("upgrade stats_needs: %w", err)
 	}
 	return nil
 }
@@ -415,8 +440,11 @@ func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 	buf := p.buf[:0]
 	var moves []signed
 	stateRows := make([][]any, 0, len(touched))
+	slab := make([]byte, 0, len(touched)*160) // the states' bytes, one allocation
 	for _, s := range touched {
-		stateRows = append(stateRows, []any{s.ID.String(), s.statsJSON()})
+		from := len(slab)
+		slab = s.appendStatsState(slab)
+		stateRows = append(stateRows, []any{s.ID.String(), slab[from:len(slab):len(slab)]})
 		mark := len(buf)
 		if old := before[s.ID]; old != nil {
 			buf = p.contribute(buf, old)

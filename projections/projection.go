@@ -60,7 +60,7 @@ func newProjection(name string, opts *Options, fresh bool) (projection, error) {
 	case Needs:
 		return &needsProjection{geo: opts.Geography, cache: newStateCache(fresh, false, readNeedRows)}, nil
 	case Stats:
-		return &statsProjection{opts: opts, cache: newStateCache(fresh, true, readJSONStates)}, nil
+		return &statsProjection{opts: opts, cache: newStateCache(fresh, true, readStatsStates)}, nil
 	}
 	return nil, fmt.Errorf("projection %q: %w", name, ErrUnknownProjection)
 }

@@ -76,7 +76,7 @@ func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Prog
 			h.hold(true)
 		}
 		for _, t := range p.tables() {
-			for _, q := range []string{`DROP TABLE IF EXISTS ` + t.name + rebuildSuffix, t.create(t.name + rebuildSuffix)} {
+			for _, q := range []string{`DROP TABLE IF EXISTS ` + t.name + rebuildSuffix, t.create(t.name+rebuildSuffix, e.dialect)} {
 				if _, err := e.db.ExecContext(ctx, q); err != nil {
 					return fmt.Errorf("rebuild %s: prepare %s: %w", n, t.name, err)
 				}
@@ -112,7 +112,7 @@ func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Prog
 	var writeMu sync.Mutex // SQLite has one writer: its flushes take turns
 	workers := make([]*rebuildWorker, len(projs))
 	for i, p := range projs {
-		w := &rebuildWorker{p: p, bulk: newBulkSet(), in: make(chan []decoded, workerAhead), done: make(chan error, 1)}
+		w := &rebuildWorker{p: p, bulk: newBulkSet(), in: make(chan []decoded, workerAhead), done: make(chan error, 1), start: start}
 		workers[i] = w
 		go func() { w.done <- e.runRebuildWorker(runCtx, cancel, w, &writeMu) }()
 	}
@@ -163,9 +163,11 @@ dispatch:
 	}
 	pr.Phase = "swap"
 	report(pos)
+	swapStart := time.Now()
 	if err := e.swap(ctx, workers, pos, &pr); err != nil {
 		return err
 	}
+	e.logStep(ctx, "all", "swap", start, swapStart)
 	pr.Phase = "done"
 	report(eventstore.Position{})
 	e.moved()
@@ -208,10 +210,19 @@ type holder interface{ hold(on bool) }
 // rebuildWorker is one projection being rebuilt, with the keys it has
 // written to its tables (for COPY).
 type rebuildWorker struct {
-	p    projection
-	bulk *bulkSet
-	in   chan []decoded
-	done chan error
+	p     projection
+	bulk  *bulkSet
+	in    chan []decoded
+	done  chan error
+	start time.Time // of the rebuild, for the step logs
+}
+
+// logStep logs at debug level how long one step of a rebuild took and
+// when it ended: where a rebuild spends its time.
+func (e *Engine) logStep(ctx context.Context, proj, step string, rebuildStart, stepStart time.Time) {
+	now := time.Now()
+	e.log.DebugContext(ctx, "rebuild step", "projection", proj, "step", step,
+		"took", now.Sub(stepStart).Round(time.Millisecond), "at", now.Sub(rebuildStart).Round(time.Millisecond))
 }
 
 // runRebuildWorker folds the pages of w.in, writes every RebuildFlush
@@ -220,6 +231,7 @@ type rebuildWorker struct {
 func (e *Engine) runRebuildWorker(ctx context.Context, cancel context.CancelFunc, w *rebuildWorker, writeMu *sync.Mutex) error {
 	var err error
 	pending := 0
+	foldStart := w.start
 	for ds := range w.in {
 		if err != nil {
 			continue
@@ -230,26 +242,34 @@ func (e *Engine) runRebuildWorker(ctx context.Context, cancel context.CancelFunc
 			continue
 		}
 		if pending += len(ds); pending >= e.opts.RebuildFlush {
+			e.logStep(ctx, w.p.name(), "fold", w.start, foldStart)
+			flushStart := time.Now()
 			if err = e.flushRebuild(ctx, w, writeMu); err != nil {
 				cancel()
 			}
-			pending = 0
+			e.logStep(ctx, w.p.name(), "flush", w.start, flushStart)
+			pending, foldStart = 0, time.Now()
 		}
 	}
 	if err != nil {
 		return err
 	}
+	e.logStep(ctx, w.p.name(), "fold", w.start, foldStart)
 	if h, ok := w.p.(holder); ok {
 		h.hold(false) // this flush writes what it held
 	}
+	step := time.Now()
 	if err := e.flushRebuild(ctx, w, writeMu); err != nil {
 		cancel()
 		return err
 	}
+	e.logStep(ctx, w.p.name(), "last flush", w.start, step)
+	step = time.Now()
 	if err := e.buildIndexes(ctx, w.p); err != nil {
 		cancel()
 		return err
 	}
+	e.logStep(ctx, w.p.name(), "indexes", w.start, step)
 	return nil
 }
 

@@ -10,15 +10,33 @@ import (
 // table is one read-model table. DDL and index statements use {T} for the
 // table's name (live or rebuild) and {I} as the prefix of index names, which
 // are always those of the live table: a rebuild table gets its indexes only
-// when it is swapped in, and bulk loading without them is faster.
+// when it is swapped in, and bulk loading without them is faster. DDL types
+// identifier and code columns {K} (see keyType).
 type table struct {
 	name    string
 	ddl     string
 	indexes []string
 }
 
-func (t table) create(name string) string {
-	return strings.ReplaceAll(t.ddl, "{T}", name)
+// keyType is the type of the columns holding ids and codes (UUIDs, INSEE
+// codes, statuses): on PostgreSQL, text compared byte by byte (COLLATE
+// "C"). Under a libc locale such as C.UTF-8 or fr_FR every comparison
+// calls strcoll, and sorting is not allowed to use abbreviated keys: the
+// primary keys filled by COPY and the indexes a rebuild builds cost up to
+// twice as much (docs/benchmarks.md). These columns are only compared for
+// equality, ranges of one code, or the keyset order of ids, all of which
+// byte order serves; names and e-mails keep the database's collation.
+// Every read-model table uses it, so that joins never mix collations.
+// Tables created before keep their columns until their next rebuild.
+func keyType(d Dialect) string {
+	if d == DialectPostgres {
+		return `TEXT COLLATE "C"`
+	}
+	return "TEXT"
+}
+
+func (t table) create(name string, d Dialect) string {
+	return strings.NewReplacer("{T}", name, "{K}", keyType(d)).Replace(t.ddl)
 }
 
 func (t table) indexDDL() []string {
@@ -75,22 +93,22 @@ const checkpointDDL = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
 
 var directoryTables = []table{
 	{name: "dir_organisations", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	id         TEXT PRIMARY KEY,
+	id         {K} PRIMARY KEY,
 	name       TEXT NOT NULL,
-	kind       TEXT NOT NULL,
+	kind       {K} NOT NULL,
 	created_at BIGINT NOT NULL
 )`},
 	{name: "dir_antennes", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	id              TEXT PRIMARY KEY,
-	organisation_id TEXT NOT NULL,
+	id              {K} PRIMARY KEY,
+	organisation_id {K} NOT NULL,
 	name            TEXT NOT NULL,
-	zone_level      TEXT NOT NULL,
-	zone_code       TEXT NOT NULL
+	zone_level      {K} NOT NULL,
+	zone_code       {K} NOT NULL
 )`, indexes: []string{`CREATE INDEX IF NOT EXISTS {I}_org ON {T} (organisation_id)`}},
 	{name: "dir_referents", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	id              TEXT PRIMARY KEY,
-	organisation_id TEXT NOT NULL,
-	antenne_id      TEXT NOT NULL,
+	id              {K} PRIMARY KEY,
+	organisation_id {K} NOT NULL,
+	antenne_id      {K} NOT NULL,
 	name            TEXT NOT NULL,
 	email           TEXT NOT NULL,
 	subjects        TEXT NOT NULL,
@@ -98,29 +116,29 @@ var directoryTables = []table{
 	active          INTEGER NOT NULL
 )`, indexes: []string{`CREATE INDEX IF NOT EXISTS {I}_org ON {T} (organisation_id)`}},
 	{name: "dir_users", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	id              TEXT PRIMARY KEY,
+	id              {K} PRIMARY KEY,
 	name            TEXT NOT NULL,
 	email           TEXT NOT NULL,
-	role            TEXT NOT NULL,
-	organisation_id TEXT NOT NULL,
-	referent_id     TEXT NOT NULL,
+	role            {K} NOT NULL,
+	organisation_id {K} NOT NULL,
+	referent_id     {K} NOT NULL,
 	territories     TEXT NOT NULL
 )`},
 }
 
 var needsTables = []table{
 	{name: "needs", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	id                 TEXT PRIMARY KEY,
-	siret              TEXT NOT NULL,
+	id                 {K} PRIMARY KEY,
+	siret              {K} NOT NULL,
 	company_name       TEXT NOT NULL,
-	commune            TEXT NOT NULL,
-	epci               TEXT NOT NULL,
-	departement        TEXT NOT NULL,
-	region             TEXT NOT NULL,
-	subject            TEXT NOT NULL,
-	theme              TEXT NOT NULL,
-	advisor_id         TEXT NOT NULL,
-	status             TEXT NOT NULL,
+	commune            {K} NOT NULL,
+	epci               {K} NOT NULL,
+	departement        {K} NOT NULL,
+	region             {K} NOT NULL,
+	subject            {K} NOT NULL,
+	theme              {K} NOT NULL,
+	advisor_id         {K} NOT NULL,
+	status             {K} NOT NULL,
 	captured_at        BIGINT NOT NULL,
 	forwarded_at       BIGINT NOT NULL,
 	first_taken_at     BIGINT NOT NULL,
@@ -128,10 +146,10 @@ var needsTables = []table{
 	abandoned_at       BIGINT NOT NULL,
 	waiting            INTEGER NOT NULL,
 	reminders          INTEGER NOT NULL,
-	last_reminder      TEXT NOT NULL,
+	last_reminder      {K} NOT NULL,
 	last_reminder_at   BIGINT NOT NULL,
 	match_count        INTEGER NOT NULL,
-	contact_key_id     TEXT NOT NULL,
+	contact_key_id     {K} NOT NULL,
 	contact_erased     INTEGER NOT NULL,
 	version            BIGINT NOT NULL
 )`, indexes: []string{
@@ -146,10 +164,10 @@ var needsTables = []table{
 		`CREATE INDEX IF NOT EXISTS {I}_waiting ON {T} (waiting, forwarded_at)`,
 	}},
 	{name: "matches", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	need_id         TEXT NOT NULL,
-	referent_id     TEXT NOT NULL,
-	organisation_id TEXT NOT NULL,
-	status          TEXT NOT NULL,
+	need_id         {K} NOT NULL,
+	referent_id     {K} NOT NULL,
+	organisation_id {K} NOT NULL,
+	status          {K} NOT NULL,
 	sent_at         BIGINT NOT NULL,
 	taken_at        BIGINT NOT NULL,
 	closed_at       BIGINT NOT NULL,
@@ -162,17 +180,20 @@ var needsTables = []table{
 
 // migrate creates the checkpoint table and every projection's live tables
 // with their indexes, and a checkpoint row per projection. It is idempotent.
-func migrate(ctx context.Context, db *sql.DB, projs []projection) error {
+func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []projection) error {
 	if err := upgradeStatsLayout(ctx, db); err != nil {
 		return err
 	}
 	if err := upgradeNeedsLayout(ctx, db); err != nil {
 		return err
 	}
+	if err := upgradeStatsState(ctx, db, d); err != nil {
+		return err
+	}
 	stmts := []string{checkpointDDL}
 	for _, p := range projs {
 		for _, t := range p.tables() {
-			stmts = append(stmts, t.create(t.name))
+			stmts = append(stmts, t.create(t.name, d))
 			stmts = append(stmts, t.indexDDL()...)
 		}
 	}

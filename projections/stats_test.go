@@ -424,3 +424,34 @@ func TestMigrateReplacesEarlierStatsLayout(t *testing.T) {
 		})
 	}
 }
+
+// A stats_needs of earlier versions (states as JSON in a TEXT column) gets
+// a BYTEA column on Migrate with its states kept byte for byte (the JSON
+// form still decodes: TestStatsStateReadsEarlierJSON).
+func TestMigrateKeepsJSONStatsStates(t *testing.T) {
+	t.Parallel()
+	b := mustBackend(t, "postgres")
+	e := mustEngine(t, b, projections.Options{})
+	const state = `{"id":"0190f3a2-0000-7000-8000-000000000001","departement":"59","region":"32","subject":"recruitment","captured_at":1700000000000000,"version":1}`
+	for _, q := range []string{
+		`ALTER TABLE stats_needs ALTER COLUMN state TYPE TEXT`,
+		`INSERT INTO stats_needs (id, state) VALUES ('0190f3a2-0000-7000-8000-000000000001', '` + state + `')`,
+	} {
+		if _, err := b.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 { // idempotent
+		if err := e.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var typ string
+	var got []byte
+	if err := b.db.QueryRow(`SELECT pg_typeof(state)::text, state FROM stats_needs`).Scan(&typ, &got); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "bytea" || string(got) != state {
+		t.Fatalf("after Migrate: %s %q, want bytea %q", typ, got, state)
+	}
+}

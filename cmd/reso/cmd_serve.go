@@ -33,7 +33,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: &logLevel}))
 	slog.SetDefault(log)
 	cfg := server.Config{
 		Addr: *addr, DataDir: *data, DatabaseURL: *dbURL, EventStoreURL: *esURL,

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
@@ -23,6 +24,11 @@ type command struct {
 }
 
 var commands = map[string]command{}
+
+// logLevel is the level of every command's logs (env RESO_LOG_LEVEL: debug,
+// info, warn or error); debug adds, for instance, the time each step of a
+// rebuild takes.
+var logLevel slog.LevelVar
 
 // register adds a subcommand; each command file calls it from init.
 func register(name, summary string, run func(ctx context.Context, args []string) error) {
@@ -45,6 +51,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	if err := logLevel.UnmarshalText([]byte(serveEnv("RESO_LOG_LEVEL", "info"))); err != nil {
+		return fmt.Errorf("RESO_LOG_LEVEL: %w", err)
+	}
+	slog.SetLogLoggerLevel(logLevel.Level())
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage()
 		return nil
