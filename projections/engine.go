@@ -362,6 +362,9 @@ func (e *Engine) follow(ctx context.Context, name string, careful bool) error {
 				if err := e.ensureIndexes(ctx, indexes); err != nil {
 					return fmt.Errorf("projection %s: %w", name, err)
 				}
+				if err := e.tidy(ctx, indexes); err != nil {
+					return fmt.Errorf("projection %s: %w", name, err)
+				}
 				indexes = nil
 			}
 		}
@@ -375,12 +378,25 @@ func (e *Engine) ensureIndexes(ctx context.Context, tables []table) error {
 	return e.execEach(ctx, tables, table.indexDDL)
 }
 
+// tidy vacuums and analyzes, on PostgreSQL, tables a runner has just
+// filled from empty (after a bulk load of the log): the rows its
+// successive catch-up transactions rewrote (statistics cells, needs
+// spanning two batches) leave dead versions, and the planner has no
+// statistics of tables that were empty. Autovacuum would do both in time,
+// where it runs; queries should not wait for it.
+func (e *Engine) tidy(ctx context.Context, tables []table) error {
+	if e.dialect != DialectPostgres {
+		return nil
+	}
+	return e.execEach(ctx, tables, func(t table) []string { return []string{"VACUUM (ANALYZE) " + t.name} })
+}
+
 // execEach runs the statements stmts gives for each of tables.
 func (e *Engine) execEach(ctx context.Context, tables []table, stmts func(table) []string) error {
 	for _, t := range tables {
 		for _, q := range stmts(t) {
 			if _, err := e.db.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("indexes of %s: %w", t.name, err)
+				return fmt.Errorf("table %s: %w", t.name, err)
 			}
 		}
 	}

@@ -362,13 +362,19 @@ func (e *Engine) flushRebuild(ctx context.Context, w *rebuildWorker, writeMu *sy
 // buildIndexes creates, on PostgreSQL, the secondary indexes of p's loaded
 // rebuild tables before the swap (which only renames them), a few at a
 // time on connections of their own: the swap transaction, which live
-// runners wait for, stays short. SQLite cannot rename an index: there the
-// swap creates them.
+// runners wait for, stays short. It first analyzes the tables: their
+// planner statistics go with them through the swap, so that the first
+// queries on the new tables are planned from their contents rather than
+// from defaults (which autovacuum, when it runs at all, corrects only
+// later). SQLite cannot rename an index: there the swap creates them.
 func (e *Engine) buildIndexes(ctx context.Context, p projection) error {
 	if e.dialect != DialectPostgres {
 		return nil
 	}
 	var stmts []string
+	for _, t := range p.tables() {
+		stmts = append(stmts, "ANALYZE "+t.name+rebuildSuffix)
+	}
 	for _, t := range p.tables() {
 		create, _ := t.rebuildIndexes()
 		stmts = append(stmts, create...)
