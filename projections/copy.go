@@ -97,6 +97,8 @@ func appendKeyValue(buf []byte, v any) []byte {
 		s = strconv.FormatInt(v, 10)
 	case []byte:
 		s = string(v)
+	case [16]byte: // an id (Dialect.idArg)
+		s = string(v[:])
 	default:
 		s = fmt.Sprint(v)
 	}

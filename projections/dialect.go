@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Dialect names the SQL database holding the read models.
@@ -22,6 +24,18 @@ func (d Dialect) valid() error {
 		return nil
 	}
 	return fmt.Errorf("projections: unknown dialect %q", d)
+}
+
+// idArg is the value an id column typed {U} (uuidType) takes: on
+// PostgreSQL its 16 bytes, which pgx writes as they are (a string, or a
+// uuid.UUID through its driver.Valuer, is formatted or parsed for every
+// row: COPY of 100,000 rows 35 ms against 170–200 ms); SQLite's TEXT
+// column takes the text.
+func (d Dialect) idArg(id uuid.UUID) any {
+	if d == DialectPostgres {
+		return [16]byte(id)
+	}
+	return id.String()
 }
 
 // placeholders writes "($k+1, ..., $k+n)" for one row of n columns whose

@@ -197,13 +197,14 @@ func (p *needsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 	needRows := make([][]any, 0, len(touched))
 	var matchRows [][]any
 	for _, s := range touched {
-		needRows = append(needRows, []any{s.ID.String(), s.SIRET, s.CompanyName, s.Commune, s.EPCI,
-			s.Departement, s.Region, s.Subject, s.Theme, s.AdvisorID.String(), string(s.status()),
+		id := tx.d.idArg(s.ID)
+		needRows = append(needRows, []any{id, s.SIRET, s.CompanyName, s.Commune, s.EPCI,
+			s.Departement, s.Region, s.Subject, s.Theme, tx.d.idArg(s.AdvisorID), string(s.status()),
 			s.CapturedAt, s.ForwardedAt, s.FirstTakenAt, s.ClosedAt, s.AbandonedAt, b2i(s.waiting()),
 			s.Reminders, s.LastReminder, s.LastRemindAt, len(s.Matches), s.ContactKeyID, b2i(s.Erased),
 			s.Version})
 		for _, m := range s.Matches {
-			matchRows = append(matchRows, []any{s.ID.String(), m.ReferentID.String(), m.OrganisationID.String(),
+			matchRows = append(matchRows, []any{id, tx.d.idArg(m.ReferentID), tx.d.idArg(m.OrganisationID),
 				string(m.Status), m.SentAt, m.TakenAt, m.ClosedAt, m.UpdatedAt})
 		}
 	}

@@ -74,7 +74,7 @@ func (p *statsProjection) tables() []table { return statsTables }
 
 var statsTables = []table{
 	{name: "stats_needs", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	id    {K} PRIMARY KEY,
+	id    {U} PRIMARY KEY,
 	state BYTEA NOT NULL
 )`},
 	// The primary key leads with the layer, which every query fixes, then
@@ -444,7 +444,7 @@ func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 	for _, s := range touched {
 		from := len(slab)
 		slab = s.appendStatsState(slab)
-		stateRows = append(stateRows, []any{s.ID.String(), slab[from:len(slab):len(slab)]})
+		stateRows = append(stateRows, []any{tx.d.idArg(s.ID), slab[from:len(slab):len(slab)]})
 		mark := len(buf)
 		if old := before[s.ID]; old != nil {
 			buf = p.contribute(buf, old)

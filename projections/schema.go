@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -19,15 +20,16 @@ type table struct {
 }
 
 // keyType is the type of the columns holding ids and codes (UUIDs, INSEE
-// codes, statuses): on PostgreSQL, text compared byte by byte (COLLATE
-// "C"). Under a libc locale such as C.UTF-8 or fr_FR every comparison
-// calls strcoll, and sorting is not allowed to use abbreviated keys: the
-// primary keys filled by COPY and the indexes a rebuild builds cost up to
-// twice as much (docs/benchmarks.md). These columns are only compared for
-// equality, ranges of one code, or the keyset order of ids, all of which
-// byte order serves; names and e-mails keep the database's collation.
-// Every read-model table uses it, so that joins never mix collations.
-// Tables created before keep their columns until their next rebuild.
+// codes, statuses), except the ids typed {U} (uuidType): on PostgreSQL,
+// text compared byte by byte (COLLATE "C"). Under a libc locale such as
+// C.UTF-8 or fr_FR every comparison calls strcoll, and sorting may not use
+// abbreviated keys: the primary keys filled by COPY and the indexes a
+// rebuild builds cost up to twice as much (docs/benchmarks.md). These
+// columns are only compared for equality, ranges of one code, or the
+// keyset order of ids, all of which byte order serves; names and e-mails
+// keep the database's collation. Every read-model table uses it, so that
+// joins never mix collations. Tables created before keep their columns
+// until their next rebuild.
 func keyType(d Dialect) string {
 	if d == DialectPostgres {
 		return `TEXT COLLATE "C"`
@@ -35,8 +37,21 @@ func keyType(d Dialect) string {
 	return "TEXT"
 }
 
+// uuidType is the type of the columns holding the ids of the largest
+// tables (needs, matches, statistics states): PostgreSQL's 16-byte UUID
+// rather than 36 characters of text makes their rows and indexes smaller
+// and their comparisons cheaper (a rebuild loads and indexes them about a
+// third faster, docs/benchmarks.md). Both dialects take and give the ids
+// as text, so statements and scans are the same.
+func uuidType(d Dialect) string {
+	if d == DialectPostgres {
+		return "UUID"
+	}
+	return "TEXT"
+}
+
 func (t table) create(name string, d Dialect) string {
-	return strings.NewReplacer("{T}", name, "{K}", keyType(d)).Replace(t.ddl)
+	return strings.NewReplacer("{T}", name, "{K}", keyType(d), "{U}", uuidType(d)).Replace(t.ddl)
 }
 
 func (t table) indexDDL() []string {
@@ -128,7 +143,7 @@ var directoryTables = []table{
 
 var needsTables = []table{
 	{name: "needs", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	id                 {K} PRIMARY KEY,
+	id                 {U} PRIMARY KEY,
 	siret              {K} NOT NULL,
 	company_name       TEXT NOT NULL,
 	commune            {K} NOT NULL,
@@ -137,7 +152,7 @@ var needsTables = []table{
 	region             {K} NOT NULL,
 	subject            {K} NOT NULL,
 	theme              {K} NOT NULL,
-	advisor_id         {K} NOT NULL,
+	advisor_id         {U} NOT NULL,
 	status             {K} NOT NULL,
 	captured_at        BIGINT NOT NULL,
 	forwarded_at       BIGINT NOT NULL,
@@ -164,9 +179,9 @@ var needsTables = []table{
 		`CREATE INDEX IF NOT EXISTS {I}_waiting ON {T} (waiting, forwarded_at)`,
 	}},
 	{name: "matches", ddl: `CREATE TABLE IF NOT EXISTS {T} (
-	need_id         {K} NOT NULL,
-	referent_id     {K} NOT NULL,
-	organisation_id {K} NOT NULL,
+	need_id         {U} NOT NULL,
+	referent_id     {U} NOT NULL,
+	organisation_id {U} NOT NULL,
 	status          {K} NOT NULL,
 	sent_at         BIGINT NOT NULL,
 	taken_at        BIGINT NOT NULL,
@@ -190,6 +205,9 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []projection) err
 	if err := upgradeStatsState(ctx, db, d); err != nil {
 		return err
 	}
+	if err := upgradeIDColumns(ctx, db, d); err != nil {
+		return err
+	}
 	stmts := []string{checkpointDDL}
 	for _, p := range projs {
 		for _, t := range p.tables() {
@@ -207,6 +225,47 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []projection) err
 			`INSERT INTO projection_checkpoints (name, position) VALUES ($1, '') ON CONFLICT (name) DO NOTHING`,
 			p.name()); err != nil {
 			return fmt.Errorf("migrate checkpoint of %s: %w", p.name(), err)
+		}
+	}
+	return nil
+}
+
+// idColumns are the columns typed {U}, by table.
+var idColumns = map[string][]string{
+	"needs":       {"id", "advisor_id"},
+	"matches":     {"need_id", "referent_id", "organisation_id"},
+	"stats_needs": {"id"},
+}
+
+// upgradeIDColumns gives, on PostgreSQL, the UUID type to the id columns
+// that tables created by earlier versions hold as TEXT, one rewrite per
+// table: the projections write those ids as 16 bytes (Dialect.idArg),
+// which a TEXT column would not take. It returns the database error.
+func upgradeIDColumns(ctx context.Context, db *sql.DB, d Dialect) error {
+	if d != DialectPostgres {
+		return nil
+	}
+	for _, table := range []string{"needs", "matches", "stats_needs"} {
+		var alters []string
+		for _, col := range idColumns[table] {
+			var typ string
+			err := db.QueryRowContext(ctx, `SELECT data_type FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`, table, col).Scan(&typ)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("upgrade %s: %w", table, err)
+			}
+			if typ == "text" {
+				alters = append(alters, fmt.Sprintf("ALTER COLUMN %s TYPE UUID USING %s::uuid", col, col))
+			}
+		}
+		if len(alters) == 0 {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, "ALTER TABLE "+table+" "+strings.Join(alters, ", ")); err != nil {
+			return fmt.Errorf("upgrade %s: %w", table, err)
 		}
 	}
 	return nil

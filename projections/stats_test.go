@@ -455,3 +455,45 @@ func TestMigrateKeepsJSONStatsStates(t *testing.T) {
 		t.Fatalf("after Migrate: %s %q, want bytea %q", typ, got, state)
 	}
 }
+
+// Tables of earlier versions hold the ids of needs, matches and
+// statistics states as TEXT: Migrate turns them into UUID columns with
+// their rows unchanged, and the runners go on writing into them.
+func TestMigrateTypesIDColumns(t *testing.T) {
+	t.Parallel()
+	b := mustBackend(t, "postgres")
+	e := mustEngine(t, b, projectionsOptions())
+	stop := mustRun(t, e)
+	res := mustSimulate(t, b.store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 30, Writers: 2})
+	mustWait(t, e, res.Last)
+	stop()
+	before := mustDump(t, b.db)
+	for _, q := range []string{
+		`ALTER TABLE needs ALTER COLUMN id TYPE TEXT, ALTER COLUMN advisor_id TYPE TEXT`,
+		`ALTER TABLE matches ALTER COLUMN need_id TYPE TEXT, ALTER COLUMN referent_id TYPE TEXT, ALTER COLUMN organisation_id TYPE TEXT`,
+		`ALTER TABLE stats_needs ALTER COLUMN id TYPE TEXT`,
+	} {
+		if _, err := b.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e = mustEngine(t, b, projectionsOptions()) // migrates
+	var text int
+	if err := b.db.QueryRow(`SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()
+		AND table_name IN ('needs', 'matches', 'stats_needs') AND column_name LIKE '%id' AND data_type <> 'uuid'
+		AND column_name <> 'contact_key_id'`).Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	if text != 0 {
+		t.Fatalf("%d id columns are not UUID after Migrate", text)
+	}
+	mustEqualDumps(t, before, mustDump(t, b.db))
+	mustRun(t, e)
+	more := mustSimulate(t, b.store, simulate.Options{Seed: 4, Months: 1, NeedsPerMonth: 20, Writers: 2})
+	mustWait(t, e, more.Last)
+	live := mustDump(t, b.db)
+	if err := e.RebuildAll(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	mustEqualDumps(t, live, mustDump(t, b.db))
+}
