@@ -61,10 +61,15 @@ func (b *bulkSet) split(table string, keyIdx []int, rows [][]any) (fresh, seen [
 		for _, i := range keyIdx {
 			// A string is hashed in place: the same bytes as
 			// appendKeyValue's, without copying it into buf.
-			if v, ok := r[i].(string); ok {
+			switch v := r[i].(type) {
+			case string:
 				buf = append(strconv.AppendInt(buf[:0], int64(len(v)), 10), ':')
 				h.Write(buf)
 				h.WriteString(v)
+				continue
+			case [16]byte:
+				h.WriteString("16:")
+				h.Write(v[:])
 				continue
 			}
 			buf = appendKeyValue(buf[:0], r[i])

@@ -176,7 +176,9 @@ var needsTables = []table{
 		`CREATE INDEX IF NOT EXISTS {I}_commune ON {T} (commune, captured_at)`,
 		`CREATE INDEX IF NOT EXISTS {I}_subject ON {T} (subject, captured_at)`,
 		`CREATE INDEX IF NOT EXISTS {I}_advisor ON {T} (advisor_id, captured_at)`,
-		`CREATE INDEX IF NOT EXISTS {I}_waiting ON {T} (waiting, forwarded_at)`,
+		// Reminder baskets select waiting needs only (waiting=1): the
+		// others, most of the table, need no entry.
+		`CREATE INDEX IF NOT EXISTS {I}_waiting ON {T} (forwarded_at) WHERE waiting = 1`,
 	}},
 	{name: "matches", ddl: `CREATE TABLE IF NOT EXISTS {T} (
 	need_id         {U} NOT NULL,
