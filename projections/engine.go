@@ -412,23 +412,33 @@ const followAhead = 4
 // updated first, so that a rebuild's swap (which locks the same row first)
 // and a runner never wait for each other in a cycle; its generation guard
 // makes a runner whose tables were swapped restart.
+//
+// Every statement is a round trip, and live each projection commits a
+// few hundred batches a second: on PostgreSQL the checkpoint's UPDATE also
+// turns the transaction's commit asynchronous (see beginWrite), and a batch
+// that changes none of the projection's rows (the directory's, most of the
+// time) is that UPDATE alone, in a transaction of its own.
 func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, bulk *bulkSet, last eventstore.Position, evs []eventstore.Event) error {
-	conn, tx, err := e.beginWrite(ctx)
+	if e.dialect == DialectPostgres && p.idle() {
+		if e.opts.BeforeCommit != nil {
+			if err := e.opts.BeforeCommit(p.name(), evs); err != nil {
+				return fmt.Errorf("projection %s: %w", p.name(), err)
+			}
+		}
+		return e.moveCheckpoint(ctx, e.db, p.name(), gen, last)
+	}
+	conn, err := e.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin %s batch: %w", p.name(), err)
 	}
 	defer conn.Close()
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	res, err := tx.ExecContext(ctx,
-		`UPDATE projection_checkpoints SET position=$1, updated_at=$2 WHERE name=$3 AND generation=$4`,
-		last.String(), time.Now().UnixMicro(), p.name(), gen)
+	tx, err := beginRetryingBusy(ctx, conn)
 	if err != nil {
-		return fmt.Errorf("move checkpoint of %s: %w", p.name(), err)
+		return fmt.Errorf("begin %s batch: %w", p.name(), err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("move checkpoint of %s: %w", p.name(), err)
-	} else if n == 0 {
-		return errSwapped
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := e.moveCheckpoint(ctx, tx, p.name(), gen, last); err != nil {
+		return err
 	}
 	if err := p.flush(ctx, txn{Tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: bulk}, ""); err != nil {
 		return fmt.Errorf("projection %s: %w", p.name(), err)
@@ -440,6 +450,31 @@ func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, bulk 
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit %s batch: %w", p.name(), err)
+	}
+	return nil
+}
+
+// moveCheckpoint sets the checkpoint of projection name to last, if its
+// generation is still gen (errSwapped otherwise), through ex: a
+// transaction, or the pool for a statement that is its own transaction.
+// On PostgreSQL the same statement makes the transaction's commit
+// asynchronous, as beginWrite's SET LOCAL does, without a round trip of
+// its own: the row is only updated once set_config has run.
+func (e *Engine) moveCheckpoint(ctx context.Context, ex interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, name string, gen int64, last eventstore.Position) error {
+	q := `UPDATE projection_checkpoints SET position=$1, updated_at=$2 WHERE name=$3 AND generation=$4`
+	if e.dialect == DialectPostgres {
+		q += ` AND set_config('synchronous_commit', 'off', true) = 'off'`
+	}
+	res, err := ex.ExecContext(ctx, q, last.String(), time.Now().UnixMicro(), name, gen)
+	if err != nil {
+		return fmt.Errorf("move checkpoint of %s: %w", name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("move checkpoint of %s: %w", name, err)
+	} else if n == 0 {
+		return errSwapped
 	}
 	return nil
 }

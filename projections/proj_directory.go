@@ -32,6 +32,8 @@ func jsonText(v any) string {
 	return string(b)
 }
 
+func (p *directoryProjection) idle() bool { return len(p.pending) == 0 }
+
 func (p *directoryProjection) apply(_ context.Context, _ txn, _ string, evs []decoded) error {
 	for _, d := range evs {
 		if _, isNeed := needIDOf(d.e); !isNeed {

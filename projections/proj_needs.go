@@ -88,6 +88,8 @@ func (s *needState) clone() *needState {
 	return &c
 }
 
+func (p *needsProjection) idle() bool { return len(p.cache.dirty) == 0 }
+
 func (p *needsProjection) apply(ctx context.Context, tx txn, suffix string, evs []decoded) error {
 	return foldNeeds(ctx, tx, p.cache, "needs"+suffix, p.geo, evs)
 }

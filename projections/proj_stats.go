@@ -424,11 +424,15 @@ type signed struct {
 	sign     int64
 }
 
+func (p *statsProjection) idle() bool {
+	return len(p.cache.dirty) == 0 && (p.holding || len(p.dirty) == 0)
+}
+
 func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) error {
-	touched, before := p.cache.sortedDirty(), p.cache.before
-	if len(touched) == 0 && (p.holding || len(p.dirty) == 0) {
+	if p.idle() {
 		return nil
 	}
+	touched, before := p.cache.sortedDirty(), p.cache.before
 	table := "stats_cells" + suffix
 	p.ix.init()
 	if p.cells == nil {

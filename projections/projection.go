@@ -49,6 +49,9 @@ type projection interface {
 	// projection.
 	apply(ctx context.Context, tx txn, suffix string, evs []decoded) error
 	flush(ctx context.Context, tx txn, suffix string) error
+	// idle reports that flush has nothing to write: what was applied
+	// since the last flush changes none of the projection's rows.
+	idle() bool
 }
 
 // newProjection builds a fresh instance of a projection. fresh says its

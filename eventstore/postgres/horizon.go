@@ -108,6 +108,9 @@ func (s *Store) horizon(ctx context.Context) (uint64, error) {
 	}
 }
 
+// MaxPendingCounted caps HorizonInfo.PendingEvents.
+const MaxPendingCounted = 10_000
+
 // HorizonInfo says how far the read horizon lags behind the committed log.
 type HorizonInfo struct {
 	// Horizon is the transaction id below which readers see events.
@@ -117,7 +120,8 @@ type HorizonInfo struct {
 	// WithClusterHorizon, a lower bound of it otherwise.
 	ClusterXmin uint64
 	// PendingEvents counts committed events not yet visible to readers
-	// because a transaction holding the horizon is still open.
+	// because a transaction holding the horizon is still open, up to
+	// MaxPendingCounted (a count that reaches it means at least that many).
 	PendingEvents int64
 	// OldestXactAge is how long the oldest transaction that holds the
 	// horizon has been open (0 when none does): with the default horizon,
@@ -145,8 +149,14 @@ func (s *Store) HorizonLag(ctx context.Context) (HorizonInfo, error) {
 	if h.Horizon, err = s.horizon(ctx); err != nil {
 		return HorizonInfo{}, fmt.Errorf("horizon lag: %w", err)
 	}
+	// The count walks the primary key from the horizon and stops at the
+	// cap: an open-ended count(*) was planned as a sequential scan of the
+	// whole log whenever events had no planner statistics (autovacuum off,
+	// a bulk load), seconds per call on millions of events.
 	err = s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot()),
-			(SELECT count(*) FROM events WHERE transaction_id >= $1::xid8)`, h.Horizon).Scan(&h.ClusterXmin, &h.PendingEvents)
+			(SELECT count(*) FROM (SELECT 1 FROM events WHERE transaction_id >= $1::xid8
+				ORDER BY transaction_id, global_position LIMIT $2) pending)`,
+		h.Horizon, MaxPendingCounted).Scan(&h.ClusterXmin, &h.PendingEvents)
 	if err != nil {
 		return HorizonInfo{}, fmt.Errorf("horizon lag: %w", err)
 	}
