@@ -98,12 +98,10 @@ func (p *needsProjection) apply(ctx context.Context, tx txn, suffix string, evs 
 // columns and matches were read back instead (the rows are otherwise the
 // same, so the projection goes on from its checkpoint). It returns the
 // database error.
-func upgradeNeedsLayout(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, `SELECT state FROM needs WHERE 1=0`)
-	if err != nil {
-		return nil // no such column (or table): nothing to upgrade
+func upgradeNeedsLayout(ctx context.Context, db *sql.DB, d Dialect) error {
+	if typ, err := columnType(ctx, db, d, "needs", "state"); err != nil || typ == "" {
+		return err // no such column (or table): nothing to upgrade
 	}
-	rows.Close()
 	if _, err := db.ExecContext(ctx, `ALTER TABLE needs DROP COLUMN state`); err != nil {
 		return fmt.Errorf("upgrade needs table: %w", err)
 	}

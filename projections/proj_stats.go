@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -109,10 +108,9 @@ var statsTables = []table{
 // (histograms as rows of stats_hours) and sends the stats projection back
 // to the start of the log, so that its runner refolds every need into the
 // new layout. It returns the database error.
-func upgradeStatsLayout(ctx context.Context, db *sql.DB) error {
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM stats_hours LIMIT 1) old`).Scan(&n); err != nil {
-		return nil // no such table: nothing to upgrade
+func upgradeStatsLayout(ctx context.Context, db *sql.DB, d Dialect) error {
+	if typ, err := columnType(ctx, db, d, "stats_hours", "month"); err != nil || typ == "" {
+		return err // no such table: nothing to upgrade
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -145,14 +143,12 @@ func upgradeStatsState(ctx context.Context, db *sql.DB, d Dialect) error {
 	if d != DialectPostgres {
 		return nil
 	}
-	var typ string
-	err := db.QueryRowContext(ctx, `SELECT data_type FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name = 'stats_needs' AND column_name = 'state'`).Scan(&typ)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && typ != "text") {
-		return nil
-	}
+	typ, err := columnType(ctx, db, d, "stats_needs", "state")
 	if err != nil {
 		return fmt.Errorf("upgrade stats_needs: %w", err)
+	}
+	if typ != "text" {
+		return nil
 	}
 	if _, err := db.ExecContext(ctx,
 		`ALTER TABLE stats_needs ALTER COLUMN state TYPE BYTEA USING convert_to(state, 'UTF8')`); err != nil {

@@ -198,10 +198,10 @@ var needsTables = []table{
 // migrate creates the checkpoint table and every projection's live tables
 // with their indexes, and a checkpoint row per projection. It is idempotent.
 func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []projection) error {
-	if err := upgradeStatsLayout(ctx, db); err != nil {
+	if err := upgradeStatsLayout(ctx, db, d); err != nil {
 		return err
 	}
-	if err := upgradeNeedsLayout(ctx, db); err != nil {
+	if err := upgradeNeedsLayout(ctx, db, d); err != nil {
 		return err
 	}
 	if err := upgradeStatsState(ctx, db, d); err != nil {
@@ -250,12 +250,7 @@ func upgradeIDColumns(ctx context.Context, db *sql.DB, d Dialect) error {
 	for _, table := range []string{"needs", "matches", "stats_needs"} {
 		var alters []string
 		for _, col := range idColumns[table] {
-			var typ string
-			err := db.QueryRowContext(ctx, `SELECT data_type FROM information_schema.columns
-				WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`, table, col).Scan(&typ)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
-			}
+			typ, err := columnType(ctx, db, d, table, col)
 			if err != nil {
 				return fmt.Errorf("upgrade %s: %w", table, err)
 			}
@@ -271,4 +266,26 @@ func upgradeIDColumns(ctx context.Context, db *sql.DB, d Dialect) error {
 		}
 	}
 	return nil
+}
+
+// columnType returns the type of table.column as the database names it
+// (PostgreSQL's information_schema data_type, SQLite's declared type), or
+// "" when the table or the column does not exist: Migrate's upgrades look
+// before they touch, rather than run a statement that fails (and leaves
+// an ERROR in the server's log at every start).
+func columnType(ctx context.Context, db *sql.DB, d Dialect, table, column string) (string, error) {
+	q := `SELECT data_type FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`
+	if d == DialectSQLite {
+		q = `SELECT type FROM pragma_table_info($1) WHERE name = $2`
+	}
+	var typ string
+	err := db.QueryRowContext(ctx, q, table, column).Scan(&typ)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up %s.%s: %w", table, column, err)
+	}
+	return typ, nil
 }

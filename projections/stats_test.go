@@ -497,3 +497,28 @@ func TestMigrateTypesIDColumns(t *testing.T) {
 	}
 	mustEqualDumps(t, live, mustDump(t, b.db))
 }
+
+// needs of earlier versions kept each need's state as JSON in a state
+// column: Migrate drops it (the columns and matches hold the state), on
+// both backends, and a second Migrate finds nothing to do.
+func TestMigrateDropsNeedsStateColumn(t *testing.T) {
+	t.Parallel()
+	for _, name := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := mustBackend(t, name)
+			e := mustEngine(t, b, projections.Options{})
+			if _, err := b.db.Exec(`ALTER TABLE needs ADD COLUMN state TEXT NOT NULL DEFAULT '{}'`); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if err := e.Migrate(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := b.db.Exec(`SELECT state FROM needs`); err == nil {
+				t.Fatal("needs.state survived the migration")
+			}
+		})
+	}
+}
