@@ -207,12 +207,13 @@ func (e *Engine) advanced() <-chan struct{} {
 // marked failed with its error, which Status shows, and restarts from its
 // checkpoint after Options.RetryDelay; the event is never skipped.
 func (e *Engine) Run(ctx context.Context) error {
+	tail := newLogTail(ctx, e.store, tailKeep)
 	var wg sync.WaitGroup
 	for _, n := range e.opts.Projections {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.runLoop(ctx, n)
+			e.runLoop(ctx, n, tail)
 		}()
 	}
 	wg.Wait()
@@ -228,7 +229,7 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-func (e *Engine) runLoop(ctx context.Context, name string) {
+func (e *Engine) runLoop(ctx context.Context, name string, tail *logTail) {
 	defer e.setState(name, StateStopped, "")
 	failed := false // the last run failed: the next one commits page by page
 	for ctx.Err() == nil {
@@ -246,7 +247,7 @@ func (e *Engine) runLoop(ctx context.Context, name string) {
 			sleepCtx(ctx, e.opts.StandbyRetry)
 			continue
 		}
-		err = e.follow(ctx, name, failed)
+		err = e.follow(ctx, name, failed, tail)
 		release()
 		switch {
 		case ctx.Err() != nil:
@@ -282,12 +283,14 @@ func (e *Engine) fail(ctx context.Context, name string, err error) {
 // RebuildFlush events, before it commits them in one transaction, so that a
 // catch-up costs a few large writes instead of thousands of small ones. A
 // runner starting from the beginning of the log (empty tables) loads its
-// new rows with COPY, as a rebuild does.
+// new rows with COPY, as a rebuild does. Behind, the runner reads the log
+// itself; live, it reads what tail, shared by the engine's runners, has
+// read (see logTail).
 //
 // careful (after a failure) commits every page on its own, so that the
 // checkpoint of a projection stuck on an event stops just before the batch
 // holding it.
-func (e *Engine) follow(ctx context.Context, name string, careful bool) error {
+func (e *Engine) follow(ctx context.Context, name string, careful bool, tail *logTail) error {
 	cp, err := e.readCheckpoint(ctx, name)
 	if err != nil {
 		return err
@@ -310,10 +313,7 @@ func (e *Engine) follow(ctx context.Context, name string, careful bool) error {
 	} else if err := e.ensureIndexes(ctx, indexes); err != nil {
 		return fmt.Errorf("projection %s: %w", name, err)
 	}
-	sub, err := e.store.Subscribe(ctx, cp.pos)
-	if err != nil {
-		return fmt.Errorf("subscribe %s: %w", name, err)
-	}
+	sub := tail.subscribe(cp.pos)
 	defer sub.Close()
 	big := max(e.opts.BatchSize, e.opts.RebuildBatch)
 	if careful {

@@ -1,0 +1,106 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/eventstore/memory"
+)
+
+// Runners reading through the tail, from different positions, some slow
+// enough to fall behind what it keeps, each receive exactly the events
+// after their position, in log order, while writers append.
+func TestLogTailDeliversEveryEventOnce(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st := memory.New()
+	const total = 3000
+	mustAppendN := func(n, from int) []eventstore.Position {
+		t.Helper()
+		var out []eventstore.Position
+		for i := range n {
+			res, err := st.Append(ctx, fmt.Sprintf("s-%d", (from+i)%17), eventstore.AnyVersion,
+				eventstore.NewEvent{ID: uuid.New(), Type: "T", SchemaVersion: 1, Data: []byte(`{}`)})
+			if err != nil {
+				t.Error(err)
+				return out
+			}
+			out = append(out, res.Position)
+		}
+		return out
+	}
+	log := mustAppendN(500, 0) // a backlog before the runners start
+	tail := newLogTail(ctx, st, 50)
+	starts := []eventstore.Position{eventstore.Start, log[99], log[499]}
+	var wg sync.WaitGroup
+	got := make([][]eventstore.Position, len(starts)+1)
+	var mu sync.Mutex
+	viaTail, viaOwn := 0, 0
+	read := func(k int, from eventstore.Position, n int, slow bool) {
+		defer wg.Done()
+		sub := tail.subscribe(from)
+		defer sub.Close()
+		defer func() {
+			mu.Lock()
+			viaTail, viaOwn = viaTail+sub.viaTail, viaOwn+sub.viaOwn
+			mu.Unlock()
+		}()
+		for len(got[k]) < n {
+			evs, err := sub.Next(ctx, 1+rand.IntN(64))
+			if err != nil {
+				t.Errorf("reader %d: %v after %d events", k, err, len(got[k]))
+				return
+			}
+			for _, e := range evs {
+				got[k] = append(got[k], e.Position)
+			}
+			if slow && rand.IntN(10) == 0 {
+				time.Sleep(5 * time.Millisecond) // falls behind the 50 events kept
+			}
+		}
+	}
+	for k, from := range starts {
+		wg.Add(1)
+		go read(k, from, total-countUpTo(log, from), k == 1)
+	}
+	more := mustAppendN(total-500, 500)
+	log = append(log, more...)
+	wg.Add(1)
+	go read(len(starts), log[1999], total-2000, false) // joins late
+	starts = append(starts, log[1999])
+	wg.Wait()
+	if viaTail == 0 || viaOwn == 0 {
+		t.Fatalf("%d events came through the tail and %d through the readers' own subscriptions: both paths should serve", viaTail, viaOwn)
+	}
+	t.Logf("%d events through the tail, %d through own subscriptions", viaTail, viaOwn)
+	for k, from := range starts {
+		want := log[countUpTo(log, from):]
+		if len(got[k]) != len(want) {
+			t.Fatalf("reader %d from %s: %d events, want %d", k, from, len(got[k]), len(want))
+		}
+		for i := range want {
+			if got[k][i] != want[i] {
+				t.Fatalf("reader %d from %s: event %d at %s, want %s", k, from, i, got[k][i], want[i])
+			}
+		}
+	}
+}
+
+// countUpTo is how many positions of log are at or before pos.
+func countUpTo(log []eventstore.Position, pos eventstore.Position) int {
+	n := 0
+	for _, p := range log {
+		if !pos.Less(p) {
+			n++
+		}
+	}
+	return n
+}
