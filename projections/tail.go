@@ -28,7 +28,7 @@ type logTail struct {
 
 	mu      sync.Mutex
 	running bool
-	err     error              // the tail's read failed: it stopped
+	err     error               // the tail's read failed: it stopped
 	from    eventstore.Position // events after from are all in evs
 	evs     []eventstore.Event  // in log order
 	wake    chan struct{}       // closed when evs grows or the tail stops
