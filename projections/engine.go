@@ -207,7 +207,7 @@ func (e *Engine) advanced() <-chan struct{} {
 // marked failed with its error, which Status shows, and restarts from its
 // checkpoint after Options.RetryDelay; the event is never skipped.
 func (e *Engine) Run(ctx context.Context) error {
-	tail := newLogTail(ctx, e.store, tailKeep)
+	tail := newLogTail(ctx, e.store, tailKeep, e.log)
 	var wg sync.WaitGroup
 	for _, n := range e.opts.Projections {
 		wg.Add(1)

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"log/slog"
 	"sort"
 	"sync"
 
@@ -25,10 +26,10 @@ type logTail struct {
 	ctx   context.Context // Engine.Run's: the tail stops with the runners
 	store eventstore.Store
 	keep  int
+	log   *slog.Logger
 
 	mu      sync.Mutex
-	running bool
-	err     error               // the tail's read failed: it stopped
+	running bool                // false once a read failed: the next runner to catch up restarts it
 	from    eventstore.Position // events after from are all in evs
 	evs     []eventstore.Event  // in log order
 	wake    chan struct{}       // closed when evs grows or the tail stops
@@ -37,8 +38,8 @@ type logTail struct {
 // tailKeep is how many events the tail keeps for runners a little behind.
 const tailKeep = 20000
 
-func newLogTail(ctx context.Context, store eventstore.Store, keep int) *logTail {
-	return &logTail{ctx: ctx, store: store, keep: keep, wake: make(chan struct{})}
+func newLogTail(ctx context.Context, store eventstore.Store, keep int, log *slog.Logger) *logTail {
+	return &logTail{ctx: ctx, store: store, keep: keep, log: log, wake: make(chan struct{})}
 }
 
 // join starts the tail at pos unless it is running. Called by a runner
@@ -49,7 +50,7 @@ func (t *logTail) join(pos eventstore.Position) {
 	if t.running || t.ctx.Err() != nil {
 		return
 	}
-	t.running, t.err, t.from, t.evs = true, nil, pos, nil
+	t.running, t.from, t.evs = true, pos, nil
 	go t.run(pos)
 }
 
@@ -66,8 +67,12 @@ func (t *logTail) run(pos eventstore.Position) {
 			t.add(evs)
 		}
 	}
+	if err != nil && t.ctx.Err() == nil {
+		// Runners read on their own until one catches up and restarts it.
+		t.log.Warn("shared log reader stopped", "err", err)
+	}
 	t.mu.Lock()
-	t.running, t.err = false, err
+	t.running = false
 	close(t.wake)
 	t.wake = make(chan struct{})
 	t.mu.Unlock()

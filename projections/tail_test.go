@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -38,7 +39,7 @@ func TestLogTailDeliversEveryEventOnce(t *testing.T) {
 		return out
 	}
 	log := mustAppendN(500, 0) // a backlog before the runners start
-	tail := newLogTail(ctx, st, 50)
+	tail := newLogTail(ctx, st, 50, slog.Default())
 	starts := []eventstore.Position{eventstore.Start, log[99], log[499]}
 	var wg sync.WaitGroup
 	got := make([][]eventstore.Position, len(starts)+1)
