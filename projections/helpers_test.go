@@ -191,6 +191,17 @@ func sortStrings(s []string) {
 	}
 }
 
+// mustMatchRebuild rebuilds every read model with e and fails unless the
+// tables come out as they were.
+func mustMatchRebuild(t *testing.T, e *projections.Engine, db *sql.DB) {
+	t.Helper()
+	live := mustDump(t, db)
+	if err := e.RebuildAll(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	mustEqualDumps(t, live, mustDump(t, db))
+}
+
 func mustEqualDumps(t *testing.T, live, rebuilt map[string][]string) {
 	t.Helper()
 	for _, table := range readModelTables {
