@@ -12,7 +12,8 @@ import (
 // table's name (live or rebuild) and {I} as the prefix of index names, which
 // are always those of the live table: a rebuild table gets its indexes only
 // when it is swapped in, and bulk loading without them is faster. DDL types
-// identifier and code columns {K} (see keyType).
+// the ids of the largest tables {U} (see uuidType) and other identifier and
+// code columns {K} (see keyType).
 type table struct {
 	name    string
 	ddl     string
