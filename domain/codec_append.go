@@ -40,12 +40,6 @@ func htmlPlainRun(s string) int {
 	return i
 }
 
-// AppendJSONString appends s to b quoted exactly as json.Marshal quotes a
-// string (see appendString), for hand-written encoders outside the domain
-// (the read models' need state) that must match encoding/json byte for
-// byte. It never fails.
-func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
-
 // appendString writes s as a JSON string the way json.Marshal does: \" and
 // \\, \b \f \n \r \t by name, other control characters and <, >, & as
 // \u00XX, U+2028 and U+2029 as \u2028 and \u2029 (JavaScript line

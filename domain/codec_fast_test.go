@@ -317,16 +317,3 @@ func TestPlainRuns(t *testing.T) {
 		}
 	}
 }
-
-func TestAppendJSONStringMatchesMarshal(t *testing.T) {
-	t.Parallel()
-	for _, s := range []string{"", "plain", `quote " back \ slash`, "<a href='x'>&</a>", "tab\tnl\n\x01", "é \u2028 \u2029", "bad \xff utf8"} {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := AppendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
-			t.Errorf("AppendJSONString(%q) = %s, want x%s", s, got, want)
-		}
-	}
-}

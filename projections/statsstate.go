@@ -163,20 +163,14 @@ func (r *stateReaderBuf) id() uuid.UUID {
 	return id
 }
 
-func (r *stateReaderBuf) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("uvarint")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *stateReaderBuf) uvarint() uint64 { return readVarint(r, binary.Uvarint, "uvarint") }
+func (r *stateReaderBuf) varint() int64   { return readVarint(r, binary.Varint, "varint") }
 
-func (r *stateReaderBuf) varint() int64 {
-	v, n := binary.Varint(r.b)
+// readVarint reads one number with decode (binary.Uvarint or Varint).
+func readVarint[T int64 | uint64](r *stateReaderBuf, decode func([]byte) (T, int), what string) T {
+	v, n := decode(r.b)
 	if n <= 0 {
-		r.fail("varint")
+		r.fail(what)
 		return 0
 	}
 	r.b = r.b[n:]

@@ -32,6 +32,7 @@ func benchHTTP(ctx context.Context, args []string) error {
 		return err
 	}
 	_ = asJSON
+	stopProfile := func() error { return nil }
 	if *profilePhase != "" {
 		if *cpuProfile == "" {
 			return errors.New("bench http: --cpuprofile-phase needs --cpuprofile")
@@ -51,18 +52,16 @@ func benchHTTP(ctx context.Context, args []string) error {
 			}
 			return pprof.StopCPUProfile
 		}
-	} else if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
+	} else {
+		var err error
+		if stopProfile, err = bench.StartCPUProfile(*cpuProfile); err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
 	}
 	report, err := bench.RunHTTP(ctx, cfg)
+	if perr := stopProfile(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		return err
 	}

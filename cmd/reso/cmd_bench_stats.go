@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/reso-fr/reso/internal/bench"
@@ -32,18 +31,14 @@ func benchStats(ctx context.Context, args []string) error {
 		return err
 	}
 	_ = asJSON
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := bench.StartCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
 	report, err := bench.RunStats(ctx, cfg)
+	if perr := stopProfile(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		return err
 	}

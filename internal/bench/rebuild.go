@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -136,7 +134,7 @@ func RunRebuild(ctx context.Context, cfg RebuildConfig) (RebuildReport, error) {
 		p := last.Load()
 		return fmt.Sprintf("rebuild %s %d/%d events, %.0f events/s", p.Phase, p.Events, p.Total, p.EventsPerSec)
 	})
-	stopProfile, err := startCPUProfile(cfg.CPUProfile)
+	stopProfile, err := StartCPUProfile(cfg.CPUProfile)
 	if err != nil {
 		return rep, err
 	}
@@ -196,27 +194,4 @@ func measureCatchUp(ctx context.Context, e *projections.Engine, head eventstore.
 		return Rate{}, fmt.Errorf("bench rebuild: catch up: %w", err)
 	}
 	return rate(n, took), nil
-}
-
-// startCPUProfile starts a CPU profile written to path (nothing when path
-// is empty); the returned function stops it and closes the file.
-func startCPUProfile(path string) (func() error, error) {
-	if path == "" {
-		return func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		return nil
-	}, nil
 }

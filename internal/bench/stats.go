@@ -11,10 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
-
-	"github.com/reso-fr/reso/eventstore/postgres"
 	"github.com/reso-fr/reso/projections"
 )
 
@@ -98,11 +94,11 @@ func RunStats(ctx context.Context, cfg StatsConfig) (StatsReport, error) {
 	var t *readModelTarget
 	var err error
 	reuse := cfg.Schema != "" || cfg.Reuse
-	if cfg.Schema != "" {
-		if cfg.Store != "postgres" {
+	if reuse {
+		if cfg.Schema != "" && cfg.Store != "postgres" {
 			return rep, errors.New("--schema is for the postgres store")
 		}
-		t, err = openSchema(ctx, cfg.DSN, cfg.Schema)
+		t, err = openExistingTarget(ctx, cfg.Store, cfg.DSN, cfg.Schema)
 		rep.Schema = cfg.Schema
 	} else {
 		t, err = openReadModelTarget(ctx, cfg.Store, cfg.DSN, cfg.Keep)
@@ -229,32 +225,4 @@ func fakeDirectory(clients int) *httpDirectory {
 		d.advisors = append(d.advisors, uuid.New())
 	}
 	return d
-}
-
-// openSchema opens the log and read models kept in schema by an earlier
-// run.
-func openSchema(ctx context.Context, dsn, schema string) (*readModelTarget, error) {
-	if dsn == "" {
-		dsn = DefaultPostgresURL
-	}
-	cfg, err := pgxpool.ParseConfig(WithParam(dsn, "search_path", schema))
-	if err != nil {
-		return nil, fmt.Errorf("parse dsn: %w", err)
-	}
-	cfg.MaxConns = 16
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect: %w", err)
-	}
-	t := &readModelTarget{}
-	t.close = append(t.close, func() error { pool.Close(); return nil })
-	st, err := postgres.New(ctx, pool)
-	if err != nil {
-		t.Close()
-		return nil, fmt.Errorf("open store in %s: %w", schema, err)
-	}
-	t.close = append(t.close, st.Close)
-	t.db, t.dialect, t.store = stdlib.OpenDBFromPool(pool), projections.DialectPostgres, st
-	t.close = append(t.close, t.db.Close)
-	return t, nil
 }
