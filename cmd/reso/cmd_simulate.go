@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/reso-fr/reso/internal/backend"
@@ -61,8 +62,11 @@ func runSimulate(ctx context.Context, args []string) error {
 	}
 	defer b.Close()
 	began := time.Now()
+	// Progress comes after every append, from several writers: print once
+	// per thousand needs begun.
+	var printed atomic.Int64
 	o.Progress = func(needs, events int64) {
-		if needs%1000 == 0 {
+		if k, last := needs/1000, printed.Load(); k > last && printed.CompareAndSwap(last, k) {
 			fmt.Fprintf(os.Stderr, "%d needs, %d events, %.0f events/s\n", needs, events, float64(events)/time.Since(began).Seconds())
 		}
 	}

@@ -89,14 +89,14 @@ func buildDirectory(r rng, geo *domain.Geography, at time.Time) (Directory, []do
 		return domain.Actor{ID: u.UserID, Role: u.Role}, nil
 	}
 	system := domain.Actor{Role: domain.RoleSystem}
-	admin, err := user(system, domain.UserRegistration{UserID: r.id(), Name: "Administratrice Réso", Email: "admin@example.fr", Role: domain.RoleAdmin})
+	admin, err := user(system, domain.UserRegistration{UserID: r.idAt(at), Name: "Administratrice Réso", Email: "admin@example.fr", Role: domain.RoleAdmin})
 	if err != nil {
 		return d, nil, nil, err
 	}
 	allSubjects := domain.Subjects()
 	var orgIDs []uuid.UUID
 	for _, spec := range orgSpecs {
-		orgID := r.id()
+		orgID := r.idAt(at)
 		orgIDs = append(orgIDs, orgID)
 		d.Organisations = append(d.Organisations, orgID)
 		oc, err := domain.NewOrganisation(orgID, spec.name, spec.kind, admin, at)
@@ -118,7 +118,7 @@ func buildDirectory(r rng, geo *domain.Geography, at time.Time) (Directory, []do
 			}
 		}
 		for _, z := range zones {
-			antID := r.id()
+			antID := r.idAt(at)
 			ac, err := domain.NewAntenne(orgID, antID, spec.antLabel+" "+geo.ZoneName(z), z, geo, admin, at)
 			if err != nil {
 				return d, nil, nil, fmt.Errorf("simulate antenne: %w", err)
@@ -132,7 +132,7 @@ func buildDirectory(r rng, geo *domain.Geography, at time.Time) (Directory, []do
 					}
 				}
 				name, email := person()
-				refID := r.id()
+				refID := r.idAt(at)
 				rr, err := domain.RegisterReferent(domain.ReferentRegistration{ReferentID: refID, OrganisationID: orgID,
 					AntenneID: antID, Name: name, Email: email, Subjects: mine, Zones: []domain.Zone{z}}, geo, admin, at)
 				if err != nil {
@@ -140,7 +140,7 @@ func buildDirectory(r rng, geo *domain.Geography, at time.Time) (Directory, []do
 				}
 				out = append(out, streamEvents{domain.ReferentStream(refID), []domain.Event{rr}})
 				covs = append(covs, domain.Coverage{ReferentID: refID, OrganisationID: orgID, Name: name, Subjects: mine, Zones: []domain.Zone{z}, Active: true})
-				uid := r.id()
+				uid := r.idAt(at)
 				if _, err := user(admin, domain.UserRegistration{UserID: uid, Name: name, Email: email,
 					Role: domain.RoleReferent, OrganisationID: orgID, ReferentID: refID}); err != nil {
 					return d, nil, nil, err
@@ -152,19 +152,19 @@ func buildDirectory(r rng, geo *domain.Geography, at time.Time) (Directory, []do
 	}
 	for i := 0; i < 20; i++ {
 		name, email := person()
-		if _, err := user(admin, domain.UserRegistration{UserID: r.id(), Name: name, Email: "conseiller" + itoa(i) + "." + email,
+		if _, err := user(admin, domain.UserRegistration{UserID: r.idAt(at), Name: name, Email: "conseiller" + itoa(i) + "." + email,
 			Role: domain.RoleAdvisor, OrganisationID: orgIDs[i%len(orgIDs)]}); err != nil {
 			return d, nil, nil, err
 		}
 	}
 	for i, z := range []domain.Zone{{Level: domain.LevelRegion, Code: region}, {Level: domain.LevelDepartement, Code: "59"}, {Level: domain.LevelDepartement, Code: "62"}} {
 		name, email := person()
-		if _, err := user(admin, domain.UserRegistration{UserID: r.id(), Name: name, Email: "animation" + itoa(i) + "." + email,
+		if _, err := user(admin, domain.UserRegistration{UserID: r.idAt(at), Name: name, Email: "animation" + itoa(i) + "." + email,
 			Role: domain.RoleAnimateur, Territories: []domain.Zone{z}}); err != nil {
 			return d, nil, nil, err
 		}
 	}
-	if _, err := user(admin, domain.UserRegistration{UserID: r.id(), Name: "Direction générale des Entreprises", Email: "financeur@example.fr", Role: domain.RoleFunder}); err != nil {
+	if _, err := user(admin, domain.UserRegistration{UserID: r.idAt(at), Name: "Direction générale des Entreprises", Email: "financeur@example.fr", Role: domain.RoleFunder}); err != nil {
 		return d, nil, nil, err
 	}
 	return d, covs, out, nil

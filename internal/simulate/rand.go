@@ -20,8 +20,13 @@ func newRNG(seed int64, stream uint64) rng {
 	return rng{rand.New(rand.NewPCG(uint64(seed), stream))}
 }
 
-// id returns a random (version 4 layout) uuid drawn from r.
-func (r rng) id() uuid.UUID {
+// idAt returns a version 7 uuid for instant t, its other bits drawn from
+// r: ids made by the application are version 7, taken when the thing they
+// name is created, so simulated ones are too. Their time order matters to
+// the database: the keys of needs, matches and events then grow as the log
+// does, and each insertion lands at the right edge of the B-trees instead
+// of anywhere in them.
+func (r rng) idAt(t time.Time) uuid.UUID {
 	var u uuid.UUID
 	for i := 0; i < 16; i += 8 {
 		v := r.Uint64()
@@ -29,7 +34,11 @@ func (r rng) id() uuid.UUID {
 			u[i+j] = byte(v >> (8 * j))
 		}
 	}
-	u[6] = (u[6] & 0x0f) | 0x40
+	ms := uint64(t.UnixMilli())
+	for i := 0; i < 6; i++ {
+		u[i] = byte(ms >> (8 * (5 - i)))
+	}
+	u[6] = (u[6] & 0x0f) | 0x70
 	u[8] = (u[8] & 0x3f) | 0x80
 	return u
 }

@@ -2,10 +2,14 @@ package simulate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
@@ -119,5 +123,194 @@ func TestRealisticWorkload(t *testing.T) {
 	if taken < res.Needs/2 || within5 < taken/2 || declined == 0 || abandoned == 0 || reopened == 0 {
 		t.Fatalf("needs %d: taken %d (within 5 days %d), declined matches %d, abandoned %d, reopened %d",
 			res.Needs, taken, within5, declined, abandoned, reopened)
+	}
+}
+
+// mustDecoded runs o on a memory store and returns the whole log in order,
+// each event with its decoded form.
+func mustDecoded(t *testing.T, o simulate.Options) ([]eventstore.Event, []domain.Event) {
+	t.Helper()
+	st := memory.New()
+	defer st.Close()
+	if _, err := simulate.Run(context.Background(), st, o); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.ReadAll(context.Background(), eventstore.Start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded := make([]domain.Event, len(evs))
+	for i, ev := range evs {
+		if decoded[i], err = domain.Unmarshal(ev.Type, ev.SchemaVersion, ev.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return evs, decoded
+}
+
+// The log is chronological, as a live system's is: one append per step, the
+// steps of all needs interleaved in time order. With one writer the
+// instants never go back; with several, an event is at most a few queues of
+// steps away from its place in time order (each writer's queue holds 256
+// steps).
+func TestChronological(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		writers int
+		skew    int // events an event may sit away from its place in time order
+	}{
+		{"one writer", 1, 0},
+		{"four writers", 4, 4 * 512},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			evs, decoded := mustDecoded(t, simulate.Options{Seed: 5, Months: 4, NeedsPerMonth: 1000, Writers: tc.writers})
+			if tc.skew == 0 {
+				for i := 1; i < len(decoded); i++ {
+					if a, b := decoded[i-1].OccurredAt(), decoded[i].OccurredAt(); b.Before(a) {
+						t.Fatalf("event %d (%s of %s) at %s after one at %s", i, evs[i].Type, evs[i].StreamID, b, a)
+					}
+				}
+			}
+			// Displacement: how far each event sits from its rank in time
+			// order (ties kept in log order).
+			rank := make([]int, len(decoded))
+			for i := range rank {
+				rank[i] = i
+			}
+			slices.SortStableFunc(rank, func(a, b int) int { return decoded[a].OccurredAt().Compare(decoded[b].OccurredAt()) })
+			worst := 0
+			for r, p := range rank {
+				worst = max(worst, r-p, p-r)
+			}
+			if worst > tc.skew {
+				t.Errorf("an event sits %d events away from its place in time order, want at most %d", worst, tc.skew)
+			}
+			// Interleaving: the events of a need that happen at several
+			// instants are not contiguous in the log.
+			type span struct {
+				first, last, n int
+				instants       map[time.Time]bool
+			}
+			needs := map[string]*span{}
+			for i, ev := range evs {
+				if domain.StreamKind(ev.StreamID) != domain.KindNeedStream {
+					continue
+				}
+				s := needs[ev.StreamID]
+				if s == nil {
+					s = &span{first: i, instants: map[time.Time]bool{}}
+					needs[ev.StreamID] = s
+				}
+				s.last, s.n = i, s.n+1
+				s.instants[decoded[i].OccurredAt()] = true
+			}
+			var several, spread int
+			for _, s := range needs {
+				if len(s.instants) > 1 {
+					several++
+					if s.last-s.first+1 > s.n {
+						spread++
+					}
+				}
+			}
+			if several < len(needs)/2 || spread < several*9/10 {
+				t.Errorf("%d needs, %d with events at several instants, %d of them interleaved with other needs", len(needs), several, spread)
+			}
+		})
+	}
+}
+
+// failingSealer refuses the contact of the need it is at after n seals.
+type failingSealer struct{ n *atomic.Int64 }
+
+var errSeal = errors.New("keyring down")
+
+func (s failingSealer) Seal(_ context.Context, _ uuid.UUID, _ string, _ simulate.Contact) (domain.SealedContact, error) {
+	if s.n.Add(-1) < 0 {
+		return domain.SealedContact{}, errSeal
+	}
+	return domain.SealedContact{KeyID: "k", Ciphertext: []byte{1}}, nil
+}
+
+// A failing sealer or a cancelled context stops the run, which returns the
+// error, and nothing is written after Run returns.
+func TestStops(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		// setup returns the options and the context to run with.
+		setup func(o *simulate.Options, cancel context.CancelFunc)
+		want  error
+	}{
+		{"sealer fails", func(o *simulate.Options, _ context.CancelFunc) {
+			n := &atomic.Int64{}
+			n.Store(150)
+			o.Sealer = failingSealer{n}
+		}, errSeal},
+		{"context cancelled", func(o *simulate.Options, cancel context.CancelFunc) {
+			o.Progress = func(needs, _ int64) {
+				if needs >= 100 {
+					cancel()
+				}
+			}
+		}, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := memory.New()
+			defer st.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o := simulate.Options{Seed: 2, Months: 3, NeedsPerMonth: 100, Writers: 3}
+			tc.setup(&o, cancel)
+			if _, err := simulate.Run(ctx, st, o); !errors.Is(err, tc.want) {
+				t.Fatalf("Run = %v, want %v", err, tc.want)
+			}
+			head, err := st.Head(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(10 * time.Millisecond)
+			if again, _ := st.Head(context.Background()); again != head {
+				t.Fatalf("appends after Run returned: head %v then %v", head, again)
+			}
+			evs, err := st.ReadAll(context.Background(), eventstore.Start, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(evs); n > 2000 { // a full run writes about 3,000
+				t.Fatalf("%d events written before stopping", n)
+			}
+		})
+	}
+}
+
+// Ids are version 7, as the application's are, stamped with the instant
+// of what they name: an event's with its occurrence, a need's with its
+// capture.
+func TestIDsAreVersion7AtTheirInstant(t *testing.T) {
+	t.Parallel()
+	evs, decoded := mustDecoded(t, simulate.Options{Seed: 9, Months: 1, NeedsPerMonth: 50, Writers: 2})
+	stamp := func(id uuid.UUID) int64 {
+		sec, nsec := id.Time().UnixTime()
+		return sec*1000 + nsec/1_000_000
+	}
+	needs := 0
+	for i, ev := range evs {
+		at := decoded[i].OccurredAt().UnixMilli()
+		if ev.ID.Version() != 7 || stamp(ev.ID) != at {
+			t.Fatalf("event %d: id %s (version %d, %d ms), occurred at %d ms", i, ev.ID, ev.ID.Version(), stamp(ev.ID), at)
+		}
+		if c, ok := decoded[i].(domain.NeedCaptured); ok {
+			needs++
+			if c.NeedID.Version() != 7 || stamp(c.NeedID) != at {
+				t.Fatalf("need %s (version %d) captured at %d ms", c.NeedID, c.NeedID.Version(), at)
+			}
+		}
+	}
+	if needs == 0 {
+		t.Fatal("no need captured")
 	}
 }
