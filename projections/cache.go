@@ -32,7 +32,7 @@ type stateCache struct {
 	m           map[uuid.UUID]*needState
 	complete    bool
 	dirty       []*needState
-	isDirty     map[uuid.UUID]bool
+	taken       []*needState // the part of dirty the flush under way writes (take)
 	trackBefore bool
 	before      map[uuid.UUID]*needState
 	read        stateReader
@@ -45,7 +45,7 @@ type stateReader func(ctx context.Context, tx txn, table string, ids []any, into
 
 func newStateCache(complete, trackBefore bool, read stateReader) *stateCache {
 	c := &stateCache{m: make(map[uuid.UUID]*needState), complete: complete, trackBefore: trackBefore,
-		isDirty: make(map[uuid.UUID]bool), before: make(map[uuid.UUID]*needState), read: read}
+		before: make(map[uuid.UUID]*needState), read: read}
 	if complete {
 		c.written = make(map[uint64]struct{})
 	}
@@ -58,24 +58,53 @@ func idHash(id uuid.UUID) uint64 {
 	return binary.LittleEndian.Uint64(id[:8]) ^ binary.LittleEndian.Uint64(id[8:])
 }
 
-// sortedDirty returns the dirty needs in id order: written in their
-// primary key's order, rows land in neighbouring pages of the B-trees
-// instead of all over a large table.
-func (c *stateCache) sortedDirty() []*needState {
+// take returns the dirty needs a flush writes, in id order: written in
+// their primary key's order, rows land in neighbouring pages of the B-trees
+// instead of all over a large table. flushed then forgets them.
+//
+// With settledOnly, needs still in progress (see needState.settled) are
+// left out and stay dirty, their before kept, for a later flush. A
+// rebuild's flushes before the swap are read by no one, so it writes a
+// need once it has come to rest, or at its last flush, instead of writing
+// it at every flush its life spans: in a chronological log a need's events
+// spread over weeks, and each rewrite of a row costs an upsert where a new
+// row costs a COPY. Past maxCached states every need is written, so that
+// the cache can be dropped after the flush.
+func (c *stateCache) take(settledOnly bool) []*needState {
 	slices.SortFunc(c.dirty, func(a, b *needState) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-	return c.dirty
+	c.taken = c.dirty
+	if settledOnly && len(c.m) <= maxCached {
+		c.taken = make([]*needState, 0, len(c.dirty))
+		for _, s := range c.dirty {
+			if s.settled() {
+				c.taken = append(c.taken, s)
+			}
+		}
+	}
+	return c.taken
 }
 
-// flushed forgets the dirty set once it is written.
+// flushed forgets the needs take returned once they are written; those it
+// left out stay dirty.
 func (c *stateCache) flushed() {
 	if c.written != nil {
-		for _, s := range c.dirty {
+		for _, s := range c.taken {
 			c.written[idHash(s.ID)] = struct{}{}
 		}
 	}
-	c.dirty = nil
-	clear(c.isDirty)
-	clear(c.before)
+	for _, s := range c.taken {
+		s.dirty = false
+	}
+	if len(c.taken) == len(c.dirty) {
+		c.dirty = nil
+		clear(c.before)
+	} else {
+		for _, s := range c.taken {
+			delete(c.before, s.ID)
+		}
+		c.dirty = slices.DeleteFunc(c.dirty, func(s *needState) bool { return !s.dirty })
+	}
+	c.taken = nil
 }
 
 // load reads into the cache the states of ids it misses, from table.

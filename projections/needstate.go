@@ -37,6 +37,10 @@ type needState struct {
 	LastRemindAt int64        `json:"last_reminder_at,omitempty"`
 	Matches      []matchState `json:"matches,omitempty"`
 	Version      int64        `json:"version"`
+
+	// dirty says the state is in its cache's dirty list: a field rather
+	// than a set beside the cache, since folding asks for every event.
+	dirty bool
 }
 
 type matchState struct {
@@ -104,6 +108,27 @@ func (s *needState) waiting() bool {
 		}
 	}
 	return true
+}
+
+// settled reports whether the need has come to rest: abandoned, or with
+// every match closed or declined and at least one closed. Only a
+// reopening, a comment or an erasure moves such a need again, while one
+// captured, waiting (declined by all is still waiting: reminders and
+// abandonment follow) or taken in charge is sure to move.
+func (s *needState) settled() bool {
+	if s.Abandoned {
+		return true
+	}
+	closed := false
+	for _, m := range s.Matches {
+		switch {
+		case m.Status.Closed():
+			closed = true
+		case m.Status != domain.MatchNotForMe:
+			return false
+		}
+	}
+	return closed
 }
 
 func (s *needState) match(referent uuid.UUID) *matchState {

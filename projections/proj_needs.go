@@ -16,6 +16,9 @@ import (
 type needsProjection struct {
 	geo   *domain.Geography
 	cache *stateCache
+	// settling writes only needs that have come to rest (a rebuild's
+	// load, see stateCache.take) until hold(false).
+	settling bool
 }
 
 func (p *needsProjection) name() string    { return Needs }
@@ -57,7 +60,7 @@ func foldNeeds(ctx context.Context, tx txn, cache *stateCache, stateTable string
 			continue
 		}
 		s := cache.m[id]
-		if !cache.isDirty[id] && cache.trackBefore {
+		if (s == nil || !s.dirty) && cache.trackBefore {
 			if s == nil {
 				cache.before[id] = nil
 			} else {
@@ -74,8 +77,8 @@ func foldNeeds(ctx context.Context, tx txn, cache *stateCache, stateTable string
 		} else if err := s.apply(d.e, d.ev.Version); err != nil {
 			return fmt.Errorf("event %s (%s of %s): %w", d.ev.ID, d.ev.Type, d.ev.StreamID, err)
 		}
-		if !cache.isDirty[id] {
-			cache.isDirty[id] = true
+		if !s.dirty {
+			s.dirty = true
 			cache.dirty = append(cache.dirty, s)
 		}
 	}
@@ -85,10 +88,15 @@ func foldNeeds(ctx context.Context, tx txn, cache *stateCache, stateTable string
 func (s *needState) clone() *needState {
 	c := *s
 	c.Matches = append([]matchState(nil), s.Matches...)
+	c.dirty = false // a copy is in no dirty list
 	return &c
 }
 
 func (p *needsProjection) idle() bool { return len(p.cache.dirty) == 0 }
+
+// hold makes flush leave needs in progress for a later flush (on), or
+// write every changed need again (off).
+func (p *needsProjection) hold(on bool) { p.settling = on }
 
 func (p *needsProjection) apply(ctx context.Context, tx txn, suffix string, evs []decoded) error {
 	return foldNeeds(ctx, tx, p.cache, "needs"+suffix, p.geo, evs)
@@ -190,7 +198,7 @@ func readNeedRows(ctx context.Context, tx txn, table string, ids []any, into map
 
 func (p *needsProjection) flush(ctx context.Context, tx txn, suffix string) error {
 	needsT, matchesT := "needs"+suffix, "matches"+suffix
-	touched := p.cache.sortedDirty()
+	touched := p.cache.take(p.settling)
 	if len(touched) == 0 {
 		return nil
 	}

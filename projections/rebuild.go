@@ -203,8 +203,9 @@ const (
 // holder is a projection that can keep rows in memory across flushes
 // (hold(true)) and write them all at the first flush after hold(false).
 // A rebuild holds while it loads its fresh tables, so that a row changed
-// by many flushes (statistics cells) is written once, not rewritten at
-// each flush (which also left PostgreSQL a dead version per rewrite).
+// by many flushes (statistics cells, a need in progress) is written once,
+// not rewritten at each flush (which also left PostgreSQL a dead version
+// per rewrite).
 type holder interface{ hold(on bool) }
 
 // rebuildWorker is one projection being rebuilt, with the keys it has
