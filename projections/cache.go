@@ -29,10 +29,13 @@ const maxCached = 500_000
 // table either, so a projection catching up from an empty table only reads
 // back the needs it has written, not every new one.
 type stateCache struct {
-	m           map[uuid.UUID]*needState
-	complete    bool
-	dirty       []*needState
-	taken       []*needState // the part of dirty the flush under way writes (take)
+	m        map[uuid.UUID]*needState
+	complete bool
+	dirty    []*needState
+	taken    []*needState // the part of dirty the flush under way writes (take)
+	// settling makes take leave needs in progress out: set by the
+	// projections' hold during a rebuild's load.
+	settling    bool
 	trackBefore bool
 	before      map[uuid.UUID]*needState
 	read        stateReader
@@ -62,7 +65,7 @@ func idHash(id uuid.UUID) uint64 {
 // their primary key's order, rows land in neighbouring pages of the B-trees
 // instead of all over a large table. flushed then forgets them.
 //
-// With settledOnly, needs still in progress (see needState.settled) are
+// While settling, needs still in progress (see needState.settled) are
 // left out and stay dirty, their before kept, for a later flush. A
 // rebuild's flushes before the swap are read by no one, so it writes a
 // need once it has come to rest, or at its last flush, instead of writing
@@ -70,10 +73,10 @@ func idHash(id uuid.UUID) uint64 {
 // spread over weeks, and each rewrite of a row costs an upsert where a new
 // row costs a COPY. Past maxCached states every need is written, so that
 // the cache can be dropped after the flush.
-func (c *stateCache) take(settledOnly bool) []*needState {
+func (c *stateCache) take() []*needState {
 	slices.SortFunc(c.dirty, func(a, b *needState) int { return bytes.Compare(a.ID[:], b.ID[:]) })
 	c.taken = c.dirty
-	if settledOnly && len(c.m) <= maxCached {
+	if c.settling && len(c.m) <= maxCached {
 		c.taken = make([]*needState, 0, len(c.dirty))
 		for _, s := range c.dirty {
 			if s.settled() {

@@ -74,8 +74,9 @@ func TestCacheTakeLeavesNeedsInProgress(t *testing.T) {
 	gone := &needState{ID: uuid.MustParse("00000000-0000-0000-0000-000000000001"), Abandoned: true}
 	mustDirty(t, c, done, open, gone)
 
-	if got, want := ids(c.take(true)), []uuid.UUID{gone.ID, done.ID}; !slices.Equal(got, want) {
-		t.Fatalf("take(true) = %v, want %v in id order", got, want)
+	c.settling = true
+	if got, want := ids(c.take()), []uuid.UUID{gone.ID, done.ID}; !slices.Equal(got, want) {
+		t.Fatalf("take() = %v, want %v in id order", got, want)
 	}
 	c.flushed()
 	if got := ids(c.dirty); !slices.Equal(got, []uuid.UUID{open.ID}) || !open.dirty || done.dirty || gone.dirty {
@@ -89,8 +90,8 @@ func TestCacheTakeLeavesNeedsInProgress(t *testing.T) {
 	}
 
 	// A flush that writes nothing leaves the needs in progress dirty.
-	if got := c.take(true); len(got) != 0 {
-		t.Fatalf("take(true) = %v, want none", ids(got))
+	if got := c.take(); len(got) != 0 {
+		t.Fatalf("take() = %v, want none", ids(got))
 	}
 	c.flushed()
 	if got := ids(c.dirty); !slices.Equal(got, []uuid.UUID{open.ID}) {
@@ -98,8 +99,9 @@ func TestCacheTakeLeavesNeedsInProgress(t *testing.T) {
 	}
 
 	// hold(false): the last flush writes them all.
-	if got := ids(c.take(false)); !slices.Equal(got, []uuid.UUID{open.ID}) {
-		t.Fatalf("take(false) = %v", got)
+	c.settling = false
+	if got := ids(c.take()); !slices.Equal(got, []uuid.UUID{open.ID}) {
+		t.Fatalf("take() after settling = %v", got)
 	}
 	c.flushed()
 	if len(c.dirty) != 0 || open.dirty || len(c.before) != 0 {
@@ -117,10 +119,11 @@ func TestCacheTakeWritesAllWhenFull(t *testing.T) {
 	c := newStateCache(true, false, nil)
 	open := &needState{ID: uuid.New(), Matches: []matchState{{Status: domain.MatchTakingCare}}}
 	mustDirty(t, c, open)
+	c.settling = true
 	for len(c.m) <= maxCached {
 		c.m[uuid.New()] = &needState{}
 	}
-	if got := ids(c.take(true)); !slices.Equal(got, []uuid.UUID{open.ID}) {
-		t.Fatalf("take(true) with a full cache = %v, want %s", got, open.ID)
+	if got := ids(c.take()); !slices.Equal(got, []uuid.UUID{open.ID}) {
+		t.Fatalf("take() with a full cache = %v, want %s", got, open.ID)
 	}
 }

@@ -16,9 +16,6 @@ import (
 type needsProjection struct {
 	geo   *domain.Geography
 	cache *stateCache
-	// settling writes only needs that have come to rest (a rebuild's
-	// load, see stateCache.take) until hold(false).
-	settling bool
 }
 
 func (p *needsProjection) name() string    { return Needs }
@@ -96,7 +93,7 @@ func (p *needsProjection) idle() bool { return len(p.cache.dirty) == 0 }
 
 // hold makes flush leave needs in progress for a later flush (on), or
 // write every changed need again (off).
-func (p *needsProjection) hold(on bool) { p.settling = on }
+func (p *needsProjection) hold(on bool) { p.cache.settling = on }
 
 func (p *needsProjection) apply(ctx context.Context, tx txn, suffix string, evs []decoded) error {
 	return foldNeeds(ctx, tx, p.cache, "needs"+suffix, p.geo, evs)
@@ -198,7 +195,7 @@ func readNeedRows(ctx context.Context, tx txn, table string, ids []any, into map
 
 func (p *needsProjection) flush(ctx context.Context, tx txn, suffix string) error {
 	needsT, matchesT := "needs"+suffix, "matches"+suffix
-	touched := p.cache.take(p.settling)
+	touched := p.cache.take()
 	if len(touched) == 0 {
 		return nil
 	}

@@ -45,11 +45,7 @@ type statsProjection struct {
 	// hold(false): a rebuild writes each cell of its fresh table once
 	// instead of rewriting it at every flush.
 	holding bool
-	// settling writes only needs that have come to rest until hold(false)
-	// (see stateCache.take); unlike holding, it does not end when cells
-	// outgrow memory.
-	settling bool
-	dirty    []uint64 // cells changed since they were written, unordered
+	dirty   []uint64 // cells changed since they were written, unordered
 
 	ix cellIndex
 	// groups are the eight cells of a contribution (its cell and rollups)
@@ -417,7 +413,7 @@ func (p *statsProjection) apply(ctx context.Context, tx txn, suffix string, evs 
 // hold makes flush keep changed cells in memory and leave needs in
 // progress for a later flush (on), or write them again (off; the next flush
 // writes every cell and need held).
-func (p *statsProjection) hold(on bool) { p.holding, p.settling = on, on }
+func (p *statsProjection) hold(on bool) { p.holding, p.cache.settling = on, on }
 
 // signed is a contribution to add (sign 1) or take back (-1).
 type signed struct {
@@ -433,7 +429,7 @@ func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 	if p.idle() {
 		return nil
 	}
-	touched, before := p.cache.take(p.settling), p.cache.before
+	touched, before := p.cache.take(), p.cache.before
 	table := "stats_cells" + suffix
 	p.ix.init()
 	if p.cells == nil {
