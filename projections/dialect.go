@@ -61,20 +61,78 @@ func (d Dialect) placeholders(b *strings.Builder, k, n int) {
 // folds into memory: reads then go to db. conn, when set, is the
 // connection the transaction runs on (for COPY), and bulk the keys written
 // since the tables were empty (see bulkSet); upsert loads the rows of new
-// keys with COPY when both are set.
+// keys with COPY when both are set. relay, when set (a rebuild's flush on
+// SQLite), replaces Tx: statements run on its connection, and breathe
+// commits in slices.
 type txn struct {
 	*sql.Tx
-	d    Dialect
-	db   *sql.DB
-	conn *sql.Conn
-	bulk *bulkSet
+	d     Dialect
+	db    *sql.DB
+	conn  *sql.Conn
+	bulk  *bulkSet
+	relay *relay
 }
 
 func (t txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if t.Tx == nil {
+	switch {
+	case t.relay != nil:
+		return t.relay.conn.QueryContext(ctx, q, args...)
+	case t.Tx == nil:
 		return t.db.QueryContext(ctx, q, args...)
 	}
 	return t.Tx.QueryContext(ctx, q, args...)
+}
+
+func (t txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if t.relay != nil {
+		return t.relay.conn.QueryRowContext(ctx, q, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, q, args...)
+}
+
+func (t txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.relay == nil {
+		return t.Tx.ExecContext(ctx, q, args...)
+	}
+	if err := t.relay.write(ctx); err != nil {
+		return nil, err
+	}
+	res, err := t.relay.conn.ExecContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return res, t.relay.breathe(ctx)
+}
+
+func (t txn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	if t.relay != nil {
+		return t.relay.conn.PrepareContext(ctx, q)
+	}
+	return t.Tx.PrepareContext(ctx, q)
+}
+
+// writing, before a prepared statement of a relayed flush writes, opens a
+// slice (see relay); breathe, after it, may close the slice; pause closes
+// it before the flush computes. All three are no-ops in a transaction.
+func (t txn) writing(ctx context.Context) error {
+	if t.relay == nil {
+		return nil
+	}
+	return t.relay.write(ctx)
+}
+
+func (t txn) breathe(ctx context.Context) error {
+	if t.relay == nil {
+		return nil
+	}
+	return t.relay.breathe(ctx)
+}
+
+func (t txn) pause(ctx context.Context) error {
+	if t.relay == nil {
+		return nil
+	}
+	return t.relay.pause(ctx)
 }
 
 // rebuildSuffix names the tables a rebuild fills beside the live ones.

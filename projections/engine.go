@@ -134,7 +134,15 @@ type Engine struct {
 	advance chan struct{} // closed and replaced when a checkpoint moves
 
 	rebuildMu sync.Mutex
+	// gate orders the writers of a SQLite file within this process: the
+	// store's (see writeGater) when it offers one, else the engine's own.
+	// Unused on PostgreSQL.
+	gate sync.Locker
 }
+
+// writeGater is a store whose writes to the database hold a lock the
+// engine's writes on SQLite take too (eventstore/sqlite's WriteGate).
+type writeGater interface{ WriteGate() sync.Locker }
 
 type runState struct {
 	state      string
@@ -154,7 +162,10 @@ func New(db *sql.DB, dialect Dialect, store eventstore.Store, opts Options) (*En
 	}
 	e := &Engine{db: db, dialect: dialect, store: store, opts: opts,
 		log: opts.Logger.With("component", "projections"), states: make(map[string]*runState),
-		advance: make(chan struct{})}
+		advance: make(chan struct{}), gate: new(sync.Mutex)}
+	if g, ok := store.(writeGater); ok {
+		e.gate = g.WriteGate()
+	}
 	for _, n := range opts.Projections {
 		e.states[n] = &runState{state: StateStopped}
 	}
@@ -375,7 +386,18 @@ var errReaderStopped = errors.New("log reader stopped")
 
 // ensureIndexes creates the secondary indexes of tables that are missing.
 func (e *Engine) ensureIndexes(ctx context.Context, tables []table) error {
-	return e.execEach(ctx, tables, table.indexDDL)
+	for _, t := range tables {
+		stmts, err := liveIndexDDL(ctx, e.db, e.dialect, t)
+		if err != nil {
+			return err
+		}
+		for _, q := range stmts {
+			if _, err := e.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("table %s: %w", t.name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // tidy vacuums and analyzes, on PostgreSQL, tables a runner has just
@@ -426,6 +448,10 @@ func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, bulk 
 			}
 		}
 		return e.moveCheckpoint(ctx, e.db, p.name(), gen, last)
+	}
+	if e.dialect == DialectSQLite {
+		e.gate.Lock() // before the connection: see openRelay
+		defer e.gate.Unlock()
 	}
 	conn, err := e.db.Conn(ctx)
 	if err != nil {

@@ -76,8 +76,11 @@ func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Prog
 			h.hold(true)
 		}
 		for _, t := range p.tables() {
-			for _, q := range []string{`DROP TABLE IF EXISTS ` + t.name + rebuildSuffix, t.create(t.name+rebuildSuffix, e.dialect)} {
-				if _, err := e.db.ExecContext(ctx, q); err != nil {
+			// A process that died after a swap on SQLite may have left the
+			// old table, whose index names the new table needs.
+			for _, q := range []string{`DROP TABLE IF EXISTS ` + t.name + rebuildSuffix, `DROP TABLE IF EXISTS ` + t.name + oldSuffix,
+				t.create(t.name+rebuildSuffix, e.dialect)} {
+				if err := e.execGated(ctx, q); err != nil {
 					return fmt.Errorf("rebuild %s: prepare %s: %w", n, t.name, err)
 				}
 			}
@@ -168,6 +171,9 @@ dispatch:
 		return err
 	}
 	e.logStep(ctx, "all", "swap", start, swapStart)
+	dropStart := time.Now()
+	e.dropOld(ctx, projs)
+	e.logStep(ctx, "all", "drop old tables", start, dropStart)
 	pr.Phase = "done"
 	report(eventstore.Position{})
 	e.moved()
@@ -307,52 +313,60 @@ func (e *Engine) foldInto(ctx context.Context, tx *sql.Tx, projs []projection, p
 }
 
 // beginWrite opens a writing transaction on a connection of its own, so
-// that upsert can COPY on it. On PostgreSQL the commit does not wait for
+// that upsert can COPY on it; end rolls it back unless it was committed
+// and gives the connection back. On SQLite it holds the engine's write
+// gate until end. On PostgreSQL the commit does not wait for
 // the WAL flush (synchronous_commit off): a crash may lose the last
 // transactions of the read models, but never part of one nor one without
 // those before it, so the checkpoints written with the rows go back with
 // them and the events are folded again. The log itself stays durable.
-func (e *Engine) beginWrite(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return nil, nil, err
+func (e *Engine) beginWrite(ctx context.Context) (conn *sql.Conn, tx *sql.Tx, end func(), err error) {
+	unlock := func() {}
+	if e.dialect == DialectSQLite {
+		e.gate.Lock() // before the connection: see openRelay
+		unlock = e.gate.Unlock
 	}
-	tx, err := beginRetryingBusy(ctx, conn)
+	conn, err = e.db.Conn(ctx)
 	if err != nil {
+		unlock()
+		return nil, nil, nil, err
+	}
+	tx, err = beginRetryingBusy(ctx, conn)
+	if err != nil {
+		unlock()
 		conn.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	end = func() {
+		tx.Rollback() //nolint:errcheck // a no-op after Commit
+		unlock()
+		conn.Close()
 	}
 	if e.dialect == DialectPostgres {
 		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			tx.Rollback() //nolint:errcheck // the error is the one to report
-			conn.Close()
-			return nil, nil, err
+			end()
+			return nil, nil, nil, err
 		}
 	}
-	return conn, tx, nil
+	return conn, tx, end, nil
 }
 
-// flushRebuild writes what w's projection folded in memory, in one
-// transaction.
+// flushRebuild writes what w's projection folded in memory: on PostgreSQL
+// in one transaction, on SQLite through a relay (see relay), the
+// projections' flushes taking turns.
 func (e *Engine) flushRebuild(ctx context.Context, w *rebuildWorker, writeMu *sync.Mutex) error {
 	if e.dialect == DialectSQLite {
 		writeMu.Lock()
 		defer writeMu.Unlock()
+		return e.flushRelayed(ctx, w)
 	}
-	conn, tx, err := e.beginWrite(ctx)
+	conn, tx, end, err := e.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild %s: begin: %w", w.p.name(), err)
 	}
-	defer conn.Close()
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := e.bigCache(ctx, tx, true); err != nil {
-		return err
-	}
+	defer end()
 	if err := w.p.flush(ctx, txn{Tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: w.bulk}, rebuildSuffix); err != nil {
 		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
-	}
-	if err := e.bigCache(ctx, tx, false); err != nil {
-		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("rebuild %s: commit: %w", w.p.name(), err)
@@ -360,16 +374,60 @@ func (e *Engine) flushRebuild(ctx context.Context, w *rebuildWorker, writeMu *sy
 	return nil
 }
 
-// buildIndexes creates, on PostgreSQL, the secondary indexes of p's loaded
-// rebuild tables before the swap (which only renames them), a few at a
-// time on connections of their own: the swap transaction, which live
-// runners wait for, stays short. It first analyzes the tables: their
-// planner statistics go with them through the swap, so that the first
-// queries on the new tables are planned from their contents rather than
-// from defaults (which autovacuum, when it runs at all, corrects only
-// later). SQLite cannot rename an index: there the swap creates them.
+// flushRelayed is flushRebuild on SQLite. Its connection gets a page cache
+// large enough for the tables it fills, and its own size back before it
+// returns to the pool.
+func (e *Engine) flushRelayed(ctx context.Context, w *rebuildWorker) error {
+	r, err := e.openRelay(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+	}
+	defer r.close()
+	tx := txn{d: e.dialect, db: e.db, conn: r.conn, bulk: w.bulk, relay: r}
+	var usual int
+	if err := r.conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&usual); err != nil {
+		return fmt.Errorf("rebuild: cache size: %w", err)
+	}
+	if _, err := r.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size=%d", rebuildCacheKiB)); err != nil {
+		return fmt.Errorf("rebuild: cache size: %w", err)
+	}
+	defer r.conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size=%d", usual)) //nolint:errcheck // at worst the connection keeps a larger cache
+	if err := w.p.flush(ctx, tx, rebuildSuffix); err != nil {
+		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+	}
+	if err := r.pause(ctx); err != nil {
+		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+	}
+	return nil
+}
+
+// buildIndexes creates the secondary indexes of p's loaded rebuild tables
+// before the swap, so that the swap transaction, which live runners (and,
+// on SQLite, every writer) wait for, stays short.
+//
+// On PostgreSQL it builds a few at a time on connections of their own,
+// under temporary names the swap renames. It first analyzes the tables:
+// their planner statistics go with them through the swap, so that the
+// first queries on the new tables are planned from their contents rather
+// than from defaults (which autovacuum, when it runs at all, corrects only
+// later).
+//
+// On SQLite, which has one writer and cannot rename an index, it builds
+// them one statement at a time through the write gate, under the set of
+// names the live table does not use (see altIndexSuffix).
 func (e *Engine) buildIndexes(ctx context.Context, p projection) error {
-	if e.dialect != DialectPostgres {
+	if e.dialect == DialectSQLite {
+		for _, t := range p.tables() {
+			alt, err := sqliteAltIndexes(ctx, e.db, t)
+			if err != nil {
+				return fmt.Errorf("rebuild %s: %w", p.name(), err)
+			}
+			for _, q := range t.indexDDLOn(t.name+rebuildSuffix, !alt) {
+				if err := e.execGated(ctx, q); err != nil {
+					return fmt.Errorf("rebuild %s: build index: %w", p.name(), err)
+				}
+			}
+		}
 		return nil
 	}
 	var stmts []string
@@ -410,22 +468,68 @@ func (e *Engine) buildIndexes(ctx context.Context, p projection) error {
 // indexBuilders is how many indexes a rebuild builds at once.
 const indexBuilders = 2
 
-// bigCache gives the SQLite connection of a rebuild's flush a page cache
-// large enough for the tables it fills (on) and gives it back its usual
-// size before the connection returns to the pool (off).
-func (e *Engine) bigCache(ctx context.Context, tx *sql.Tx, on bool) error {
+// oldSuffix names, on SQLite, a live table a swap has replaced, until
+// dropOld drops it.
+const oldSuffix = "_old"
+
+// dropOld drops, on SQLite, the tables a swap set aside: first each
+// index, then the table, each in its own statement through the write gate,
+// so that the application's writes wait for one of them at most. A failure
+// is logged: the rebuild is done, and the next one drops what is left.
+func (e *Engine) dropOld(ctx context.Context, projs []projection) {
 	if e.dialect != DialectSQLite {
-		return nil
+		return
 	}
-	size := -16000 // sqlite.OpenDB's setting
-	if on {
-		size = -262144 // 256 MiB
+	for _, p := range projs {
+		for _, t := range p.tables() {
+			if err := e.dropSQLiteTable(ctx, t.name+oldSuffix); err != nil {
+				e.log.WarnContext(ctx, "rebuild: drop a replaced table", "table", t.name+oldSuffix, "err", err)
+			}
+		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size=%d", size)); err != nil {
-		return fmt.Errorf("rebuild: cache size: %w", err)
-	}
-	return nil
 }
+
+// dropSQLiteTable drops table's indexes one by one, then the table.
+func (e *Engine) dropSQLiteTable(ctx context.Context, table string) error {
+	rows, err := e.db.QueryContext(ctx,
+		`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`, table)
+	if err != nil {
+		return err
+	}
+	var indexes []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		indexes = append(indexes, n)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, n := range indexes {
+		if err := e.execGated(ctx, `DROP INDEX IF EXISTS `+n); err != nil {
+			return err
+		}
+	}
+	return e.execGated(ctx, `DROP TABLE IF EXISTS `+table)
+}
+
+// execGated runs one statement in a transaction of its own, holding, on
+// SQLite, the write gate (see Engine.gate). It returns the database error.
+func (e *Engine) execGated(ctx context.Context, q string) error {
+	if e.dialect == DialectSQLite {
+		e.gate.Lock()
+		defer e.gate.Unlock()
+	}
+	_, err := e.db.ExecContext(ctx, q)
+	return err
+}
+
+// rebuildCacheKiB is the page cache, in SQLite's negative KiB, of a
+// rebuild's flush on SQLite: the tables it fills fit in it.
+const rebuildCacheKiB = -262144 // 256 MiB
 
 // swap locks the checkpoints of projs (runners wait for it, and restart
 // afterwards since the generation moves), folds what arrived meanwhile, then
@@ -436,12 +540,11 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 	for i, w := range workers {
 		projs[i] = w.p
 	}
-	conn, tx, err := e.beginWrite(ctx)
+	conn, tx, end, err := e.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild: begin swap: %w", err)
 	}
-	defer conn.Close()
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	for _, p := range projs {
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE projection_checkpoints SET generation=generation+1 WHERE name=$1`, p.name()); err != nil {
@@ -466,21 +569,26 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 	}
 	for _, p := range projs {
 		for _, t := range p.tables() {
-			stmts := []string{
-				`DROP TABLE IF EXISTS ` + t.name,
-				`ALTER TABLE ` + t.name + rebuildSuffix + ` RENAME TO ` + t.name,
-			}
+			var stmts []string
 			if e.dialect == DialectPostgres {
 				// PostgreSQL names the primary key's index after the table it
 				// was created for; give it the live name so that the next
 				// rebuild can create its table again.
-				stmts = append(stmts, `ALTER INDEX IF EXISTS `+t.name+rebuildSuffix+`_pkey RENAME TO `+t.name+`_pkey`)
-			}
-			if e.dialect == DialectPostgres {
 				_, rename := t.rebuildIndexes()
-				stmts = append(stmts, rename...)
+				stmts = append([]string{
+					`DROP TABLE IF EXISTS ` + t.name,
+					`ALTER TABLE ` + t.name + rebuildSuffix + ` RENAME TO ` + t.name,
+					`ALTER INDEX IF EXISTS ` + t.name + rebuildSuffix + `_pkey RENAME TO ` + t.name + `_pkey`,
+				}, rename...)
 			} else {
-				stmts = append(stmts, t.indexDDL()...)
+				// Dropping a large table takes SQLite long (it frees every
+				// page): the old one is set aside, and dropped after the
+				// swap (dropOld). Its indexes go with it, the new table's
+				// with the new one.
+				stmts = []string{
+					`ALTER TABLE ` + t.name + ` RENAME TO ` + t.name + oldSuffix,
+					`ALTER TABLE ` + t.name + rebuildSuffix + ` RENAME TO ` + t.name,
+				}
 			}
 			for _, q := range stmts {
 				if _, err := tx.ExecContext(ctx, q); err != nil {

@@ -55,13 +55,33 @@ func (t table) create(name string, d Dialect) string {
 	return strings.NewReplacer("{T}", name, "{K}", keyType(d), "{U}", uuidType(d)).Replace(t.ddl)
 }
 
-func (t table) indexDDL() []string {
+// indexDDLOn returns the statements creating t's indexes on the table
+// named target, under their live names, or with alt the other set of names
+// SQLite uses (see sqliteAltIndexes).
+func (t table) indexDDLOn(target string, alt bool) []string {
 	out := make([]string, len(t.indexes))
 	for i, s := range t.indexes {
-		out[i] = strings.NewReplacer("{T}", t.name, "{I}", "ix_"+t.name).Replace(s)
+		out[i] = strings.Replace(strings.ReplaceAll(s, "{T}", target), indexName(s), t.indexNameOf(s, alt), 1)
 	}
 	return out
 }
+
+// indexNameOf is the name of the index ddl declares, in the live set or,
+// with alt, the other one.
+func (t table) indexNameOf(ddl string, alt bool) string {
+	name := strings.ReplaceAll(indexName(ddl), "{I}", "ix_"+t.name)
+	if alt {
+		name += altIndexSuffix
+	}
+	return name
+}
+
+// altIndexSuffix marks the second set of index names on SQLite. An index
+// there keeps the name it was created with (SQLite cannot rename one), and
+// names are unique in the file: a rebuild table gets its indexes, before
+// the swap, under the set the live table does not use, and the two sets
+// take turns from one rebuild to the next.
+const altIndexSuffix = "_b"
 
 // indexName is the name, with {I}, in "CREATE INDEX IF NOT EXISTS {I}_x ON
 // {T} (...)": the token after EXISTS.
@@ -72,13 +92,49 @@ func indexName(ddl string) string {
 }
 
 // dropIndexes returns the statements dropping the live table's secondary
-// indexes.
+// indexes, under either set of names.
 func (t table) dropIndexes() []string {
 	var out []string
 	for _, s := range t.indexes {
-		out = append(out, "DROP INDEX IF EXISTS "+strings.ReplaceAll(indexName(s), "{I}", "ix_"+t.name))
+		out = append(out, "DROP INDEX IF EXISTS "+t.indexNameOf(s, false))
+		out = append(out, "DROP INDEX IF EXISTS "+t.indexNameOf(s, true))
 	}
 	return out
+}
+
+// sqliteAltIndexes reports whether the live table t holds its indexes
+// under the second set of names (altIndexSuffix). It returns the database
+// error.
+func sqliteAltIndexes(ctx context.Context, q querier, t table) (bool, error) {
+	if len(t.indexes) == 0 {
+		return false, nil
+	}
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1`,
+		t.indexNameOf(t.indexes[0], true)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look up the indexes of %s: %w", t.name, err)
+	}
+	return n > 0, nil
+}
+
+// querier runs a query returning one row (*sql.DB, *sql.Conn, *sql.Tx).
+type querier interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// liveIndexDDL returns the statements creating t's missing indexes on the
+// live table, under the set of names it uses. It returns the database
+// error.
+func liveIndexDDL(ctx context.Context, q querier, d Dialect, t table) ([]string, error) {
+	alt := false
+	if d == DialectSQLite {
+		var err error
+		if alt, err = sqliteAltIndexes(ctx, q, t); err != nil {
+			return nil, err
+		}
+	}
+	return t.indexDDLOn(t.name, alt), nil
 }
 
 // rebuildIndexes returns the statements creating the indexes on the
@@ -211,16 +267,29 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []projection) err
 	if err := upgradeIDColumns(ctx, db, d); err != nil {
 		return err
 	}
-	stmts := []string{checkpointDDL}
+	exec := func(stmts ...string) error {
+		for _, s := range stmts {
+			if _, err := db.ExecContext(ctx, s); err != nil {
+				return fmt.Errorf("migrate read models: %w", err)
+			}
+		}
+		return nil
+	}
+	if err := exec(checkpointDDL); err != nil {
+		return err
+	}
 	for _, p := range projs {
 		for _, t := range p.tables() {
-			stmts = append(stmts, t.create(t.name, d))
-			stmts = append(stmts, t.indexDDL()...)
-		}
-	}
-	for _, s := range stmts {
-		if _, err := db.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("migrate read models: %w", err)
+			if err := exec(t.create(t.name, d)); err != nil {
+				return err
+			}
+			indexes, err := liveIndexDDL(ctx, db, d, t)
+			if err != nil {
+				return fmt.Errorf("migrate read models: %w", err)
+			}
+			if err := exec(indexes...); err != nil {
+				return err
+			}
 		}
 	}
 	for _, p := range projs {

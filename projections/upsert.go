@@ -48,7 +48,13 @@ func upsert(ctx context.Context, tx txn, table string, cols, keys []string, set 
 			for _, r := range rows[:per] {
 				args = append(args, r...)
 			}
+			if err := tx.writing(ctx); err != nil {
+				return fmt.Errorf("upsert into %s: %w", table, err)
+			}
 			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("upsert into %s: %w", table, err)
+			}
+			if err := tx.breathe(ctx); err != nil {
 				return fmt.Errorf("upsert into %s: %w", table, err)
 			}
 			rows = rows[per:]
@@ -60,6 +66,11 @@ func upsert(ctx context.Context, tx txn, table string, cols, keys []string, set 
 			return err
 		}
 		rows = rows[n:]
+	}
+	// The caller computes before its next statement: a relayed flush
+	// gives the write lock back meanwhile.
+	if err := tx.pause(ctx); err != nil {
+		return fmt.Errorf("upsert into %s: %w", table, err)
 	}
 	return nil
 }

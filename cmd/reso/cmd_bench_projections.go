@@ -27,6 +27,7 @@ func benchRebuild(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.Reuse, "reuse", false, "reuse the SQLite file --dsn, seeded and kept by an earlier run: skip seeding")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the rebuild to this file")
 	fs.BoolVar(&cfg.CatchUp, "catchup", false, "then also time the live runners folding the whole log from empty read models")
+	fs.IntVar(&cfg.Writes, "writes", 0, "append this many events a second while the rebuild runs and report their latency")
 	_ = fs.Bool("json", true, "print the report as JSON (the only format)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -35,7 +35,8 @@ const walAutocheckpointPages = 10000
 // The pool keeps several connections so that read models and subscriptions
 // read in parallel with the one writer; it never closes idle connections, to
 // keep their prepared statements and page cache. The *sql.DB may be shared
-// with other packages (read models in the same file). path must name a file:
+// with other packages (read models in the same file), whose writes should
+// hold the store's WriteGate. path must name a file:
 // ":memory:" would give every connection its own database.
 //
 // It returns the driver's error when the file cannot be opened or configured.

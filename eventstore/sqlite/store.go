@@ -42,6 +42,7 @@ type Store struct {
 	stmts  statements
 	w      *writer
 	delay  atomic.Pointer[func() time.Duration]
+	gate   sync.Mutex // see WriteGate
 
 	wakeMu sync.Mutex
 	wake   chan struct{} // closed and replaced after every append

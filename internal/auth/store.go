@@ -40,7 +40,13 @@ type Store struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	gate  sync.Locker
 }
+
+// UseWriteGate makes the store's writes hold g, the lock the writers of
+// the embedded SQLite file take in turn (the event store's WriteGate).
+// Call it before any use.
+func (s *Store) UseWriteGate(g sync.Locker) { s.gate = g }
 
 type cached struct {
 	user    User
@@ -159,6 +165,10 @@ func (s *Store) AddToken(ctx context.Context, u User, token string) error {
 	}
 	if u.Territories == nil {
 		terr = []byte("[]")
+	}
+	if s.gate != nil {
+		s.gate.Lock()
+		defer s.gate.Unlock()
 	}
 	_, err = s.db.ExecContext(ctx, `
 		INSERT INTO reso_credentials (token_hash, user_id, name, role, organisation_id, referent_id, territories, created_at)

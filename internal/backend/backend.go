@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -62,6 +63,11 @@ type Backend struct {
 	Kind string
 	// Path is the SQLite file, when there is one.
 	Path string
+	// WriteGate, on SQLite, is the lock every writer of the file in this
+	// process holds for each write (the event store's WriteGate): the
+	// keys, credentials, idempotency records and read models take it; nil
+	// on PostgreSQL.
+	WriteGate sync.Locker
 
 	pool   *pgxpool.Pool
 	closed atomic.Bool
@@ -118,6 +124,7 @@ func (b *Backend) openSQLite(ctx context.Context, cfg Config) error {
 		return err
 	}
 	b.Events, b.Dialect, b.Kind = st, projections.DialectSQLite, "sqlite"
+	b.WriteGate = st.WriteGate()
 	return nil
 }
 
@@ -211,6 +218,10 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	}
 	if b.Auth, err = auth.New(ctx, b.DB, b.Events); err != nil {
 		return err
+	}
+	if b.WriteGate != nil {
+		b.Keys.UseWriteGate(b.WriteGate)
+		b.Auth.UseWriteGate(b.WriteGate)
 	}
 	return httpapi.Migrate(ctx, b.DB, b.Dialect)
 }

@@ -31,7 +31,10 @@ type RebuildConfig struct {
 	// CatchUp also measures, after the rebuild, the live runners folding
 	// the whole log from empty read models (Engine.Reset, then Run until
 	// every checkpoint reaches the head), as they do after a bulk load.
-	CatchUp  bool
+	CatchUp bool
+	// Writes, when above 0, appends that many need captures a second while
+	// the rebuild runs and reports their latency.
+	Writes   int
 	Progress io.Writer
 }
 
@@ -59,6 +62,9 @@ type RebuildReport struct {
 	// CatchUp is the live runners' fold of the whole log (--catchup).
 	CatchUp      *Rate   `json:"catch_up,omitempty"`
 	CatchUpRatio float64 `json:"catch_up_to_read_ratio,omitempty"`
+	// WritesDuringRebuild are the appends made while the rebuild ran
+	// (--writes).
+	WritesDuringRebuild *Writes `json:"writes_during_rebuild,omitempty"`
 }
 
 // eventsPerNeed is about what the simulator writes per need; it sizes the
@@ -138,9 +144,18 @@ func RunRebuild(ctx context.Context, cfg RebuildConfig) (RebuildReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	stopWrites := func() {}
+	if cfg.Writes > 0 {
+		end := writeDuring(ctx, t.store, cfg.Writes)
+		stopWrites = func() {
+			w := end()
+			rep.WritesDuringRebuild = &w
+		}
+	}
 	start = time.Now()
 	err = e.RebuildAll(ctx, func(p projections.Progress) { last.Store(&p) })
 	took := time.Since(start)
+	stopWrites()
 	stop()
 	if perr := stopProfile(); err == nil {
 		err = perr

@@ -28,10 +28,14 @@ type Deps struct {
 	Events      eventstore.Store
 	DB          *sql.DB // holds the idempotency table (migrated by New)
 	Dialect     projections.Dialect
-	Logger      *slog.Logger         // default slog.Default()
-	Registry    *prometheus.Registry // nil: /metrics serves an empty registry
-	Now         func() time.Time     // default time.Now
-	Ready       func(ctx context.Context) error
+	// WriteGate, when set, is held by every write to DB: on the embedded
+	// SQLite file, the lock its writers take in turn (the event store's
+	// WriteGate).
+	WriteGate sync.Locker
+	Logger    *slog.Logger         // default slog.Default()
+	Registry  *prometheus.Registry // nil: /metrics serves an empty registry
+	Now       func() time.Time     // default time.Now
+	Ready     func(ctx context.Context) error
 	// Background, when set, bounds work that outlives a request (projection
 	// rebuilds); default context.Background().
 	Background context.Context
@@ -77,7 +81,7 @@ func New(d Deps) http.Handler {
 	if d.Background == nil {
 		d.Background = context.Background()
 	}
-	a := &api{d: d, idem: &idemStore{db: d.DB, dialect: d.Dialect}, rebuilding: map[string]bool{}}
+	a := &api{d: d, idem: &idemStore{db: d.DB, dialect: d.Dialect, gate: d.WriteGate}, rebuilding: map[string]bool{}}
 	ctx, cancel := context.WithTimeout(d.Background, 30*time.Second)
 	defer cancel()
 	if err := a.ensureMigrated(ctx); err != nil {

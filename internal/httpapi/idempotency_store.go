@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/reso-fr/reso/projections"
@@ -25,6 +26,16 @@ import (
 type idemStore struct {
 	db      *sql.DB
 	dialect projections.Dialect
+	gate    sync.Locker // see Deps.WriteGate; nil: none
+}
+
+// exec runs a write, holding the write gate when there is one.
+func (s *idemStore) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s.gate != nil {
+		s.gate.Lock()
+		defer s.gate.Unlock()
+	}
+	return s.db.ExecContext(ctx, q, args...)
 }
 
 // idemRecord is one stored response.
@@ -64,7 +75,7 @@ func (s *idemStore) migrate(ctx context.Context) error {
 // reserve inserts a pending record; it reports false when the key is
 // already taken (by a finished or a running request).
 func (s *idemStore) reserve(ctx context.Context, principal, key, hash string, now time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO http_idempotency (principal, idem_key, request_hash, created_ms)
+	res, err := s.exec(ctx, `INSERT INTO http_idempotency (principal, idem_key, request_hash, created_ms)
 VALUES ($1, $2, $3, $4) ON CONFLICT (principal, idem_key) DO NOTHING`, principal, key, hash, now.UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("reserve idempotency key: %w", err)
@@ -94,7 +105,7 @@ FROM http_idempotency WHERE principal = $1 AND idem_key = $2`, principal, key).
 
 // complete stores the response of a reserved key.
 func (s *idemStore) complete(ctx context.Context, principal, key string, rec idemRecord) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE http_idempotency SET done = 1, status = $3, headers = $4, body = $5, need_id = $6
+	_, err := s.exec(ctx, `UPDATE http_idempotency SET done = 1, status = $3, headers = $4, body = $5, need_id = $6
 WHERE principal = $1 AND idem_key = $2`, principal, key, rec.Status, rec.Headers, rec.Body, rec.NeedID)
 	if err != nil {
 		return fmt.Errorf("store idempotent response: %w", err)
@@ -105,7 +116,7 @@ WHERE principal = $1 AND idem_key = $2`, principal, key, rec.Status, rec.Headers
 // release forgets a reserved key, so that a request that failed on the
 // server's side can be retried with it.
 func (s *idemStore) release(ctx context.Context, principal, key string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM http_idempotency WHERE principal = $1 AND idem_key = $2`, principal, key); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM http_idempotency WHERE principal = $1 AND idem_key = $2`, principal, key); err != nil {
 		return fmt.Errorf("release idempotency key: %w", err)
 	}
 	return nil
@@ -114,7 +125,7 @@ func (s *idemStore) release(ctx context.Context, principal, key string) error {
 // releaseStale forgets a pending record older than cutoff (its request
 // died with its process).
 func (s *idemStore) releaseStale(ctx context.Context, principal, key string, cutoff time.Time) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM http_idempotency WHERE principal = $1 AND idem_key = $2 AND done = 0 AND created_ms < $3`,
+	_, err := s.exec(ctx, `DELETE FROM http_idempotency WHERE principal = $1 AND idem_key = $2 AND done = 0 AND created_ms < $3`,
 		principal, key, cutoff.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("release stale idempotency key: %w", err)

@@ -206,3 +206,36 @@ func TestWithContact(t *testing.T) {
 		t.Fatalf("spliced %s", back)
 	}
 }
+
+// With a write gate (the embedded SQLite file's), every write of the
+// idempotency records holds it.
+func TestIdempotencyWritesHoldTheGate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := mustIdemAPI(t, projections.DialectSQLite)
+	gate := new(sync.Mutex)
+	a.idem.gate = gate
+	writes := map[string]func() error{
+		"reserve": func() error { _, err := a.idem.reserve(ctx, "p", "k1", "h", time.Now()); return err },
+		"complete": func() error {
+			return a.idem.complete(ctx, "p", "k2", idemRecord{Status: 201, Headers: "{}"})
+		},
+		"release":      func() error { return a.idem.release(ctx, "p", "k3") },
+		"releaseStale": func() error { return a.idem.releaseStale(ctx, "p", "k4", time.Now()) },
+	}
+	for name, w := range writes {
+		gate.Lock()
+		done := make(chan error, 1)
+		go func() { done <- w() }()
+		select {
+		case err := <-done:
+			gate.Unlock()
+			t.Fatalf("%s wrote while the gate was held (err %v)", name, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		gate.Unlock()
+		if err := <-done; err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}

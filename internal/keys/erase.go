@@ -37,6 +37,15 @@ func (k *Keyring) EraseBySIRET(ctx context.Context, siret string) ([]string, err
 }
 
 func (k *Keyring) erase(ctx context.Context, where string, arg string) ([]string, error) {
+	ids, err := k.eraseTx(ctx, where, arg)
+	if err == nil && len(ids) > 0 {
+		k.compact(ctx)
+	}
+	return ids, err
+}
+
+func (k *Keyring) eraseTx(ctx context.Context, where string, arg string) ([]string, error) {
+	defer k.holdWrites()()
 	tx, err := k.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("erase keys: %w", err)
@@ -76,9 +85,6 @@ func (k *Keyring) erase(ctx context.Context, where string, arg string) ([]string
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("erase keys: %w", err)
 	}
-	if len(ids) > 0 {
-		k.compact(ctx)
-	}
 	return ids, nil
 }
 
@@ -86,6 +92,7 @@ func (k *Keyring) erase(ctx context.Context, where string, arg string) ([]string
 // the old pages until a checkpoint, PostgreSQL keeps dead tuples until a
 // vacuum. Failure only delays that; the key is already unreachable.
 func (k *Keyring) compact(ctx context.Context) {
+	defer k.holdWrites()()
 	var err error
 	if k.postgres {
 		_, err = k.db.ExecContext(ctx, `VACUUM reso_contact_keys`)
@@ -131,6 +138,7 @@ func (k *Keyring) Pending(ctx context.Context) ([]KeyNeed, error) {
 // MarkErased records that the need got its ContactErased event. It returns
 // the database error, if any.
 func (k *Keyring) MarkErased(ctx context.Context, kn KeyNeed) error {
+	defer k.holdWrites()()
 	_, err := k.db.ExecContext(ctx,
 		`UPDATE reso_contact_key_needs SET erased_at = $1 WHERE key_id = $2 AND need_id = $3`,
 		time.Now().UTC().Format(time.RFC3339Nano), kn.KeyID, kn.NeedID.String())

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,6 +40,7 @@ type Keyring struct {
 	postgres bool
 	secret   []byte // HMAC key of the look-up hashes
 	pool     RowQuerier
+	gate     sync.Locker
 }
 
 // RowQuerier runs a one-row query; *pgxpool.Pool is one.
@@ -52,6 +54,22 @@ type RowQuerier interface {
 // database/sql cost more CPU than the stream's through pgx (its own
 // connection handling on top of the pool's). Call it before any use.
 func (k *Keyring) UsePool(pool RowQuerier) { k.pool = pool }
+
+// UseWriteGate makes every write of the keyring hold g, the lock the
+// writers of the embedded SQLite file take in turn (the event store's
+// WriteGate): SQLite's own lock is not fair, and a rebuild of the read
+// models would keep a contact's key waiting. Call it before any use.
+func (k *Keyring) UseWriteGate(g sync.Locker) { k.gate = g }
+
+// holdWrites takes the write gate, if any, before a write takes a
+// connection; release gives it back.
+func (k *Keyring) holdWrites() (release func()) {
+	if k.gate == nil {
+		return func() {}
+	}
+	k.gate.Lock()
+	return k.gate.Unlock
+}
 
 // queryRow runs a one-row query through the pool when there is one;
 // sql.ErrNoRows means no row either way.
@@ -210,6 +228,7 @@ func (k *Keyring) keyForNeed(ctx context.Context, needID uuid.UUID, siret, subje
 // in one transaction (SQLite, whose CTEs cannot hold an INSERT; its round
 // trips are function calls).
 func (k *Keyring) keyForNeedTx(ctx context.Context, needID uuid.UUID, siret, subject string) (string, []byte, error) {
+	defer k.holdWrites()()
 	tx, err := k.db.BeginTx(ctx, nil)
 	if err != nil {
 		return "", nil, fmt.Errorf("seal contact: %w", err)
