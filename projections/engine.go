@@ -392,7 +392,7 @@ func (e *Engine) ensureIndexes(ctx context.Context, tables []table) error {
 			return err
 		}
 		for _, q := range stmts {
-			if _, err := e.db.ExecContext(ctx, q); err != nil {
+			if err := e.execGated(ctx, q); err != nil {
 				return fmt.Errorf("table %s: %w", t.name, err)
 			}
 		}
@@ -413,11 +413,12 @@ func (e *Engine) tidy(ctx context.Context, tables []table) error {
 	return e.execEach(ctx, tables, func(t table) []string { return []string{"VACUUM (ANALYZE) " + t.name} })
 }
 
-// execEach runs the statements stmts gives for each of tables.
+// execEach runs the statements stmts gives for each of tables, each on its
+// own (through the write gate on SQLite).
 func (e *Engine) execEach(ctx context.Context, tables []table, stmts func(table) []string) error {
 	for _, t := range tables {
 		for _, q := range stmts(t) {
-			if _, err := e.db.ExecContext(ctx, q); err != nil {
+			if err := e.execGated(ctx, q); err != nil {
 				return fmt.Errorf("table %s: %w", t.name, err)
 			}
 		}

@@ -615,6 +615,10 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 // serving; Reset is for measuring a runner's catch-up. It returns the
 // database error.
 func (e *Engine) Reset(ctx context.Context) error {
+	if e.dialect == DialectSQLite {
+		e.gate.Lock()
+		defer e.gate.Unlock()
+	}
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("reset: %w", err)

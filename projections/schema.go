@@ -110,8 +110,8 @@ func sqliteAltIndexes(ctx context.Context, q querier, t table) (bool, error) {
 		return false, nil
 	}
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1`,
-		t.indexNameOf(t.indexes[0], true)).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = $1 AND tbl_name = $2`,
+		t.indexNameOf(t.indexes[0], true), t.name).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("look up the indexes of %s: %w", t.name, err)
 	}
@@ -282,6 +282,14 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []projection) err
 		for _, t := range p.tables() {
 			if err := exec(t.create(t.name, d)); err != nil {
 				return err
+			}
+			if d == DialectSQLite {
+				// A process that died between a swap and dropOld left the
+				// replaced table, which holds index names the next rebuild
+				// needs.
+				if err := exec(`DROP TABLE IF EXISTS ` + t.name + oldSuffix); err != nil {
+					return err
+				}
 			}
 			indexes, err := liveIndexDDL(ctx, db, d, t)
 			if err != nil {

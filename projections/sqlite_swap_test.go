@@ -13,8 +13,9 @@ import (
 
 // On SQLite, where an index cannot be renamed, a rebuild builds its
 // indexes before the swap under the set of names the live tables do not
-// use; the sets take turns, the replaced tables are dropped after the swap,
-// and Migrate does not add the other set beside the one in use.
+// use; the sets take turns, the replaced tables are dropped after the swap
+// (or by Migrate, when a process died first), and Migrate does not add the
+// other set beside the one in use.
 func TestSQLiteRebuildAlternatesIndexNames(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -41,11 +42,28 @@ func TestSQLiteRebuildAlternatesIndexNames(t *testing.T) {
 			t.Fatalf("after rebuild %d, tables left: %v", i+1, left)
 		}
 	}
+	// A process that died between a swap and the drop of the replaced
+	// tables left one behind, holding the other set of names.
+	if _, err := b.db.ExecContext(ctx, `CREATE TABLE matches_old (need_id TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.ExecContext(ctx, `CREATE INDEX ix_matches_inbox ON matches_old (need_id)`); err != nil {
+		t.Fatal(err)
+	}
 	if err := mustEngine(t, b, projectionsOptions()).Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustSQLiteIndexes(t, b.db); !slices.Equal(got, second) {
 		t.Fatalf("after Migrate, indexes %v, want %v", got, second)
+	}
+	if left := mustSQLiteTables(t, b.db, "_old"); len(left) > 0 {
+		t.Fatalf("after Migrate, tables left: %v", left)
+	}
+	if err := e.RebuildAll(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustSQLiteIndexes(t, b.db); !slices.Equal(got, first) {
+		t.Fatalf("after a rebuild following a leftover, indexes %v, want %v", got, first)
 	}
 	// The rebuilt tables answer through their indexes.
 	page, err := e.ListNeeds(ctx, projections.NeedFilter{Limit: 5})

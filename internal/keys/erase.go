@@ -44,6 +44,8 @@ func (k *Keyring) erase(ctx context.Context, where string, arg string) ([]string
 	return ids, err
 }
 
+// eraseTx is erase's transaction. compact runs after it, not inside: each
+// takes the write gate, which is not reentrant.
 func (k *Keyring) eraseTx(ctx context.Context, where string, arg string) ([]string, error) {
 	defer k.holdWrites()()
 	tx, err := k.db.BeginTx(ctx, nil)
