@@ -44,6 +44,29 @@ func (e *Engine) RebuildAll(ctx context.Context, progress func(Progress)) error 
 	return e.rebuild(ctx, e.opts.Projections, progress)
 }
 
+// StartRebuild runs Rebuild(name) in a goroutine of its own. It returns at
+// once: ErrUnknownProjection, or ErrRebuildRunning when another rebuild of
+// any projection holds the engine (it runs one at a time), or a channel
+// that receives the rebuild's outcome. The projection's status reads
+// StateRebuilding from the moment it returns.
+func (e *Engine) StartRebuild(ctx context.Context, name string, progress func(Progress)) (<-chan error, error) {
+	if !slices.Contains(Names(), name) {
+		return nil, fmt.Errorf("rebuild %q: %w", name, ErrUnknownProjection)
+	}
+	if !e.rebuildMu.TryLock() {
+		return nil, ErrRebuildRunning
+	}
+	names := []string{name}
+	e.markRebuilding(names, true)
+	done := make(chan error, 1)
+	go func() {
+		defer e.rebuildMu.Unlock()
+		defer e.markRebuilding(names, false)
+		done <- e.rebuildLocked(ctx, names, progress)
+	}()
+	return done, nil
+}
+
 func (e *Engine) markRebuilding(names []string, on bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -61,6 +84,11 @@ func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Prog
 	defer e.rebuildMu.Unlock()
 	e.markRebuilding(names, true)
 	defer e.markRebuilding(names, false)
+	return e.rebuildLocked(ctx, names, progress)
+}
+
+// rebuildLocked is rebuild, rebuildMu held and names marked rebuilding.
+func (e *Engine) rebuildLocked(ctx context.Context, names []string, progress func(Progress)) error {
 	if progress == nil {
 		progress = func(Progress) {}
 	}

@@ -112,16 +112,10 @@ func (a *api) listProjections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := make([]projectionView, 0, len(sts))
-	a.mu.Lock()
 	for _, s := range sts {
-		v := projectionView{Name: s.Name, Position: s.Position, LagEvents: s.LagEvents,
-			LagSeconds: s.LagSeconds, State: s.State, LastError: s.LastError}
-		if a.rebuilding[s.Name] {
-			v.State = "rebuilding"
-		}
-		out = append(out, v)
+		out = append(out, projectionView{Name: s.Name, Position: s.Position, LagEvents: s.LagEvents,
+			LagSeconds: s.LagSeconds, State: s.State, LastError: s.LastError})
 	}
-	a.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"projections": out})
 }
 
@@ -133,36 +127,17 @@ func (a *api) rebuild(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := chi.URLParam(r, "name")
-	sts, err := a.d.Projections.Status(r.Context())
+	start := time.Now()
+	// The engine runs one rebuild at a time, of any projection: it answers
+	// ErrRebuildRunning (409) here rather than failing in the background
+	// after a 202.
+	done, err := a.d.Projections.StartRebuild(a.d.Background, name, func(projections.Progress) {})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	known := false
-	for _, s := range sts {
-		known = known || s.Name == name
-	}
-	if !known {
-		a.fail(w, r, newProblem(http.StatusNotFound, "not-found", "Not found", "no projection "+name))
-		return
-	}
-	a.mu.Lock()
-	if a.rebuilding[name] {
-		a.mu.Unlock()
-		a.fail(w, r, newProblem(http.StatusConflict, "rebuilding", "Rebuild in progress", name+" is already being rebuilt"))
-		return
-	}
-	a.rebuilding[name] = true
-	a.mu.Unlock()
 	go func() {
-		defer func() {
-			a.mu.Lock()
-			delete(a.rebuilding, name)
-			a.mu.Unlock()
-		}()
-		start := time.Now()
-		err := a.d.Projections.Rebuild(a.d.Background, name, func(projections.Progress) {})
-		if err != nil && !errors.Is(err, context.Canceled) {
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			a.d.Logger.Error("rebuild failed", "projection", name, "err", err)
 			return
 		}

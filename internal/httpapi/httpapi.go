@@ -47,9 +47,8 @@ type api struct {
 	idem    *idemStore
 	metrics *metrics
 
-	mu         sync.Mutex
-	rebuilding map[string]bool
-	migrated   bool
+	mu       sync.Mutex
+	migrated bool
 }
 
 // Migrate creates the API's own table (the Idempotency-Key responses) if it
@@ -81,7 +80,7 @@ func New(d Deps) http.Handler {
 	if d.Background == nil {
 		d.Background = context.Background()
 	}
-	a := &api{d: d, idem: &idemStore{db: d.DB, dialect: d.Dialect, gate: d.WriteGate}, rebuilding: map[string]bool{}}
+	a := &api{d: d, idem: &idemStore{db: d.DB, dialect: d.Dialect, gate: d.WriteGate}}
 	ctx, cancel := context.WithTimeout(d.Background, 30*time.Second)
 	defer cancel()
 	if err := a.ensureMigrated(ctx); err != nil {

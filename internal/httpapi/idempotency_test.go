@@ -41,7 +41,7 @@ func mustIdemAPI(t *testing.T, dialect projections.Dialect) *api {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	a := &api{d: Deps{DB: db, Dialect: dialect, Logger: slog.New(slog.DiscardHandler), Now: time.Now},
-		idem: &idemStore{db: db, dialect: dialect}, rebuilding: map[string]bool{}}
+		idem: &idemStore{db: db, dialect: dialect}}
 	if err := a.ensureMigrated(context.Background()); err != nil {
 		t.Fatal(err)
 	}

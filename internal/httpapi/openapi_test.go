@@ -16,7 +16,7 @@ import (
 func mustRoutes(t *testing.T) chi.Router {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	a := &api{d: Deps{Registry: reg}, metrics: newMetrics(reg, nil), rebuilding: map[string]bool{}}
+	a := &api{d: Deps{Registry: reg}, metrics: newMetrics(reg, nil)}
 	return a.routes()
 }
 
