@@ -405,12 +405,12 @@ func (e *Engine) flushRebuild(ctx context.Context, w *rebuildWorker, writeMu *sy
 // flushRelayed is flushRebuild on SQLite. Its connection gets a page cache
 // large enough for the tables it fills, and its own size back before it
 // returns to the pool.
-func (e *Engine) flushRelayed(ctx context.Context, w *rebuildWorker) error {
+func (e *Engine) flushRelayed(ctx context.Context, w *rebuildWorker) (err error) {
 	r, err := e.openRelay(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
 	}
-	defer r.close()
+	defer func() { r.close(err != nil) }()
 	tx := txn{d: e.dialect, db: e.db, conn: r.conn, bulk: w.bulk, relay: r}
 	var usual int
 	if err := r.conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&usual); err != nil {

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -65,6 +66,10 @@ func (r *relay) write(ctx context.Context) error {
 			r.open, r.began = true, time.Now()
 			return nil
 		}
+		// The driver notices a cancelled context after the statement may
+		// have run: end a transaction BEGIN may have opened before the
+		// gate goes to someone else.
+		r.rollback()
 		if !isBusy(err) || time.Now().After(deadline) {
 			r.gate.Unlock()
 			return fmt.Errorf("begin: %w", err)
@@ -76,6 +81,12 @@ func (r *relay) write(ctx context.Context) error {
 		case <-time.After(time.Duration(5+rand.IntN(20)) * time.Millisecond):
 		}
 	}
+}
+
+// rollback ends the connection's transaction, if any; its error ("no
+// transaction is active") says nothing worth reporting.
+func (r *relay) rollback() {
+	_, _ = r.conn.ExecContext(context.Background(), `ROLLBACK`)
 }
 
 // pause commits the open slice, if any, and gives the gate back.
@@ -100,13 +111,18 @@ func (r *relay) breathe(ctx context.Context) error {
 	return nil
 }
 
-// close rolls back the open slice, if any (after an error), and gives the
-// connection back.
-func (r *relay) close() {
+// close rolls back what is uncommitted (after an error) and gives the
+// connection back, or, when failed, closes it: a statement the context
+// interrupted may leave a connection in a state no ROLLBACK repairs, and a
+// pooled connection holding SQLite's write lock would stop every writer.
+func (r *relay) close(failed bool) {
+	r.rollback()
 	if r.open {
-		_, _ = r.conn.ExecContext(context.Background(), `ROLLBACK`) // the error is the one being reported
 		r.open = false
 		r.gate.Unlock()
+	}
+	if failed {
+		_ = r.conn.Raw(func(any) error { return driver.ErrBadConn }) // database/sql then closes it
 	}
 	r.conn.Close()
 }

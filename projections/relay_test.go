@@ -30,7 +30,7 @@ func TestRelayLetsWaitingWritersIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.close()
+	defer r.close(false)
 	tx := txn{d: DialectSQLite, db: db, conn: r.conn, relay: r}
 
 	started := make(chan struct{})
@@ -102,7 +102,7 @@ func TestRelayCloseRollsBack(t *testing.T) {
 	if gate.TryLock() {
 		t.Fatal("the gate is free while the relay writes")
 	}
-	r.close()
+	r.close(true)
 	if !gate.TryLock() {
 		t.Fatal("close kept the gate")
 	}
