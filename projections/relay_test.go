@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,20 +17,7 @@ import (
 func TestRelayLetsWaitingWritersIn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "relay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.ExecContext(ctx, `CREATE TABLE t (x INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	gate := new(sync.Mutex)
-	e := &Engine{db: db, dialect: DialectSQLite, gate: gate}
-	r, err := e.openRelay(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, gate, r := mustRelay(t)
 	defer r.close(false)
 	tx := txn{d: DialectSQLite, db: db, conn: r.conn, relay: r}
 
@@ -82,19 +70,7 @@ func TestRelayLetsWaitingWritersIn(t *testing.T) {
 func TestRelayCloseRollsBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "relay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.ExecContext(ctx, `CREATE TABLE t (x INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	gate := new(sync.Mutex)
-	r, err := (&Engine{db: db, dialect: DialectSQLite, gate: gate}).openRelay(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, gate, r := mustRelay(t)
 	tx := txn{d: DialectSQLite, db: db, conn: r.conn, relay: r}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO t VALUES (1)`); err != nil {
 		t.Fatal(err)
@@ -114,4 +90,25 @@ func TestRelayCloseRollsBack(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d rows after close, want the slice rolled back", n)
 	}
+}
+
+// mustRelay opens a SQLite file with a table t (x INTEGER) and a relay on
+// it, behind the returned gate.
+func mustRelay(t *testing.T) (*sql.DB, *sync.Mutex, *relay) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "relay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.ExecContext(ctx, `CREATE TABLE t (x INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	gate := new(sync.Mutex)
+	r, err := (&Engine{db: db, dialect: DialectSQLite, gate: gate}).openRelay(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, gate, r
 }
