@@ -140,7 +140,11 @@ func (e *Engine) rebuildLocked(ctx context.Context, names []string, progress fun
 	// fold stops after a short read: the rest is folded inside the swap.
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var writeMu sync.Mutex // SQLite has one writer: its flushes take turns
+	// On SQLite the projections' flushes take turns. The write gate alone
+	// would order their slices, but each relay waits for the gate holding
+	// a connection: with one relay at a time, the gate's holder still
+	// finds one of the pool's few free (see relay).
+	var writeMu sync.Mutex
 	workers := make([]*rebuildWorker, len(projs))
 	for i, p := range projs {
 		w := &rebuildWorker{p: p, bulk: newBulkSet(), in: make(chan []decoded, workerAhead), done: make(chan error, 1), start: start}

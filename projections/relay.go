@@ -30,7 +30,8 @@ import (
 // own, so that the statements prepared on that connection outlive each
 // slice. It is the one writer, besides the store's own, that waits for the
 // gate while holding a connection (the others take the gate first: its
-// holder may need one of the pool's few connections).
+// holder may need one of the pool's few connections), and a rebuild runs
+// one relay at a time (its flushes take turns) to keep it so.
 type relay struct {
 	conn  *sql.Conn
 	gate  sync.Locker
