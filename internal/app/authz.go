@@ -1,99 +1,193 @@
 package app
 
 import (
+	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
 )
 
-// Actions of Can: the endpoints that do not concern one need. Need commands
-// and reads check their scope themselves.
+// Action names an operation of the service. Every operation the API or the
+// console offers requires exactly one; the role matrix below is the one
+// place that says which roles may attempt it. Scope (which needs, which
+// territories) is decided by the operation itself, on the data.
+type Action string
+
+// The actions. Their values appear in refusals and in the route table.
 const (
-	ActionStats              = "stats"               // statistics and their exports
-	ActionListNeeds          = "needs.list"          // list of needs, within the principal's scope
-	ActionCaptureNeed        = "needs.capture"       // POST /api/needs
-	ActionInbox              = "inbox"               // a referent's inbox
-	ActionSubjects           = "subjects"            // the taxonomy
-	ActionEvents             = "events"              // the raw log
-	ActionProjections        = "projections"         // projection status
-	ActionRebuild            = "projections.rebuild" // rebuild a projection
-	ActionCreateUser         = "users.create"
-	ActionCreateOrganisation = "organisations.create"
-	ActionRegisterReferent   = "referents.create"
-	ActionErase              = "erasures"
-	ActionReadDirectory      = "directory.read" // organisations and referents lists
+	// ActionPublic needs no principal (health, readiness, metrics, the
+	// OpenAPI document). It is the only action without a matrix row.
+	ActionPublic Action = "public"
+
+	ActionCaptureNeed    Action = "needs.capture"     // POST /api/needs
+	ActionListNeeds      Action = "needs.list"        // list of needs, within the principal's scope
+	ActionReadNeed       Action = "needs.read"        // one need, its history, as of a past instant
+	ActionSuggestions    Action = "needs.suggestions" // referents routing suggests for a need
+	ActionForwardNeed    Action = "needs.forward"
+	ActionChangeMatch    Action = "needs.position" // a referent's position on their match
+	ActionComment        Action = "needs.comment"
+	ActionRemind         Action = "needs.remind"
+	ActionAbandon        Action = "needs.abandon"
+	ActionInbox          Action = "inbox" // a referent's inbox
+	ActionStats          Action = "stats" // statistics and their exports
+	ActionSubjects       Action = "subjects"
+	ActionReadDirectory  Action = "directory.read" // organisations and referents lists
+	ActionEvents         Action = "events"         // the raw log
+	ActionProjections    Action = "projections"    // projection status
+	ActionRebuild        Action = "projections.rebuild"
+	ActionCreateUser     Action = "users.create"
+	ActionCreateOrg      Action = "organisations.create"
+	ActionCreateReferent Action = "referents.create"
+	ActionErase          Action = "erasures"
 )
 
-var allowed = map[string][]domain.Role{
-	ActionStats:              {domain.RoleFunder, domain.RoleAnimateur},
-	ActionListNeeds:          {domain.RoleAdvisor, domain.RoleReferent, domain.RoleAnimateur},
-	ActionCaptureNeed:        {domain.RoleAdvisor},
-	ActionInbox:              {domain.RoleReferent},
-	ActionSubjects:           {domain.RoleAdvisor, domain.RoleReferent, domain.RoleAnimateur, domain.RoleFunder},
-	ActionReadDirectory:      {domain.RoleAdvisor, domain.RoleReferent, domain.RoleAnimateur},
-	ActionEvents:             {},
-	ActionProjections:        {},
-	ActionRebuild:            {},
-	ActionCreateUser:         {},
-	ActionCreateOrganisation: {},
-	ActionRegisterReferent:   {},
-	ActionErase:              {},
+// ActionCreateOrganisation and ActionRegisterReferent are the earlier names
+// of ActionCreateOrg and ActionCreateReferent.
+const (
+	ActionCreateOrganisation = ActionCreateOrg
+	ActionRegisterReferent   = ActionCreateReferent
+)
+
+// rule is one row of the role matrix: who may attempt an action, and the
+// words a refusal uses ("role funder may not <what>").
+type rule struct {
+	roles []domain.Role
+	what  string
 }
 
-// Can reports whether p's role allows action (one of the Action constants).
-// An admin can do everything; an unknown action is refused to everyone else.
-// Scope (which needs, which territories) is applied by the caller's query.
-func (s *Service) Can(p Principal, action string) bool {
-	if p.Role == domain.RoleAdmin {
+var (
+	everyone = []domain.Role{domain.RoleAdmin, domain.RoleAdvisor, domain.RoleReferent, domain.RoleAnimateur, domain.RoleFunder}
+	onNeeds  = []domain.Role{domain.RoleAdmin, domain.RoleAdvisor, domain.RoleReferent, domain.RoleAnimateur}
+	admins   = []domain.Role{domain.RoleAdmin}
+)
+
+// matrix is the role matrix. An action missing here is refused to every
+// role, admins included: deny by default.
+var matrix = map[Action]rule{
+	ActionCaptureNeed:    {[]domain.Role{domain.RoleAdmin, domain.RoleAdvisor}, "capture needs"},
+	ActionListNeeds:      {onNeeds, "list needs"},
+	ActionReadNeed:       {onNeeds, "read needs"},
+	ActionSuggestions:    {[]domain.Role{domain.RoleAdmin, domain.RoleAdvisor, domain.RoleAnimateur}, "ask for the referents of a need"},
+	ActionForwardNeed:    {[]domain.Role{domain.RoleAdmin, domain.RoleAdvisor, domain.RoleAnimateur}, "forward needs"},
+	ActionChangeMatch:    {[]domain.Role{domain.RoleAdmin, domain.RoleReferent}, "position on needs"},
+	ActionComment:        {onNeeds, "comment on needs"},
+	ActionRemind:         {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "remind referents"},
+	ActionAbandon:        {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "abandon needs"},
+	ActionInbox:          {[]domain.Role{domain.RoleAdmin, domain.RoleReferent}, "read an inbox"},
+	ActionStats:          {[]domain.Role{domain.RoleAdmin, domain.RoleFunder, domain.RoleAnimateur}, "read statistics"},
+	ActionSubjects:       {everyone, "read the subjects"},
+	ActionReadDirectory:  {onNeeds, "read the directory"},
+	ActionEvents:         {admins, "read the event log"},
+	ActionProjections:    {admins, "read the projections' status"},
+	ActionRebuild:        {admins, "rebuild projections"},
+	ActionCreateUser:     {admins, "create users"},
+	ActionCreateOrg:      {admins, "create organisations"},
+	ActionCreateReferent: {admins, "register referents"},
+	ActionErase:          {admins, "erase personal data"},
+}
+
+// Actions lists every action of the matrix, sorted (ActionPublic is not
+// one: it needs no principal).
+func Actions() []Action {
+	out := make([]Action, 0, len(matrix))
+	for a := range matrix {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Known reports whether action is ActionPublic or has a row in the matrix:
+// what a route must declare.
+func Known(action Action) bool {
+	_, ok := matrix[action]
+	return ok || action == ActionPublic
+}
+
+// Allowed reports whether role may attempt action. It is the matrix's
+// answer alone: scope is decided on the data by each operation.
+func Allowed(role domain.Role, action Action) bool {
+	if action == ActionPublic {
 		return true
 	}
-	return slices.Contains(allowed[action], p.Role)
+	r, ok := matrix[action]
+	return ok && slices.Contains(r.roles, role)
 }
 
-// needAccess is what a principal may do on one need.
-type needAccess int
+// ForbiddenError is a refusal that says what was refused and why. It
+// matches ErrForbidden with errors.Is.
+type ForbiddenError struct {
+	Role   domain.Role
+	Action Action
+	Reason string
+}
 
-const (
-	accessRead needAccess = iota
-	accessComment
-	accessForward
-	accessRemind // also abandon
-	accessMatch  // change a match: the referent's own, checked apart
-)
+func (e *ForbiddenError) Error() string { return e.Reason }
 
-// mayOnNeed decides whether p may act on n. It returns ErrForbidden.
-func (s *Service) mayOnNeed(p Principal, n *domain.Need, a needAccess) error {
+// Is makes errors.Is(err, ErrForbidden) hold.
+func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
+
+// forbid builds a refusal of action with a reason of its own.
+func forbid(p Principal, action Action, format string, args ...any) error {
+	return &ForbiddenError{Role: p.Role, Action: action, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Authorize checks that p's role may attempt action. It returns a
+// *ForbiddenError ("role funder may not list needs") when not, and for an
+// action without a matrix row.
+func (s *Service) Authorize(p Principal, action Action) error {
+	if Allowed(p.Role, action) {
+		return nil
+	}
+	if r, ok := matrix[action]; ok {
+		return forbid(p, action, "role %s may not %s", roleName(p.Role), r.what)
+	}
+	return forbid(p, action, "action %q is not allowed to anyone", string(action))
+}
+
+// Can reports whether p's role allows action.
+func (s *Service) Can(p Principal, action Action) bool { return Allowed(p.Role, action) }
+
+func roleName(r domain.Role) string {
+	if r == "" {
+		return "(none)"
+	}
+	return string(r)
+}
+
+// mayOnNeed decides whether p may reach n at all. A principal who may not
+// gets ErrNotFound, the answer of a need that does not exist: a refusal must
+// not tell that a need outside one's scope exists. What p may do on a need
+// it reaches is the role matrix's answer, checked before the need is loaded.
+func (s *Service) mayOnNeed(p Principal, n *domain.Need) error {
+	if !s.readsNeed(p, n) {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// readsNeed reports whether n lies in p's scope: the advisor who captured
+// it, a referent it was forwarded to, an animateur of its territory, an
+// admin.
+func (s *Service) readsNeed(p Principal, n *domain.Need) bool {
 	switch p.Role {
 	case domain.RoleAdmin:
-		return nil
+		return true
 	case domain.RoleAdvisor:
-		if n.Captured().AdvisorID != p.UserID {
-			return ErrForbidden
-		}
-		if a == accessRead || a == accessComment || a == accessForward {
-			return nil
-		}
+		return n.Captured().AdvisorID == p.UserID
 	case domain.RoleReferent:
 		if p.ReferentID == uuid.Nil {
-			return ErrForbidden
+			return false
 		}
-		if _, ok := n.Match(p.ReferentID); !ok {
-			return ErrForbidden
-		}
-		if a == accessRead || a == accessComment || a == accessMatch {
-			return nil
-		}
+		_, ok := n.Match(p.ReferentID)
+		return ok
 	case domain.RoleAnimateur:
-		if !s.inScope(p, n.Captured().Commune) {
-			return ErrForbidden
-		}
-		if a != accessMatch {
-			return nil
-		}
+		return s.inScope(p, n.Captured().Commune)
 	}
-	return ErrForbidden
+	return false
 }
 
 // inScope reports whether commune lies in one of an animateur's territories.
@@ -104,14 +198,4 @@ func (s *Service) inScope(p Principal, commune string) bool {
 		}
 	}
 	return false
-}
-
-// mayTouchNeeds is the role-level gate before a need is even loaded, so that
-// a funder learns nothing, not even whether an id exists.
-func mayTouchNeeds(p Principal) error {
-	switch p.Role {
-	case domain.RoleAdmin, domain.RoleAdvisor, domain.RoleReferent, domain.RoleAnimateur:
-		return nil
-	}
-	return ErrForbidden
 }

@@ -68,8 +68,8 @@ func (s *Service) organisationExists(ctx context.Context, id uuid.UUID) error {
 // CreateOrganisation records a new organisation (admin only). It returns
 // ErrForbidden and a *domain.ValidationError for a bad name or kind.
 func (s *Service) CreateOrganisation(ctx context.Context, p Principal, name, kind string, m CommandMeta) (uuid.UUID, eventstore.Position, error) {
-	if !s.Can(p, ActionCreateOrganisation) {
-		return uuid.Nil, eventstore.Position{}, ErrForbidden
+	if err := s.Authorize(p, ActionCreateOrganisation); err != nil {
+		return uuid.Nil, eventstore.Position{}, err
 	}
 	k, err := domain.ParseOrganisationKind(kind)
 	if err != nil {
@@ -94,8 +94,8 @@ func (s *Service) CreateOrganisation(ctx context.Context, p Principal, name, kin
 // (admin only). It returns ErrForbidden and a *domain.ValidationError for an
 // unknown organisation, subject or zone, or a missing name or email.
 func (s *Service) RegisterReferent(ctx context.Context, p Principal, in ReferentInput, m CommandMeta) (uuid.UUID, eventstore.Position, error) {
-	if !s.Can(p, ActionRegisterReferent) {
-		return uuid.Nil, eventstore.Position{}, ErrForbidden
+	if err := s.Authorize(p, ActionRegisterReferent); err != nil {
+		return uuid.Nil, eventstore.Position{}, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -123,8 +123,8 @@ func (s *Service) RegisterReferent(ctx context.Context, p Principal, in Referent
 // organisation, when given, must exist. It returns ErrForbidden and a
 // *domain.ValidationError.
 func (s *Service) RegisterUser(ctx context.Context, p Principal, in UserInput, m CommandMeta) (uuid.UUID, string, eventstore.Position, error) {
-	if !s.Can(p, ActionCreateUser) {
-		return uuid.Nil, "", eventstore.Position{}, ErrForbidden
+	if err := s.Authorize(p, ActionCreateUser); err != nil {
+		return uuid.Nil, "", eventstore.Position{}, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {

@@ -17,8 +17,8 @@ import (
 // ErrForbidden (admin only), a *domain.ValidationError when neither or both
 // of email and SIRET are given, and storage errors.
 func (s *Service) Erase(ctx context.Context, p Principal, in EraseInput, m CommandMeta) (EraseResult, eventstore.Position, error) {
-	if !s.Can(p, ActionErase) {
-		return EraseResult{}, eventstore.Position{}, ErrForbidden
+	if err := s.Authorize(p, ActionErase); err != nil {
+		return EraseResult{}, eventstore.Position{}, err
 	}
 	email, siret := strings.TrimSpace(in.ContactEmail), strings.TrimSpace(in.SIRET)
 	if (email == "") == (siret == "") {

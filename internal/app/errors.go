@@ -6,12 +6,23 @@ import "errors"
 // domain.TransitionError, domain.ErrAbandonRefused, ...) pass through
 // wrapped, so callers test both with errors.Is / errors.As.
 var (
-	// ErrForbidden: the principal's role or scope does not allow the action.
+	// ErrForbidden: the principal's role does not allow the action. The
+	// service returns it as a *ForbiddenError that says why.
 	ErrForbidden = errors.New("forbidden")
-	// ErrNotFound: the need, referent or organisation does not exist.
+	// ErrNotFound: the need, referent or organisation does not exist, or
+	// lies outside the principal's scope.
 	ErrNotFound = errors.New("not found")
 	// ErrUnauthenticated: no valid token.
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrConflict: the command kept losing to concurrent writers.
 	ErrConflict = errors.New("too many concurrent changes")
+)
+
+// Errors of the read side.
+var (
+	// ErrLagging: the read models did not reach the position asked for in
+	// time; retry.
+	ErrLagging = errors.New("read models behind")
+	// ErrRebuildRunning: a rebuild runs already; one at a time.
+	ErrRebuildRunning = errors.New("a rebuild is already running")
 )

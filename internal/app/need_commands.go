@@ -19,8 +19,8 @@ import (
 // It returns ErrForbidden for other roles and a *domain.ValidationError for
 // a bad SIRET, commune, subject or missing field.
 func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput, m CommandMeta) (Result, error) {
-	if !s.Can(p, ActionCaptureNeed) {
-		return Result{}, ErrForbidden
+	if err := s.Authorize(p, ActionCaptureNeed); err != nil {
+		return Result{}, err
 	}
 	if strings.TrimSpace(in.Contact.Name) == "" && strings.TrimSpace(in.Contact.Email) == "" {
 		return Result{}, &domain.ValidationError{Field: "contact", Message: "a name or an email is required"}
@@ -78,7 +78,7 @@ func (s *Service) ForwardNeed(ctx context.Context, p Principal, needID uuid.UUID
 		}
 		refs = append(refs, domain.MatchRef{ReferentID: rid, OrganisationID: r.OrganisationID})
 	}
-	return s.execute(ctx, "forward", p, needID, m, accessForward, func(n *domain.Need, at time.Time) error {
+	return s.execute(ctx, "forward", p, needID, m, ActionForwardNeed, func(n *domain.Need, at time.Time) error {
 		return n.Forward(refs, actor(p), at)
 	})
 }
@@ -107,10 +107,10 @@ func (s *Service) ChangeMatch(ctx context.Context, p Principal, needID, referent
 	if !ok {
 		return Result{}, &domain.ValidationError{Field: "action", Message: fmt.Sprintf("unknown action %q (one of %s)", action, strings.Join(MatchActions(), ", "))}
 	}
-	if p.Role == domain.RoleReferent && referentID != p.ReferentID {
-		return Result{}, ErrForbidden
-	}
-	return s.execute(ctx, "change_match", p, needID, m, accessMatch, func(n *domain.Need, at time.Time) error {
+	return s.execute(ctx, "change_match", p, needID, m, ActionChangeMatch, func(n *domain.Need, at time.Time) error {
+		if p.Role == domain.RoleReferent && referentID != p.ReferentID {
+			return forbid(p, ActionChangeMatch, "a referent may only change their own match")
+		}
 		return n.ChangeMatch(referentID, to, comment, actor(p), at)
 	})
 }
@@ -118,7 +118,7 @@ func (s *Service) ChangeMatch(ctx context.Context, p Principal, needID, referent
 // Comment adds a comment to a need. It returns ErrNotFound, ErrForbidden and
 // a *domain.ValidationError for an empty or too long text.
 func (s *Service) Comment(ctx context.Context, p Principal, needID uuid.UUID, text string, m CommandMeta) (Result, error) {
-	return s.execute(ctx, "comment", p, needID, m, accessComment, func(n *domain.Need, at time.Time) error {
+	return s.execute(ctx, "comment", p, needID, m, ActionComment, func(n *domain.Need, at time.Time) error {
 		return n.Comment(text, actor(p), at)
 	})
 }
@@ -126,7 +126,7 @@ func (s *Service) Comment(ctx context.Context, p Principal, needID uuid.UUID, te
 // Remind sends a reminder ("poke" or "last_chance") about a need. It returns
 // ErrNotFound, ErrForbidden and the domain's errors.
 func (s *Service) Remind(ctx context.Context, p Principal, needID uuid.UUID, kind string, m CommandMeta) (Result, error) {
-	return s.execute(ctx, "remind", p, needID, m, accessRemind, func(n *domain.Need, at time.Time) error {
+	return s.execute(ctx, "remind", p, needID, m, ActionRemind, func(n *domain.Need, at time.Time) error {
 		return n.Remind(domain.ReminderKind(kind), actor(p), at)
 	})
 }
@@ -135,22 +135,23 @@ func (s *Service) Remind(ctx context.Context, p Principal, needID uuid.UUID, kin
 // ErrNotFound, ErrForbidden, domain.ErrAbandonRefused and the domain's
 // validation errors.
 func (s *Service) Abandon(ctx context.Context, p Principal, needID uuid.UUID, reason string, m CommandMeta) (Result, error) {
-	return s.execute(ctx, "abandon", p, needID, m, accessRemind, func(n *domain.Need, at time.Time) error {
+	return s.execute(ctx, "abandon", p, needID, m, ActionAbandon, func(n *domain.Need, at time.Time) error {
 		return n.Abandon(reason, actor(p), at)
 	})
 }
 
-// execute is the command loop: load, authorise, decide, append with the
-// expected version; on a concurrency conflict, read again and decide again.
-func (s *Service) execute(ctx context.Context, command string, p Principal, needID uuid.UUID, m CommandMeta, access needAccess, decide func(n *domain.Need, at time.Time) error) (Result, error) {
-	if err := mayTouchNeeds(p); err != nil {
+// execute is the command loop: authorise the role, load, check the scope,
+// decide, append with the expected version; on a concurrency conflict, read
+// again and decide again.
+func (s *Service) execute(ctx context.Context, command string, p Principal, needID uuid.UUID, m CommandMeta, action Action, decide func(n *domain.Need, at time.Time) error) (Result, error) {
+	if err := s.Authorize(p, action); err != nil {
 		return Result{}, err
 	}
 	// The response shows the contact: its key is read alongside the first
 	// load, and serves every attempt (a key never changes, only goes).
 	key := s.keyAhead(ctx, needID)
 	for attempt := 1; ; attempt++ {
-		_, n, err := s.loadAllowed(ctx, p, needID, access)
+		_, n, err := s.loadAllowed(ctx, p, needID)
 		if err != nil {
 			return Result{}, err
 		}
@@ -185,7 +186,7 @@ func (s *Service) execute(ctx context.Context, command string, p Principal, need
 // EraseContact records that a need's contact key is gone. It is the internal
 // half of Erase, idempotent: an already erased contact is not an error.
 func (s *Service) eraseContact(ctx context.Context, p Principal, needID uuid.UUID, m CommandMeta) (eventstore.Position, error) {
-	r, err := s.execute(ctx, "erase_contact", p, needID, m, accessRead, func(n *domain.Need, at time.Time) error {
+	r, err := s.execute(ctx, "erase_contact", p, needID, m, ActionErase, func(n *domain.Need, at time.Time) error {
 		return n.EraseContact(actor(p), at)
 	})
 	if errors.Is(err, domain.ErrAlreadyErased) || errors.Is(err, ErrNotFound) {

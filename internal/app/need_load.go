@@ -52,10 +52,11 @@ func (l loaded) fold(id uuid.UUID) (*domain.Need, error) {
 	return n, nil
 }
 
-// loadAllowed loads and folds a need, then checks that p may access it that
-// way: the first steps of every read and command. It returns ErrNotFound and
-// ErrForbidden.
-func (s *Service) loadAllowed(ctx context.Context, p Principal, id uuid.UUID, access needAccess) (loaded, *domain.Need, error) {
+// loadAllowed loads and folds a need, then checks that it lies in p's
+// scope: the first steps of every read and command, after the role check.
+// It returns ErrNotFound for a need that does not exist or that p may not
+// reach.
+func (s *Service) loadAllowed(ctx context.Context, p Principal, id uuid.UUID) (loaded, *domain.Need, error) {
 	l, err := s.loadNeed(ctx, id)
 	if err != nil {
 		return loaded{}, nil, err
@@ -64,7 +65,7 @@ func (s *Service) loadAllowed(ctx context.Context, p Principal, id uuid.UUID, ac
 	if err != nil {
 		return loaded{}, nil, err
 	}
-	if err := s.mayOnNeed(p, n, access); err != nil {
+	if err := s.mayOnNeed(p, n); err != nil {
 		return loaded{}, nil, err
 	}
 	return l, n, nil

@@ -18,13 +18,13 @@ import (
 // ErrNotFound (also when the need did not exist yet at asOf) and
 // ErrForbidden.
 func (s *Service) GetNeed(ctx context.Context, p Principal, needID uuid.UUID, asOf *time.Time) (NeedView, error) {
-	if err := mayTouchNeeds(p); err != nil {
+	if err := s.Authorize(p, ActionReadNeed); err != nil {
 		return NeedView{}, err
 	}
 	key := s.keyAhead(ctx, needID)
 	// Scope is decided on today's need: a referent forwarded the need later
 	// may read its earlier states.
-	l, n, err := s.loadAllowed(ctx, p, needID, accessRead)
+	l, n, err := s.loadAllowed(ctx, p, needID)
 	if err != nil {
 		return NeedView{}, err
 	}
@@ -141,11 +141,11 @@ func (s *Service) openContact(ctx context.Context, sc domain.SealedContact, eras
 // sealed contact of the capture is replaced by the opened contact (or the
 // erased marker). It returns ErrNotFound and ErrForbidden.
 func (s *Service) History(ctx context.Context, p Principal, needID uuid.UUID) ([]HistoryEvent, error) {
-	if err := mayTouchNeeds(p); err != nil {
+	if err := s.Authorize(p, ActionReadNeed); err != nil {
 		return nil, err
 	}
 	key := s.keyAhead(ctx, needID)
-	l, n, err := s.loadAllowed(ctx, p, needID, accessRead)
+	l, n, err := s.loadAllowed(ctx, p, needID)
 	if err != nil {
 		return nil, err
 	}
@@ -235,10 +235,10 @@ func (s *Service) actorName(ctx context.Context, a domain.Actor) string {
 // covering its subject on a zone containing its commune. Only those who may
 // forward it may ask. It returns ErrNotFound and ErrForbidden.
 func (s *Service) Suggestions(ctx context.Context, p Principal, needID uuid.UUID) ([]domain.Coverage, error) {
-	if err := mayTouchNeeds(p); err != nil {
+	if err := s.Authorize(p, ActionSuggestions); err != nil {
 		return nil, err
 	}
-	_, n, err := s.loadAllowed(ctx, p, needID, accessForward)
+	_, n, err := s.loadAllowed(ctx, p, needID)
 	if err != nil {
 		return nil, err
 	}

@@ -24,13 +24,21 @@ type Suggester interface {
 
 // Config is what a Service needs. Store, Keys and Auth are required.
 type Config struct {
-	Store     eventstore.Store
-	Keys      *keys.Keyring
-	Auth      *auth.Store
-	Suggester Suggester         // nil: Suggestions returns an error
+	Store eventstore.Store
+	Keys  *keys.Keyring
+	Auth  *auth.Store
+	// ReadModels answers lists, inboxes, statistics and routing, and runs
+	// rebuilds; nil: those operations return an error.
+	ReadModels ReadModels
+	// Suggester, when set, answers routing instead of ReadModels (tests
+	// route over a directory of their own).
+	Suggester Suggester
 	Geography *domain.Geography // nil: domain.DefaultGeography()
 	Now       func() time.Time  // nil: time.Now
 	Logger    *slog.Logger      // nil: slog.Default()
+	// Background bounds work that outlives a request (projection
+	// rebuilds); nil: context.Background().
+	Background context.Context
 	// MaxAttempts bounds how often a command is decided again after losing
 	// a concurrency race (default 50).
 	MaxAttempts int
@@ -39,14 +47,18 @@ type Config struct {
 // Service runs the commands and queries of Réso. It is safe for concurrent
 // use.
 type Service struct {
-	store     eventstore.Store
-	keys      *keys.Keyring
-	auth      *auth.Store
-	suggester Suggester
-	geo       *domain.Geography
-	now       func() time.Time
-	log       *slog.Logger
-	attempts  int
+	store      eventstore.Store
+	keys       *keys.Keyring
+	auth       *auth.Store
+	reads      ReadModels
+	suggester  Suggester
+	background context.Context
+	geo        *domain.Geography
+	now        func() time.Time
+	log        *slog.Logger
+	attempts   int
+
+	rebuilds rebuilds
 
 	appendSeconds *prometheus.HistogramVec
 	conflicts     prometheus.Counter
@@ -64,9 +76,15 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("app: Store, Keys and Auth are required")
 	}
 	s := &Service{
-		store: cfg.Store, keys: cfg.Keys, auth: cfg.Auth, suggester: cfg.Suggester,
-		geo: cfg.Geography, now: cfg.Now, log: cfg.Logger, attempts: cfg.MaxAttempts,
+		store: cfg.Store, keys: cfg.Keys, auth: cfg.Auth, reads: cfg.ReadModels, suggester: cfg.Suggester,
+		background: cfg.Background, geo: cfg.Geography, now: cfg.Now, log: cfg.Logger, attempts: cfg.MaxAttempts,
 		names: map[uuid.UUID]string{},
+	}
+	if s.suggester == nil && s.reads != nil {
+		s.suggester = s.reads
+	}
+	if s.background == nil {
+		s.background = context.Background()
 	}
 	if s.geo == nil {
 		s.geo = domain.DefaultGeography()

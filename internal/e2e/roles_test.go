@@ -3,7 +3,12 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/httpapi"
 )
 
 // role names the fixtures' users.
@@ -48,15 +53,23 @@ func (e *env) client(r role) client {
 	return e.anon
 }
 
-// access is one endpoint with the status each role gets; roles left out
-// get 403, except the unauthenticated ones, which get 401 on /api.
+// roleOf is the role of each fixture user (none for the unauthenticated).
+var roleOf = map[role]domain.Role{
+	admin: domain.RoleAdmin, adv1: domain.RoleAdvisor, adv2: domain.RoleAdvisor,
+	ref1: domain.RoleReferent, ref3: domain.RoleReferent,
+	anim59: domain.RoleAnimateur, anim80: domain.RoleAnimateur, funder: domain.RoleFunder,
+}
+
+// access is how to call one route of the API's table and what it answers
+// to a role the matrix lets in. The status each role gets is derived: 401
+// without a valid token, 403 when the role matrix refuses the route's
+// action, otherwise scoped[role] when set (404 for a need outside one's
+// scope: a refusal must not tell that it exists), otherwise ok.
 type access struct {
-	name    string
-	method  string
-	path    func(e *env, need needView) string // need: a fresh need in Lille, captured by advisor1, forwarded to r1
-	body    func(t testing.TB, e *env) any
-	allowed map[role]int
-	public  bool // no token needed
+	path   func(e *env, need needView) string // need: a fresh need in Lille, captured by advisor1, forwarded to r1
+	body   func(t testing.TB, e *env) any
+	ok     int
+	scoped map[role]int
 }
 
 func needPath(suffix string) func(e *env, n needView) string {
@@ -67,80 +80,98 @@ func fixed(p string) func(e *env, n needView) string { return func(*env, needVie
 
 func body(v any) func(t testing.TB, e *env) any { return func(testing.TB, *env) any { return v } }
 
-var accessTable = []access{
-	{name: "get need", method: "GET", path: needPath(""),
-		allowed: map[role]int{admin: 200, adv1: 200, ref1: 200, anim59: 200}},
-	{name: "history", method: "GET", path: needPath("/history"),
-		allowed: map[role]int{admin: 200, adv1: 200, ref1: 200, anim59: 200}},
-	{name: "suggestions", method: "GET", path: needPath("/suggestions"),
-		allowed: map[role]int{admin: 200, adv1: 200, anim59: 200}},
-	{name: "forward", method: "POST", path: needPath("/forward"),
-		body:    func(_ testing.TB, e *env) any { return map[string]any{"referent_ids": []string{e.r2}} },
-		allowed: map[role]int{admin: 200, adv1: 200, anim59: 200}},
-	{name: "take charge", method: "POST",
-		path:    func(e *env, n needView) string { return "/api/needs/" + n.ID + "/matches/" + e.r1 },
-		body:    body(map[string]any{"action": "take_charge"}),
-		allowed: map[role]int{admin: 200, ref1: 200}},
-	{name: "comment", method: "POST", path: needPath("/comments"), body: body(map[string]any{"text": "vu"}),
-		allowed: map[role]int{admin: 200, adv1: 200, ref1: 200, anim59: 200}},
-	{name: "remind", method: "POST", path: needPath("/reminders"), body: body(map[string]any{"kind": "poke"}),
-		allowed: map[role]int{admin: 200, anim59: 200, anim80: 403}},
-	{name: "abandon", method: "POST", path: needPath("/abandon"), body: body(map[string]any{"reason": "injoignable"}),
-		allowed: map[role]int{admin: 200, anim59: 200}},
-	{name: "capture", method: "POST", path: fixed("/api/needs"),
-		body:    func(t testing.TB, e *env) any { return e.captureBody(t, lille) },
-		allowed: map[role]int{admin: 201, adv1: 201, adv2: 201}},
-	{name: "list needs", method: "GET", path: fixed("/api/needs"),
-		allowed: map[role]int{admin: 200, adv1: 200, adv2: 200, ref1: 200, ref3: 200, anim59: 200, anim80: 200}},
-	{name: "inbox", method: "GET", path: fixed("/api/inbox"),
-		allowed: map[role]int{admin: 422, ref1: 200, ref3: 200}},
-	{name: "subjects", method: "GET", path: fixed("/api/subjects"),
-		allowed: map[role]int{admin: 200, adv1: 200, adv2: 200, ref1: 200, ref3: 200, anim59: 200, anim80: 200, funder: 200}},
-	{name: "stats", method: "GET", path: fixed("/api/stats?group_by=month"),
-		allowed: map[role]int{admin: 200, anim59: 200, anim80: 200, funder: 200}},
-	{name: "stats.csv", method: "GET", path: fixed("/api/stats.csv?group_by=region"),
-		allowed: map[role]int{admin: 200, anim59: 200, anim80: 200, funder: 200}},
-	{name: "stats.xlsx", method: "GET", path: fixed("/api/stats.xlsx"),
-		allowed: map[role]int{admin: 200, anim59: 200, anim80: 200, funder: 200}},
-	{name: "events", method: "GET", path: fixed("/api/events?limit=5"), allowed: map[role]int{admin: 200}},
-	{name: "projections", method: "GET", path: fixed("/api/projections"), allowed: map[role]int{admin: 200}},
-	{name: "rebuild", method: "POST", path: fixed("/api/projections/directory/rebuild"), body: body(map[string]any{}),
-		allowed: map[role]int{admin: 202}},
-	{name: "create user", method: "POST", path: fixed("/api/users"),
+// outOfScope are the users a need captured by advisor1 in Lille and
+// forwarded to r1 does not concern.
+var outOfScope = map[role]int{adv2: 404, ref3: 404, anim80: 404}
+
+// accessTable has one entry per route of httpapi.Routes(), keyed by
+// method and pattern; TestRouteTableCovered fails on a route without one.
+var accessTable = map[string]access{
+	"GET /api/needs/{id}":             {path: needPath(""), ok: 200, scoped: outOfScope},
+	"GET /api/needs/{id}/history":     {path: needPath("/history"), ok: 200, scoped: outOfScope},
+	"GET /api/needs/{id}/suggestions": {path: needPath("/suggestions"), ok: 200, scoped: outOfScope},
+	"POST /api/needs/{id}/forward": {path: needPath("/forward"), ok: 200, scoped: outOfScope,
+		body: func(_ testing.TB, e *env) any { return map[string]any{"referent_ids": []string{e.r2}} }},
+	"POST /api/needs/{id}/matches/{referent_id}": {ok: 200, scoped: outOfScope,
+		path: func(e *env, n needView) string { return "/api/needs/" + n.ID + "/matches/" + e.r1 },
+		body: body(map[string]any{"action": "take_charge"})},
+	"POST /api/needs/{id}/comments":  {path: needPath("/comments"), body: body(map[string]any{"text": "vu"}), ok: 200, scoped: outOfScope},
+	"POST /api/needs/{id}/reminders": {path: needPath("/reminders"), body: body(map[string]any{"kind": "poke"}), ok: 200, scoped: outOfScope},
+	"POST /api/needs/{id}/abandon":   {path: needPath("/abandon"), body: body(map[string]any{"reason": "injoignable"}), ok: 200, scoped: outOfScope},
+	"POST /api/needs": {path: fixed("/api/needs"), ok: 201,
+		body: func(t testing.TB, e *env) any { return e.captureBody(t, lille) }},
+	"GET /api/needs": {path: fixed("/api/needs"), ok: 200},
+	// An admin names the referent whose inbox to read.
+	"GET /api/inbox":       {path: fixed("/api/inbox"), ok: 200, scoped: map[role]int{admin: 422}},
+	"GET /api/subjects":    {path: fixed("/api/subjects"), ok: 200},
+	"GET /api/stats":       {path: fixed("/api/stats?group_by=month"), ok: 200},
+	"GET /api/stats.csv":   {path: fixed("/api/stats.csv?group_by=region"), ok: 200},
+	"GET /api/stats.xlsx":  {path: fixed("/api/stats.xlsx"), ok: 200},
+	"GET /api/events":      {path: fixed("/api/events?limit=5"), ok: 200},
+	"GET /api/projections": {path: fixed("/api/projections"), ok: 200},
+	"POST /api/projections/{name}/rebuild": {path: fixed("/api/projections/directory/rebuild"), body: body(map[string]any{}), ok: 202},
+	"POST /api/users": {path: fixed("/api/users"), ok: 201,
 		body: func(_ testing.TB, e *env) any {
 			return map[string]any{"name": "Ines", "email": "ines@users.test", "role": "funder"}
-		},
-		allowed: map[role]int{admin: 201}},
-	{name: "create organisation", method: "POST", path: fixed("/api/organisations"),
-		body: body(map[string]any{"name": "URSSAF Test", "kind": "urssaf"}), allowed: map[role]int{admin: 201}},
-	{name: "register referent", method: "POST", path: fixed("/api/referents"),
+		}},
+	"POST /api/organisations": {path: fixed("/api/organisations"), body: body(map[string]any{"name": "URSSAF Test", "kind": "urssaf"}), ok: 201},
+	"POST /api/referents": {path: fixed("/api/referents"), ok: 201,
 		body: func(_ testing.TB, e *env) any {
 			return map[string]any{"organisation_id": e.orgB, "name": "Jules", "email": "jules@referents.test",
 				"subjects": []string{e.subject}, "zones": []zone{{"national", ""}}}
-		},
-		allowed: map[role]int{admin: 201}},
-	{name: "erasure", method: "POST", path: fixed("/api/erasures"),
-		body: body(map[string]any{"contact_email": "nobody@nowhere.test"}), allowed: map[role]int{admin: 200}},
-	{name: "openapi", method: "GET", path: fixed("/api/openapi.json"), public: true},
-	{name: "healthz", method: "GET", path: fixed("/healthz"), public: true},
-	{name: "readyz", method: "GET", path: fixed("/readyz"), public: true},
-	{name: "metrics", method: "GET", path: fixed("/metrics"), public: true},
+		}},
+	"POST /api/erasures":    {path: fixed("/api/erasures"), body: body(map[string]any{"contact_email": "nobody@nowhere.test"}), ok: 200},
+	"GET /api/openapi.json": {path: fixed("/api/openapi.json"), ok: 200},
+	"GET /healthz":          {path: fixed("/healthz"), ok: 200},
+	"GET /readyz":           {path: fixed("/readyz"), ok: 200},
+	"GET /metrics":          {path: fixed("/metrics"), ok: 200},
 }
 
-// testRoles checks every endpoint for every role, allowed and refused.
+// TestRouteTableCovered fails when a route of the API has no entry in the
+// role matrix test, or an entry names a route that no longer exists.
+func TestRouteTableCovered(t *testing.T) {
+	t.Parallel()
+	routed := map[string]bool{}
+	for _, rt := range httpapi.Routes() {
+		k := rt.Method + " " + rt.Pattern
+		routed[k] = true
+		if _, ok := accessTable[k]; !ok {
+			t.Errorf("route %s (action %s) has no case in accessTable", k, rt.Action)
+		}
+	}
+	for k := range accessTable {
+		if !routed[k] {
+			t.Errorf("accessTable has %s, which is not routed", k)
+		}
+	}
+}
+
+// wantStatus is the status r must get on rt, derived from the role matrix.
+func wantStatus(rt httpapi.Route, a access, r role) int {
+	switch {
+	case rt.Action == app.ActionPublic:
+		return a.ok
+	case r == nobody || r == badToken:
+		return http.StatusUnauthorized
+	case !app.Allowed(roleOf[r], rt.Action):
+		return http.StatusForbidden
+	case a.scoped[r] != 0:
+		return a.scoped[r]
+	}
+	return a.ok
+}
+
+// testRoles calls every route of the API's table as every role and checks
+// the status the role matrix gives.
 func testRoles(t *testing.T, e *env) {
-	for _, a := range accessTable {
-		t.Run(a.name, func(t *testing.T) {
+	for _, rt := range httpapi.Routes() {
+		a, ok := accessTable[rt.Method+" "+rt.Pattern]
+		if !ok {
+			continue // TestRouteTableCovered reports it
+		}
+		t.Run(rt.Method+" "+rt.Pattern, func(t *testing.T) {
 			for _, r := range allRoles {
-				want := http.StatusForbidden
-				switch {
-				case a.public:
-					want = http.StatusOK
-				case r == nobody || r == badToken:
-					want = http.StatusUnauthorized
-				case a.allowed[r] != 0:
-					want = a.allowed[r]
-				}
+				want := wantStatus(rt, a, r)
 				var n needView
 				if a.path(e, needView{ID: "x"}) != a.path(e, needView{ID: "y"}) {
 					n = e.mustForwarded(t, lille, e.r1)
@@ -149,13 +180,16 @@ func testRoles(t *testing.T, e *env) {
 				if a.body != nil {
 					b = a.body(t, e)
 				}
-				got := e.client(r).do(t, a.method, a.path(e, n), b)
+				got := e.client(r).do(t, rt.Method, a.path(e, n), b)
 				if got.status != want {
-					t.Errorf("%s %s as %s: status %d, want %d: %s", a.method, a.path(e, n), r, got.status, want, got.body)
+					t.Errorf("%s %s as %s: status %d, want %d: %s", rt.Method, a.path(e, n), r, got.status, want, got.body)
 					continue
 				}
 				if want >= 400 {
-					got.mustProblem(t, want, "")
+					p := got.mustProblem(t, want, "")
+					if want == http.StatusForbidden && !strings.Contains(p.Detail, "may not") {
+						t.Errorf("%s %s as %s: refusal %q does not say what was refused", rt.Method, a.path(e, n), r, p.Detail)
+					}
 				}
 			}
 		})
@@ -178,6 +212,12 @@ func testRoles(t *testing.T, e *env) {
 		if sees != c.sees {
 			t.Errorf("%s sees need %s in the list: %v, want %v", c.r, n.ID, sees, c.sees)
 		}
+	}
+	// A need outside one's scope answers as a need that does not exist.
+	hidden := e.advisor2.do(t, "GET", "/api/needs/"+n.ID, nil).mustProblem(t, http.StatusNotFound, "")
+	unknown := e.advisor2.do(t, "GET", "/api/needs/0190a1b2-0000-7000-8000-000000000000", nil).mustProblem(t, http.StatusNotFound, "")
+	if hidden.Detail != unknown.Detail || hidden.Type != unknown.Type {
+		t.Errorf("out of scope %+v, unknown %+v: a refusal tells the need exists", hidden, unknown)
 	}
 	// An admin reads any referent's inbox by naming it.
 	e.admin.must(t, http.StatusOK, "GET", "/api/inbox?referent="+e.r1, nil)

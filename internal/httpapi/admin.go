@@ -3,17 +3,13 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/eventstore"
-	"github.com/reso-fr/reso/internal/app"
-	"github.com/reso-fr/reso/projections"
 )
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
@@ -23,11 +19,7 @@ func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
 func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	check := a.d.Ready
-	if check == nil {
-		check = func(ctx context.Context) error { _, err := a.d.Events.Head(ctx); return err }
-	}
-	if err := check(ctx); err != nil {
+	if err := a.d.Ready(ctx); err != nil {
 		p := newProblem(http.StatusServiceUnavailable, "not-ready", "Not ready", err.Error())
 		a.fail(w, r, p)
 		return
@@ -48,23 +40,7 @@ type eventView struct {
 	RecordedAt    time.Time           `json:"recorded_at"`
 }
 
-// intParam parses an optional positive integer query parameter.
-func intParam(r *http.Request, name string, def, max int) (int, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > max {
-		return 0, invalidField(name, "an integer from 1 to "+strconv.Itoa(max))
-	}
-	return n, nil
-}
-
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
-	if !a.allow(w, r, app.ActionEvents) {
-		return
-	}
 	after, err := eventstore.ParsePosition(r.URL.Query().Get("after"))
 	if err != nil {
 		a.fail(w, r, invalidField("after", "a position as returned in Reso-Position"))
@@ -75,7 +51,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	evs, err := a.d.Events.ReadAll(r.Context(), after, limit)
+	evs, err := a.d.Service.Events(r.Context(), principalOf(r.Context()), after, limit)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -103,10 +79,7 @@ type projectionView struct {
 }
 
 func (a *api) listProjections(w http.ResponseWriter, r *http.Request) {
-	if !a.allow(w, r, app.ActionProjections) {
-		return
-	}
-	sts, err := a.d.Projections.Status(r.Context())
+	sts, err := a.d.Service.ProjectionStatuses(r.Context(), principalOf(r.Context()))
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -119,29 +92,13 @@ func (a *api) listProjections(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"projections": out})
 }
 
-// rebuild starts a projection's rebuild in the background and answers 202:
-// a rebuild of a large log takes minutes, longer than a client should hold
-// a request. GET /api/projections shows its state.
+// rebuild starts a projection's rebuild in the background and answers 202;
+// GET /api/projections shows its state.
 func (a *api) rebuild(w http.ResponseWriter, r *http.Request) {
-	if !a.allow(w, r, app.ActionRebuild) {
-		return
-	}
 	name := chi.URLParam(r, "name")
-	start := time.Now()
-	// The engine runs one rebuild at a time, of any projection: it answers
-	// ErrRebuildRunning (409) here rather than failing in the background
-	// after a 202.
-	done, err := a.d.Projections.StartRebuild(a.d.Background, name, func(projections.Progress) {})
-	if err != nil {
+	if err := a.d.Service.StartRebuild(r.Context(), principalOf(r.Context()), name); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	go func() {
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			a.d.Logger.Error("rebuild failed", "projection", name, "err", err)
-			return
-		}
-		a.d.Logger.Info("rebuild finished", "projection", name, "took", time.Since(start))
-	}()
 	writeJSON(w, http.StatusAccepted, map[string]string{"projection": name, "state": "rebuilding", "status_url": "/api/projections"})
 }

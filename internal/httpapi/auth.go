@@ -44,12 +44,3 @@ func (a *api) authenticate(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }
-
-// allow answers 403 unless the service lets p do action.
-func (a *api) allow(w http.ResponseWriter, r *http.Request, action string) bool {
-	if a.d.Service.Can(principalOf(r.Context()), action) {
-		return true
-	}
-	a.fail(w, r, app.ErrForbidden)
-	return false
-}

@@ -11,23 +11,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/projections"
 )
 
-// Deps is what the API serves from. Service, Projections, Events and DB are
-// required; the others have defaults.
+// Deps is what the API serves from. Service and DB are required; the
+// others have defaults.
 type Deps struct {
-	Service     *app.Service
-	Projections *projections.Engine
-	Events      eventstore.Store
-	DB          *sql.DB // holds the idempotency table (migrated by New)
-	Dialect     projections.Dialect
+	Service *app.Service
+	DB      *sql.DB // holds the idempotency table (migrated by New)
+	Dialect projections.Dialect
 	// WriteGate, when set, is held by every write to DB: on the embedded
 	// SQLite file, the lock its writers take in turn (the event store's
 	// WriteGate).
@@ -35,10 +31,9 @@ type Deps struct {
 	Logger    *slog.Logger         // default slog.Default()
 	Registry  *prometheus.Registry // nil: /metrics serves an empty registry
 	Now       func() time.Time     // default time.Now
-	Ready     func(ctx context.Context) error
-	// Background, when set, bounds work that outlives a request (projection
-	// rebuilds); default context.Background().
-	Background context.Context
+	// Ready reports whether the server can serve (GET /readyz); default:
+	// the service's log answers.
+	Ready func(ctx context.Context) error
 }
 
 // api is the handlers' shared state.
@@ -46,6 +41,8 @@ type api struct {
 	d       Deps
 	idem    *idemStore
 	metrics *metrics
+	// metricsHandler serves the registry on /metrics.
+	metricsHandler http.Handler
 
 	mu       sync.Mutex
 	migrated bool
@@ -61,12 +58,13 @@ func Migrate(ctx context.Context, db *sql.DB, dialect projections.Dialect) error
 	return nil
 }
 
-// New returns the API's handler. It panics when Service, Projections, Events
-// or DB is nil (a wiring mistake). It migrates the idempotency table; when
+// New returns the API's handler. It panics when Service or DB is nil, or
+// when a route of the table requires no known action: wiring mistakes that
+// must stop the server at start-up. It migrates the idempotency table; when
 // that fails it logs and tries again on the first keyed request.
 func New(d Deps) http.Handler {
-	if d.Service == nil || d.Projections == nil || d.Events == nil || d.DB == nil {
-		panic("httpapi: Service, Projections, Events and DB are required")
+	if d.Service == nil || d.DB == nil {
+		panic("httpapi: Service and DB are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -77,16 +75,17 @@ func New(d Deps) http.Handler {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	if d.Background == nil {
-		d.Background = context.Background()
+	if d.Ready == nil {
+		d.Ready = d.Service.Ready
 	}
 	a := &api{d: d, idem: &idemStore{db: d.DB, dialect: d.Dialect, gate: d.WriteGate}}
-	ctx, cancel := context.WithTimeout(d.Background, 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := a.ensureMigrated(ctx); err != nil {
 		d.Logger.Error("migrate http_idempotency; will retry", "err", err)
 	}
-	a.metrics = newMetrics(d.Registry, d.Projections)
+	a.metrics = newMetrics(d.Registry)
+	a.metricsHandler = promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})
 	for _, c := range d.Service.Collectors() {
 		// The server may have registered them already: that is fine.
 		if err := d.Registry.Register(c); err != nil {
@@ -96,7 +95,11 @@ func New(d Deps) http.Handler {
 			}
 		}
 	}
-	return a.routes()
+	h, err := a.router(a.routes())
+	if err != nil {
+		panic("httpapi: " + err.Error())
+	}
+	return h
 }
 
 // ensureMigrated creates the idempotency table once.
@@ -111,55 +114,6 @@ func (a *api) ensureMigrated(ctx context.Context) error {
 	}
 	a.migrated = true
 	return nil
-}
-
-// routes is the whole route table; the OpenAPI document is tested against
-// it both ways.
-func (a *api) routes() chi.Router {
-	r := chi.NewRouter()
-	r.Use(a.metrics.instrument, a.recoverPanic)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		a.fail(w, r, newProblem(http.StatusNotFound, "not-found", "Not found", "no route "+r.URL.Path))
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		a.fail(w, r, newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", r.Method+" "+r.URL.Path))
-	})
-
-	r.Get("/healthz", a.healthz)
-	r.Get("/readyz", a.readyz)
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(a.d.Registry, promhttp.HandlerOpts{}))
-	r.Get("/api/openapi.json", serveOpenAPI)
-
-	r.Group(func(r chi.Router) {
-		r.Use(a.authenticate, a.idempotent)
-
-		r.Post("/api/users", a.createUser)
-		r.Post("/api/organisations", a.createOrganisation)
-		r.Post("/api/referents", a.createReferent)
-		r.Get("/api/subjects", a.listSubjects)
-
-		r.Post("/api/needs", a.captureNeed)
-		r.Get("/api/needs", a.listNeeds)
-		r.Get("/api/needs/{id}", a.getNeed)
-		r.Get("/api/needs/{id}/history", a.history)
-		r.Get("/api/needs/{id}/suggestions", a.suggestions)
-		r.Post("/api/needs/{id}/forward", a.forward)
-		r.Post("/api/needs/{id}/matches/{referent_id}", a.changeMatch)
-		r.Post("/api/needs/{id}/comments", a.comment)
-		r.Post("/api/needs/{id}/reminders", a.remind)
-		r.Post("/api/needs/{id}/abandon", a.abandon)
-		r.Get("/api/inbox", a.inbox)
-
-		r.Get("/api/stats", a.stats)
-		r.Get("/api/stats.csv", a.statsCSV)
-		r.Get("/api/stats.xlsx", a.statsXLSX)
-
-		r.Get("/api/events", a.events)
-		r.Get("/api/projections", a.listProjections)
-		r.Post("/api/projections/{name}/rebuild", a.rebuild)
-		r.Post("/api/erasures", a.erase)
-	})
-	return r
 }
 
 // recoverPanic turns a handler's panic into a logged 500 problem, so that

@@ -2,48 +2,13 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/app"
 )
-
-// needStatuses are the values of the status filter.
-var needStatuses = []string{"captured", "quo", "taking_care", "done", "done_no_help", "done_not_reachable", "not_for_me", "abandoned"}
-
-// inboxTabs are the tabs of GET /api/inbox.
-var inboxTabs = []string{"quo", "taking_care", "done", "not_for_me", "expired"}
-
-// scope restricts what a principal may list; the zero scope is an
-// admin's: everything.
-type scope struct {
-	advisor  uuid.UUID
-	referent uuid.UUID
-	zones    []domain.Zone // non-nil restricts, even empty
-}
-
-// listScope is the principal's scope on the needs read model.
-func listScope(p app.Principal) (scope, bool) {
-	switch p.Role {
-	case domain.RoleAdmin:
-		return scope{}, true
-	case domain.RoleAdvisor:
-		return scope{advisor: p.UserID}, true
-	case domain.RoleReferent:
-		if p.ReferentID == uuid.Nil {
-			return scope{}, false
-		}
-		return scope{referent: p.ReferentID}, true
-	case domain.RoleAnimateur:
-		// A non-nil slice restricts, even empty: no territory, no need.
-		zones := append([]domain.Zone{}, p.Territories...)
-		return scope{zones: zones}, true
-	}
-	return scope{}, false
-}
 
 // queryID parses an optional id of the query string.
 func queryID(r *http.Request, name string) (uuid.UUID, error) {
@@ -58,85 +23,17 @@ func queryID(r *http.Request, name string) (uuid.UUID, error) {
 	return id, nil
 }
 
-// oneOf checks an optional enumerated query parameter.
-func oneOf(r *http.Request, name string, values []string) (string, error) {
+// intParam parses an optional positive integer query parameter.
+func intParam(r *http.Request, name string, def, max int) (int, error) {
 	s := r.URL.Query().Get(name)
-	if s != "" && !contains(values, s) {
-		return "", invalidField(name, "one of "+strings.Join(values, ", "))
+	if s == "" {
+		return def, nil
 	}
-	return s, nil
-}
-
-func (a *api) listNeeds(w http.ResponseWriter, r *http.Request) {
-	if !a.allow(w, r, app.ActionListNeeds) {
-		return
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, invalidField(name, "an integer from 1 to "+strconv.Itoa(max))
 	}
-	p := principalOf(r.Context())
-	sc, ok := listScope(p)
-	if !ok {
-		a.fail(w, r, app.ErrForbidden)
-		return
-	}
-	q, err := a.needQuery(r, sc)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if err := a.waitMinPosition(r); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	page, err := a.queryNeeds(r.Context(), q)
-	if err != nil {
-		a.fail(w, r, cursorProblem(err, q.cursor))
-		return
-	}
-	writeJSON(w, http.StatusOK, page)
-}
-
-// needQuery is a parsed GET /api/needs.
-type needQuery struct {
-	scope                                                       scope
-	status, region, departement, epci, commune, subject, basket string
-	referent, advisor                                           uuid.UUID
-	capturedFrom, capturedTo                                    time.Time
-	limit                                                       int
-	cursor                                                      string
-}
-
-func (a *api) needQuery(r *http.Request, sc scope) (needQuery, error) {
-	q := needQuery{scope: sc}
-	var err error
-	v := r.URL.Query()
-	if q.status, err = oneOf(r, "status", needStatuses); err != nil {
-		return q, err
-	}
-	if q.basket, err = oneOf(r, "basket", []string{"poke", "last_chance", "abandon"}); err != nil {
-		return q, err
-	}
-	q.region, q.departement, q.epci, q.commune, q.subject = v.Get("region"), v.Get("departement"), v.Get("epci"), v.Get("commune"), v.Get("subject")
-	if q.subject != "" {
-		if _, ok := domain.SubjectByCode(q.subject); !ok {
-			return q, invalidField("subject", "unknown subject")
-		}
-	}
-	if q.referent, err = queryID(r, "referent"); err != nil {
-		return q, err
-	}
-	if q.advisor, err = queryID(r, "advisor"); err != nil {
-		return q, err
-	}
-	if q.limit, err = intParam(r, "limit", 50, 500); err != nil {
-		return q, err
-	}
-	if q.capturedFrom, err = timeParam(r, "captured_from"); err != nil {
-		return q, err
-	}
-	if q.capturedTo, err = timeParam(r, "captured_to"); err != nil {
-		return q, err
-	}
-	q.cursor = v.Get("cursor")
-	return q, nil
+	return n, nil
 }
 
 // timeParam parses an optional RFC 3339 query parameter.
@@ -152,45 +49,66 @@ func timeParam(r *http.Request, name string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
+func (a *api) listNeeds(w http.ResponseWriter, r *http.Request) {
+	q, err := needQuery(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page, err := a.d.Service.ListNeeds(r.Context(), principalOf(r.Context()), q)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// needQuery decodes GET /api/needs's query; the service checks the values.
+func needQuery(r *http.Request) (app.NeedQuery, error) {
+	v := r.URL.Query()
+	q := app.NeedQuery{
+		Status: v.Get("status"), Basket: v.Get("basket"),
+		Region: v.Get("region"), Departement: v.Get("departement"), EPCI: v.Get("epci"),
+		Commune: v.Get("commune"), Subject: v.Get("subject"), Cursor: v.Get("cursor"),
+	}
+	var err error
+	if q.Referent, err = queryID(r, "referent"); err != nil {
+		return q, err
+	}
+	if q.Advisor, err = queryID(r, "advisor"); err != nil {
+		return q, err
+	}
+	if q.Limit, err = intParam(r, "limit", app.DefaultLimit, app.MaxLimit); err != nil {
+		return q, err
+	}
+	if q.CapturedFrom, err = timeParam(r, "captured_from"); err != nil {
+		return q, err
+	}
+	if q.CapturedTo, err = timeParam(r, "captured_to"); err != nil {
+		return q, err
+	}
+	q.MinPosition, err = minPosition(r)
+	return q, err
+}
+
 func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r.Context())
-	tab, err := oneOf(r, "tab", inboxTabs)
-	if err != nil {
+	q := app.InboxQuery{Tab: r.URL.Query().Get("tab"), Cursor: r.URL.Query().Get("cursor")}
+	var err error
+	if q.Referent, err = queryID(r, "referent"); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if tab == "" {
-		tab = "quo"
-	}
-	ref, err := queryID(r, "referent")
-	if err != nil {
+	if q.Limit, err = intParam(r, "limit", app.DefaultLimit, app.MaxLimit); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	switch {
-	case p.Role == domain.RoleReferent && p.ReferentID != uuid.Nil && (ref == uuid.Nil || ref == p.ReferentID):
-		ref = p.ReferentID
-	case p.Role == domain.RoleAdmin && ref != uuid.Nil:
-	case p.Role == domain.RoleAdmin:
-		a.fail(w, r, invalidField("referent", "an admin names the referent whose inbox to read"))
-		return
-	default:
-		a.fail(w, r, app.ErrForbidden)
-		return
-	}
-	limit, err := intParam(r, "limit", 50, 500)
-	if err != nil {
+	if q.MinPosition, err = minPosition(r); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if err := a.waitMinPosition(r); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	cursor := r.URL.Query().Get("cursor")
-	page, err := a.queryInbox(r.Context(), ref, tab, limit, cursor)
+	page, err := a.d.Service.Inbox(r.Context(), principalOf(r.Context()), q)
 	if err != nil {
-		a.fail(w, r, cursorProblem(err, cursor))
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, page)

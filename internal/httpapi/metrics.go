@@ -1,15 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/reso-fr/reso/projections"
 )
 
 // metrics holds the collectors this package registers.
@@ -17,7 +14,7 @@ type metrics struct {
 	latency *prometheus.HistogramVec
 }
 
-func newMetrics(reg *prometheus.Registry, engine *projections.Engine) *metrics {
+func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "reso_http_request_duration_seconds",
@@ -27,9 +24,6 @@ func newMetrics(reg *prometheus.Registry, engine *projections.Engine) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.latency)
-		if engine != nil {
-			reg.MustRegister(&lagCollector{engine: engine})
-		}
 	}
 	return m
 }
@@ -70,34 +64,4 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 		}
 		m.latency.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
 	})
-}
-
-// lagCollector reads the projections' lag when scraped, so the figure is
-// never older than the scrape.
-type lagCollector struct{ engine *projections.Engine }
-
-var (
-	lagEventsDesc = prometheus.NewDesc("reso_projection_lag_events",
-		"Events in the log that a projection has not applied yet.", []string{"projection", "state"}, nil)
-	lagSecondsDesc = prometheus.NewDesc("reso_projection_lag_seconds",
-		"Age of the oldest event a projection has not applied yet.", []string{"projection", "state"}, nil)
-)
-
-func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- lagEventsDesc
-	ch <- lagSecondsDesc
-}
-
-func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	sts, err := c.engine.Status(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(lagEventsDesc, err)
-		return
-	}
-	for _, s := range sts {
-		ch <- prometheus.MustNewConstMetric(lagEventsDesc, prometheus.GaugeValue, float64(s.LagEvents), s.Name, s.State)
-		ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, s.LagSeconds, s.Name, s.State)
-	}
 }

@@ -52,9 +52,6 @@ type captureBody struct {
 }
 
 func (a *api) captureNeed(w http.ResponseWriter, r *http.Request) {
-	if !a.allow(w, r, app.ActionCaptureNeed) {
-		return
-	}
 	var b captureBody
 	if err := decode(w, r, &b); err != nil {
 		a.fail(w, r, err)
@@ -120,7 +117,12 @@ func (a *api) suggestions(w http.ResponseWriter, r *http.Request) {
 	// Suggestions come from the directory read model, which lags the
 	// commands that register referents: min_position lets a client see the
 	// referents it just created.
-	if err := a.waitMinPosition(r); err != nil {
+	pos, err := minPosition(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.d.Service.WaitForPosition(r.Context(), pos); err != nil {
 		a.fail(w, r, err)
 		return
 	}

@@ -16,8 +16,12 @@ import (
 func mustRoutes(t *testing.T) chi.Router {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	a := &api{d: Deps{Registry: reg}, metrics: newMetrics(reg, nil)}
-	return a.routes()
+	a := &api{d: Deps{Registry: reg}, metrics: newMetrics(reg)}
+	r, err := a.router(a.routes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 type openAPIDoc struct {

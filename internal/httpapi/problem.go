@@ -10,7 +10,6 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
-	"github.com/reso-fr/reso/projections"
 )
 
 // problemBase prefixes the type URI of every problem this API returns.
@@ -69,11 +68,9 @@ func toProblem(err error) *Problem {
 		return newProblem(http.StatusUnauthorized, "unauthenticated", "Authentication required",
 			"send Authorization: Bearer TOKEN with a valid token")
 	case errors.Is(err, app.ErrForbidden):
-		return newProblem(http.StatusForbidden, "forbidden", "Forbidden", err.Error())
+		return newProblem(http.StatusForbidden, "forbidden", "Forbidden", forbiddenDetail(err))
 	case errors.Is(err, app.ErrNotFound), errors.Is(err, domain.ErrNeedNotFound),
-		errors.Is(err, domain.ErrMatchNotFound), errors.Is(err, projections.ErrNotFound),
-		errors.Is(err, projections.ErrUnknownProjection),
-		errors.Is(err, eventstore.ErrNotFound):
+		errors.Is(err, domain.ErrMatchNotFound), errors.Is(err, eventstore.ErrNotFound):
 		return newProblem(http.StatusNotFound, "not-found", "Not found", err.Error())
 	case errors.As(err, &te), errors.Is(err, domain.ErrInvalidTransition):
 		return newProblem(http.StatusConflict, "transition-refused", "Transition refused", err.Error())
@@ -82,15 +79,28 @@ func toProblem(err error) *Problem {
 		errors.Is(err, domain.ErrAlreadyCaptured), errors.Is(err, domain.ErrNotForwarded),
 		errors.Is(err, eventstore.ErrConcurrency), errors.Is(err, app.ErrConflict):
 		return newProblem(http.StatusConflict, "conflict", "Refused by the rules", err.Error())
-	case errors.Is(err, projections.ErrRebuildRunning):
+	case errors.Is(err, app.ErrRebuildRunning):
 		return newProblem(http.StatusConflict, "rebuilding", "Rebuild in progress", err.Error())
-	case errors.Is(err, domain.ErrValidation), errors.Is(err, eventstore.ErrInvalidEvent),
-		errors.Is(err, projections.ErrInvalidQuery):
+	case errors.Is(err, app.ErrLagging):
+		p := newProblem(http.StatusServiceUnavailable, "projection-lag", "Read models behind", err.Error()+"; retry")
+		p.retryAfter = "1"
+		return p
+	case errors.Is(err, domain.ErrValidation), errors.Is(err, eventstore.ErrInvalidEvent):
 		return newProblem(http.StatusUnprocessableEntity, "validation", "Invalid value", err.Error())
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return newProblem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "the request was cancelled or timed out")
 	}
 	return newProblem(http.StatusInternalServerError, "internal", "Internal error", "see the server logs")
+}
+
+// forbiddenDetail is a refusal's reason: a *app.ForbiddenError says what
+// was refused and why; a bare ErrForbidden says only that.
+func forbiddenDetail(err error) string {
+	var fe *app.ForbiddenError
+	if errors.As(err, &fe) {
+		return fe.Reason
+	}
+	return err.Error()
 }
 
 // writeProblem answers with the problem err maps to, logging server-side

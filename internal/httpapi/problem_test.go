@@ -13,7 +13,6 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
-	"github.com/reso-fr/reso/projections"
 )
 
 func TestToProblem(t *testing.T) {
@@ -33,12 +32,14 @@ func TestToProblem(t *testing.T) {
 		{domain.ErrNeedAbandoned, 409, ""},
 		{fmt.Errorf("get: %w", app.ErrNotFound), 404, ""},
 		{domain.ErrNeedNotFound, 404, ""},
-		{projections.ErrNotFound, 404, ""},
 		{fmt.Errorf("read: %w", eventstore.ErrNotFound), 404, ""},
 		{&eventstore.ConcurrencyError{Stream: "need-x"}, 409, ""},
 		{app.ErrForbidden, 403, ""},
+		{&app.ForbiddenError{Role: domain.RoleFunder, Action: app.ActionListNeeds, Reason: "role funder may not list needs"}, 403, ""},
+		{fmt.Errorf("list: %w", app.ErrLagging), 503, ""},
+		{fmt.Errorf("rebuild: %w", app.ErrRebuildRunning), 409, ""},
 		{app.ErrUnauthenticated, 401, ""},
-		{projections.ErrInvalidQuery, 422, ""},
+		{fmt.Errorf("%w: bad zone", domain.ErrValidation), 422, ""},
 		{invalidField("as_of", "bad"), 422, "as_of"},
 		{tooLarge(), 413, ""},
 		{errors.New("disk on fire"), 500, ""},
@@ -69,6 +70,13 @@ func TestToProblem(t *testing.T) {
 			}
 			if c.status == 401 && w.Header().Get("WWW-Authenticate") == "" {
 				t.Fatal("401 without WWW-Authenticate")
+			}
+			if c.status == 503 && w.Header().Get("Retry-After") == "" {
+				t.Fatal("503 without Retry-After")
+			}
+			var fe *app.ForbiddenError
+			if errors.As(c.err, &fe) && p.Detail != fe.Reason {
+				t.Fatalf("403 detail %q, want the reason %q", p.Detail, fe.Reason)
 			}
 		})
 	}

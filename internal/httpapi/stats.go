@@ -4,97 +4,37 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/tabular"
 )
 
-// groupDimensions are the values of group_by.
-var groupDimensions = []string{"month", "region", "departement", "organisation", "subject"}
-
-// statsQuery is a parsed stats request.
-type statsQuery struct {
-	from, to                     string
-	groupBy                      []string
-	region, departement, subject string
-	organisation                 uuid.UUID
-	zones                        []domain.Zone // animateur scope
-}
-
-func month(r *http.Request, name string) (string, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return "", nil
-	}
-	if _, err := time.Parse("2006-01", s); err != nil || len(s) != 7 {
-		return "", invalidField(name, "a month YYYY-MM")
-	}
-	return s, nil
-}
-
-// parseStats reads the stats query and the caller's scope on it.
-func (a *api) parseStats(w http.ResponseWriter, r *http.Request) (statsQuery, bool) {
-	if !a.allow(w, r, app.ActionStats) {
-		return statsQuery{}, false
-	}
-	var q statsQuery
-	var err error
-	fail := func(err error) (statsQuery, bool) { a.fail(w, r, err); return statsQuery{}, false }
-	if q.from, err = month(r, "from"); err != nil {
-		return fail(err)
-	}
-	if q.to, err = month(r, "to"); err != nil {
-		return fail(err)
-	}
-	if q.from != "" && q.to != "" && q.from > q.to {
-		return fail(invalidField("to", "must not be before from"))
-	}
-	if g := r.URL.Query().Get("group_by"); g != "" {
-		seen := map[string]bool{}
-		for _, d := range strings.Split(g, ",") {
-			d = strings.TrimSpace(d)
-			if !contains(groupDimensions, d) {
-				return fail(invalidField("group_by", fmt.Sprintf("%q is not one of %s", d, strings.Join(groupDimensions, ", "))))
-			}
-			if seen[d] {
-				return fail(invalidField("group_by", fmt.Sprintf("%q given twice", d)))
-			}
-			seen[d] = true
-			q.groupBy = append(q.groupBy, d)
-		}
-	}
+// statsQuery decodes a statistics request's query; the service checks the
+// values and applies the caller's scope.
+func statsQuery(r *http.Request) (app.StatsQuery, error) {
 	v := r.URL.Query()
-	q.region, q.departement, q.subject = v.Get("region"), v.Get("departement"), v.Get("subject")
-	if q.subject != "" {
-		if _, ok := domain.SubjectByCode(q.subject); !ok {
-			return fail(invalidField("subject", "unknown subject"))
+	q := app.StatsQuery{From: v.Get("from"), To: v.Get("to"), Region: v.Get("region"),
+		Departement: v.Get("departement"), Subject: v.Get("subject")}
+	if g := v.Get("group_by"); g != "" {
+		for _, d := range strings.Split(g, ",") {
+			q.GroupBy = append(q.GroupBy, strings.TrimSpace(d))
 		}
 	}
-	if q.organisation, err = queryID(r, "organisation"); err != nil {
-		return fail(err)
+	var err error
+	if q.Organisation, err = queryID(r, "organisation"); err != nil {
+		return q, err
 	}
-	p := principalOf(r.Context())
-	if p.Role == domain.RoleAnimateur {
-		if len(p.Territories) == 0 {
-			return fail(app.ErrForbidden)
-		}
-		q.zones = p.Territories
-	}
-	if err := a.waitMinPosition(r); err != nil {
-		return fail(err)
-	}
-	return q, true
+	q.MinPosition, err = minPosition(r)
+	return q, err
 }
 
 func (a *api) stats(w http.ResponseWriter, r *http.Request) {
-	q, ok := a.parseStats(w, r)
-	if !ok {
+	q, err := statsQuery(r)
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
-	rows, err := a.queryStats(r.Context(), q)
+	rows, err := a.d.Service.Stats(r.Context(), principalOf(r.Context()), q)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -103,36 +43,33 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request) {
 }
 
 // downloadName is the file name of a stats export.
-func downloadName(q statsQuery, ext string) string {
+func downloadName(q app.StatsQuery, ext string) string {
 	name := "reso-stats"
-	if q.from != "" {
-		name += "-" + q.from
+	if q.From != "" {
+		name += "-" + q.From
 	}
-	if q.to != "" {
-		name += "-" + q.to
+	if q.To != "" {
+		name += "-" + q.To
 	}
 	return name + "." + ext
 }
 
 func (a *api) statsCSV(w http.ResponseWriter, r *http.Request) {
-	a.statsDownload(w, r, "csv", "text/csv; charset=utf-8", table.csvBytes)
+	a.statsDownload(w, r, "csv", "text/csv; charset=utf-8", tabular.Table.CSV)
 }
 
 func (a *api) statsXLSX(w http.ResponseWriter, r *http.Request) {
-	a.statsDownload(w, r, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", table.xlsxBytes)
+	a.statsDownload(w, r, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		func(t tabular.Table) ([]byte, error) { return t.XLSX("stats") })
 }
 
-func (a *api) statsDownload(w http.ResponseWriter, r *http.Request, ext, contentType string, render func(table) ([]byte, error)) {
-	q, ok := a.parseStats(w, r)
-	if !ok {
-		return
-	}
-	rows, err := a.queryStats(r.Context(), q)
+func (a *api) statsDownload(w http.ResponseWriter, r *http.Request, ext, contentType string, render func(tabular.Table) ([]byte, error)) {
+	q, err := statsQuery(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	t, err := statsTable(q.groupBy, rows)
+	t, err := a.d.Service.StatsTable(r.Context(), principalOf(r.Context()), q)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -50,6 +50,10 @@ type Server struct {
 	handler  http.Handler
 	registry *prometheus.Registry
 	demo     demo.Result
+	// background bounds the work requests start and leave running
+	// (rebuilds); Shutdown ends it.
+	background     context.Context
+	stopBackground context.CancelFunc
 
 	mu       sync.Mutex
 	http     *http.Server
@@ -78,6 +82,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, started: make(chan struct{}), done: make(chan struct{})}
+	s.background, s.stopBackground = context.WithCancel(context.WithoutCancel(ctx))
 	b, err := backend.Open(ctx, backend.Config{
 		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, EventStoreURL: cfg.EventStoreURL,
 		Projections: projections.Options{Logger: cfg.Logger}, Logger: cfg.Logger,
@@ -88,7 +93,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.backend = b
 	s.log.Info("storage open", "kind", b.Kind, "path", b.Path)
 	s.service, err = app.New(app.Config{
-		Store: b.Events, Keys: b.Keys, Auth: b.Auth, Suggester: b.Projections, Logger: cfg.Logger,
+		Store: b.Events, Keys: b.Keys, Auth: b.Auth, ReadModels: b.Projections, Logger: cfg.Logger,
+		Background: s.background,
 	})
 	if err != nil {
 		b.Close()
@@ -119,8 +125,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.registry.MustRegister(s.service.Collectors()...)
+	s.registry.MustRegister(&lagCollector{engine: b.Projections})
 	s.handler = httpapi.New(httpapi.Deps{
-		Service: s.service, Projections: b.Projections, Events: b.Events, DB: b.DB, Dialect: b.Dialect, WriteGate: b.WriteGate,
+		Service: s.service, DB: b.DB, Dialect: b.Dialect, WriteGate: b.WriteGate,
 		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready,
 	})
 	return s, nil
@@ -243,6 +250,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			}
 		}
+		s.stopBackground()
 		if stop != nil {
 			stop()
 			select {

@@ -1,4 +1,4 @@
-package httpapi
+package tabular
 
 import (
 	"bytes"
@@ -18,14 +18,18 @@ type fakeRow struct {
 	Abandoned int64    `json:"abandoned"`
 }
 
-func mustStatsTable(t *testing.T) table {
+// columns puts the group keys first, a column no row has (matches) and the
+// figures after, as the statistics do.
+var columns = []string{"month", "region", "needs", "matches", "positioning_rate", "median_hours_to_take_charge", "not_for_me", "abandoned"}
+
+func mustStatsTable(t *testing.T) Table {
 	t.Helper()
 	m := 12.5
 	rows := []fakeRow{
 		{Month: "2026-01", Region: "32", Needs: 10, Rate: 0.75, Median: &m, NotForMe: 1},
 		{Month: "2026-02", Region: "Hauts-de-France, \"nord\"", Needs: 3, Rate: 0, Abandoned: 2},
 	}
-	tb, err := statsTable([]string{"month", "region"}, rows)
+	tb, err := FromJSON(columns, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +38,7 @@ func mustStatsTable(t *testing.T) table {
 
 func TestStatsCSV(t *testing.T) {
 	t.Parallel()
-	b, err := mustStatsTable(t).csvBytes()
+	b, err := mustStatsTable(t).CSV()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +52,7 @@ func TestStatsCSV(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("%d records, want header + 2", len(recs))
 	}
-	want := append([]string{"month", "region"}, figureColumns...)
+	want := columns
 	for i, c := range want {
 		if recs[0][i] != c {
 			t.Fatalf("header %v, want %v", recs[0], want)
@@ -78,6 +82,9 @@ func TestStatsCSV(t *testing.T) {
 	if got := recs[2][col("region")]; got != "Hauts-de-France, \"nord\"" {
 		t.Errorf("quoted region %q", got)
 	}
+	if got := recs[1][col("matches")]; got != "" {
+		t.Errorf("a column no row has: %q, want empty", got)
+	}
 	if got := recs[2][col("abandoned")]; got != "2" {
 		t.Errorf("abandoned %q", got)
 	}
@@ -85,7 +92,7 @@ func TestStatsCSV(t *testing.T) {
 
 func TestStatsXLSX(t *testing.T) {
 	t.Parallel()
-	b, err := mustStatsTable(t).xlsxBytes()
+	b, err := mustStatsTable(t).XLSX("stats")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package httpapi
+// Package tabular lays rows out as a table of columns and cells and writes
+// it as CSV or as an XLSX workbook: the downloads of the API and the
+// console share it, so a download holds exactly what is shown.
+package tabular
 
 import (
 	"bytes"
@@ -10,36 +13,31 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// figureColumns are the figures of a stats row, in the contract's order;
-// the group keys asked for come first.
-var figureColumns = []string{"needs", "matches", "positioning_rate", "taking_care_rate", "within_3_days_rate",
-	"within_5_days_rate", "median_hours_to_take_charge", "p90_hours_to_take_charge", "done", "done_no_help",
-	"done_not_reachable", "not_for_me", "abandoned"}
-
-// table is a stats answer as columns and cells (string, int64, float64 or
-// nil for a figure without data).
-type table struct {
-	columns []string
-	rows    [][]any
+// Table is columns and rows of cells (string, int64, float64, or nil for a
+// cell without data).
+type Table struct {
+	Columns []string
+	Rows    [][]any
 }
 
-// statsTable lays rows out by their JSON names, so that the downloads have
-// exactly the columns of the JSON answer.
-func statsTable[R any](groupBy []string, rows []R) (table, error) {
-	t := table{columns: append(append([]string{}, groupBy...), figureColumns...)}
+// FromJSON lays rows out by their JSON field names, one column per name of
+// columns, so that a download has exactly the columns of the JSON answer.
+// It returns an error when a row does not encode as a JSON object.
+func FromJSON[R any](columns []string, rows []R) (Table, error) {
+	t := Table{Columns: append([]string{}, columns...)}
 	for _, row := range rows {
 		raw, err := json.Marshal(row)
 		if err != nil {
-			return table{}, fmt.Errorf("encode stats row: %w", err)
+			return Table{}, fmt.Errorf("encode stats row: %w", err)
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		var m map[string]any
 		if err := dec.Decode(&m); err != nil {
-			return table{}, fmt.Errorf("decode stats row: %w", err)
+			return Table{}, fmt.Errorf("decode stats row: %w", err)
 		}
-		cells := make([]any, len(t.columns))
-		for i, c := range t.columns {
+		cells := make([]any, len(t.Columns))
+		for i, c := range t.Columns {
 			switch v := m[c].(type) {
 			case json.Number:
 				if n, err := v.Int64(); err == nil && !strings.ContainsAny(v.String(), ".eE") {
@@ -55,21 +53,22 @@ func statsTable[R any](groupBy []string, rows []R) (table, error) {
 				cells[i] = fmt.Sprint(v)
 			}
 		}
-		t.rows = append(t.rows, cells)
+		t.Rows = append(t.Rows, cells)
 	}
 	return t, nil
 }
 
-// csvBytes writes t as RFC 4180 CSV (CRLF line ends, quoted as needed).
-func (t table) csvBytes() ([]byte, error) {
+// CSV writes t as RFC 4180 CSV (CRLF line ends, quoted as needed), a
+// header line first.
+func (t Table) CSV() ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	if err := w.Write(t.columns); err != nil {
+	if err := w.Write(t.Columns); err != nil {
 		return nil, err
 	}
-	rec := make([]string, len(t.columns))
-	for _, row := range t.rows {
+	rec := make([]string, len(t.Columns))
+	for _, row := range t.Rows {
 		for i, c := range row {
 			switch v := c.(type) {
 			case nil:
@@ -88,12 +87,11 @@ func (t table) csvBytes() ([]byte, error) {
 	return buf.Bytes(), w.Error()
 }
 
-// xlsxBytes writes t as a workbook of one sheet "stats": a header row, then
+// XLSX writes t as a workbook of one sheet named sheet: a header row, then
 // numbers as numbers.
-func (t table) xlsxBytes() ([]byte, error) {
+func (t Table) XLSX(sheet string) ([]byte, error) {
 	f := excelize.NewFile()
 	defer func() { _ = f.Close() }()
-	const sheet = "stats"
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return nil, fmt.Errorf("name sheet: %w", err)
 	}
@@ -101,14 +99,14 @@ func (t table) xlsxBytes() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream sheet: %w", err)
 	}
-	header := make([]any, len(t.columns))
-	for i, c := range t.columns {
+	header := make([]any, len(t.Columns))
+	for i, c := range t.Columns {
 		header[i] = c
 	}
 	if err := sw.SetRow("A1", header); err != nil {
 		return nil, fmt.Errorf("write header: %w", err)
 	}
-	for i, row := range t.rows {
+	for i, row := range t.Rows {
 		cell, err := excelize.CoordinatesToCellName(1, i+2)
 		if err != nil {
 			return nil, err
