@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors of the domain. Commands return them (possibly wrapped or
@@ -71,4 +72,56 @@ func (e *ValidationError) Is(target error) bool { return target == ErrValidation
 
 func invalid(field, format string, args ...any) *ValidationError {
 	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ValidationErrors are several refused inputs of one command, reported
+// together so that a form can be corrected at once. errors.Is(err,
+// ErrValidation) is true, and errors.As finds the first *ValidationError.
+type ValidationErrors []*ValidationError
+
+func (es ValidationErrors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Unwrap exposes each refused input to errors.Is and errors.As.
+func (es ValidationErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// JoinValidation gathers the validation errors among errs (nil ones are
+// skipped): nil when there is none, the *ValidationError itself when there
+// is one, ValidationErrors otherwise. A non-validation error wins: it is
+// returned alone, since the input cannot be judged past it.
+func JoinValidation(errs ...error) error {
+	var out ValidationErrors
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var ves ValidationErrors
+		var ve *ValidationError
+		switch {
+		case errors.As(err, &ves):
+			out = append(out, ves...)
+		case errors.As(err, &ve):
+			out = append(out, ve)
+		default:
+			return err
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
 }

@@ -110,29 +110,26 @@ func (c Capture) event(id uuid.UUID, geo *Geography) (NeedCaptured, error) {
 	if c.NeedID != uuid.Nil && c.NeedID != id {
 		return NeedCaptured{}, invalid("need_id", "%s is not the need's id %s", c.NeedID, id)
 	}
+	// Every field is checked, so that a form is corrected in one go.
+	var errs []error
 	siret, err := ParseSIRET(c.SIRET)
-	if err != nil {
-		return NeedCaptured{}, err
-	}
+	errs = append(errs, err)
 	name, err := requiredText("company_name", c.CompanyName, MaxCompanyNameLen)
-	if err != nil {
-		return NeedCaptured{}, err
-	}
+	errs = append(errs, err)
 	if _, ok := geo.Commune(c.Commune); !ok {
-		return NeedCaptured{}, invalid("commune", "unknown commune %q", c.Commune)
+		errs = append(errs, invalid("commune", "unknown commune %q", c.Commune))
 	}
-	if err := ValidSubject(c.Subject); err != nil {
-		return NeedCaptured{}, err
-	}
+	errs = append(errs, ValidSubject(c.Subject))
 	desc, err := requiredText("description", c.Description, MaxDescriptionLen)
-	if err != nil {
-		return NeedCaptured{}, err
-	}
+	errs = append(errs, err)
 	if c.Contact.KeyID == "" || len(c.Contact.Ciphertext) == 0 {
-		return NeedCaptured{}, invalid("contact", "the sealed contact needs a key id and a ciphertext")
+		errs = append(errs, invalid("contact", "the sealed contact needs a key id and a ciphertext"))
 	}
 	if c.AdvisorID == uuid.Nil {
-		return NeedCaptured{}, invalid("advisor_id", "is required")
+		errs = append(errs, invalid("advisor_id", "is required"))
+	}
+	if err := JoinValidation(errs...); err != nil {
+		return NeedCaptured{}, err
 	}
 	return NeedCaptured{
 		NeedID:      id,

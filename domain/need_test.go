@@ -73,6 +73,24 @@ func TestCaptureValidation(t *testing.T) {
 	}
 }
 
+func TestCaptureReportsEveryRefusedField(t *testing.T) {
+	t.Parallel()
+	c := validCapture(t)
+	c.Subject, c.Description, c.Commune = "astrology", " ", "59999"
+	err := NewNeed(mustID(t, 1001)).Capture(c, nil, advisor, t0)
+	var ves ValidationErrors
+	if !errors.As(err, &ves) {
+		t.Fatalf("error %v, want ValidationErrors", err)
+	}
+	var fields []string
+	for _, ve := range ves {
+		fields = append(fields, ve.Field)
+	}
+	if strings.Join(fields, ",") != "commune,subject,description" {
+		t.Fatalf("fields %v, want commune, subject and description in form order", fields)
+	}
+}
+
 func TestCaptureRefusals(t *testing.T) {
 	t.Parallel()
 	n := mustCaptured(t)

@@ -57,6 +57,8 @@ type Geography struct {
 	byEPCI        map[string][]int32
 	byDepartement map[string][]int32
 	byRegion      map[string][]int32
+	// searchIdx serves commune searches (territory_search.go).
+	searchIdx searchIndex
 }
 
 var (
@@ -110,13 +112,18 @@ func (g *Geography) Commune(code string) (Commune, bool) {
 
 // commune returns a pointer into g.communes, or nil.
 func (g *Geography) commune(code string) *Commune {
-	i, ok := slices.BinarySearchFunc(g.communes, code, func(c Commune, code string) int {
-		return strings.Compare(c.Code, code)
-	})
+	i, ok := g.communeIndex(code)
 	if !ok {
 		return nil
 	}
 	return &g.communes[i]
+}
+
+// communeIndex is the index of code in g.communes.
+func (g *Geography) communeIndex(code string) (int, bool) {
+	return slices.BinarySearchFunc(g.communes, code, func(c Commune, code string) int {
+		return strings.Compare(c.Code, code)
+	})
 }
 
 // Departement returns the département with code code ("59", "2A", "971").

@@ -34,6 +34,8 @@ const (
 	ActionInbox          Action = "inbox" // a referent's inbox
 	ActionStats          Action = "stats" // statistics and their exports
 	ActionSubjects       Action = "subjects"
+	ActionCommunes       Action = "communes"       // the geography's commune search
+	ActionMe             Action = "me"             // who the caller is
 	ActionReadDirectory  Action = "directory.read" // organisations and referents lists
 	ActionEvents         Action = "events"         // the raw log
 	ActionProjections    Action = "projections"    // projection status
@@ -79,6 +81,8 @@ var matrix = map[Action]rule{
 	ActionInbox:          {[]domain.Role{domain.RoleAdmin, domain.RoleReferent}, "read an inbox"},
 	ActionStats:          {[]domain.Role{domain.RoleAdmin, domain.RoleFunder, domain.RoleAnimateur}, "read statistics"},
 	ActionSubjects:       {everyone, "read the subjects"},
+	ActionCommunes:       {everyone, "search communes"},
+	ActionMe:             {everyone, "read their own account"},
 	ActionReadDirectory:  {onNeeds, "read the directory"},
 	ActionEvents:         {admins, "read the event log"},
 	ActionProjections:    {admins, "read the projections' status"},

@@ -22,22 +22,27 @@ func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput,
 	if err := s.Authorize(p, ActionCaptureNeed); err != nil {
 		return Result{}, err
 	}
-	if strings.TrimSpace(in.Contact.Name) == "" && strings.TrimSpace(in.Contact.Email) == "" {
-		return Result{}, &domain.ValidationError{Field: "contact", Message: "a name or an email is required"}
-	}
+	commune, placeErr := s.resolveCommune(in.Commune, in.PostalCode)
 	id, err := uuid.NewV7()
 	if err != nil {
 		return Result{}, fmt.Errorf("need id: %w", err)
 	}
 	at := s.now().UTC()
 	c := domain.Capture{
-		NeedID: id, SIRET: in.SIRET, CompanyName: in.CompanyName, Commune: in.Commune,
+		NeedID: id, SIRET: in.SIRET, CompanyName: in.CompanyName, Commune: commune,
 		Subject: in.Subject, Description: in.Description, AdvisorID: p.UserID,
 	}
-	// Validate before sealing, so that refused input leaves no key behind.
+	// Validate every field before sealing, so that refused input leaves no
+	// key behind and a form is corrected in one go.
 	dry := c
 	dry.Contact = domain.SealedContact{KeyID: "validation", Ciphertext: []byte{0}}
-	if err := domain.NewNeed(id).Capture(dry, s.geo, actor(p), at); err != nil {
+	domainErr := domain.NewNeed(id).Capture(dry, s.geo, actor(p), at)
+	if placeErr != nil {
+		// The place was refused already, with a better reason.
+		domainErr = withoutField(domainErr, "commune")
+	}
+	if err := domain.JoinValidation(placeErr, domainErr,
+		domain.CheckContact(in.Contact.Name, in.Contact.Email, in.Contact.Phone)); err != nil {
 		return Result{}, err
 	}
 	siret, _ := domain.ParseSIRET(in.SIRET)

@@ -34,7 +34,8 @@ func (s *Service) GetNeed(ctx context.Context, p Principal, needID uuid.UUID, as
 			return NeedView{}, fmt.Errorf("fold need %s: %w", needID, err)
 		}
 		if !n.Exists() {
-			return NeedView{}, ErrNotFound
+			return NeedView{}, fmt.Errorf("%w: need %s did not exist yet at %s: it was captured at %s", ErrNotFound,
+				needID, asOf.UTC().Format(time.RFC3339), l.events[0].OccurredAt().UTC().Format(time.RFC3339))
 		}
 	}
 	return s.view(ctx, n, key)
@@ -194,19 +195,26 @@ func (s *Service) capturedData(ctx context.Context, raw json.RawMessage, c domai
 }
 
 // actorName names a user (or, for older simulated data, a referent) from
-// the log. Names never change, so they are cached. A name that cannot be
-// read is left empty: the history still says who by id.
+// the log. A name that cannot be read is left empty: the history still
+// says who by id.
 func (s *Service) actorName(ctx context.Context, a domain.Actor) string {
 	if a.Role == domain.RoleSystem || a.ID == uuid.Nil {
 		return "Réso"
 	}
+	return s.nameOf(ctx, a.ID)
+}
+
+// nameOf names a user, a referent or an organisation from the first event
+// of its stream. Names never change, so they are cached; "" when the log
+// has none.
+func (s *Service) nameOf(ctx context.Context, id uuid.UUID) string {
 	s.namesMu.RLock()
-	name, ok := s.names[a.ID]
+	name, ok := s.names[id]
 	s.namesMu.RUnlock()
 	if ok {
 		return name
 	}
-	for _, stream := range []string{domain.UserStream(a.ID), domain.ReferentStream(a.ID)} {
+	for _, stream := range []string{domain.UserStream(id), domain.ReferentStream(id), domain.OrganisationStream(id)} {
 		raw, err := s.store.ReadStream(ctx, stream, 1, 1)
 		if err != nil || len(raw) == 0 {
 			continue
@@ -220,10 +228,12 @@ func (s *Service) actorName(ctx context.Context, a domain.Actor) string {
 			name = e.Name
 		case domain.ReferentRegistered:
 			name = e.Name
+		case domain.OrganisationCreated:
+			name = e.Name
 		}
 		if name != "" {
 			s.namesMu.Lock()
-			s.names[a.ID] = name
+			s.names[id] = name
 			s.namesMu.Unlock()
 			return name
 		}

@@ -59,6 +59,7 @@ type Service struct {
 	attempts   int
 
 	rebuilds rebuilds
+	lag      lagCache
 
 	appendSeconds *prometheus.HistogramVec
 	conflicts     prometheus.Counter

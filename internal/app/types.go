@@ -95,10 +95,12 @@ type Result struct {
 	Position eventstore.Position
 }
 
-// CaptureInput is what an advisor enters for a new need.
+// CaptureInput is what an advisor enters for a new need. The place is the
+// commune's INSEE code, or a postal code that serves one commune only, or
+// both when they agree.
 type CaptureInput struct {
-	SIRET, CompanyName, Commune, Subject, Description string
-	Contact                                           Contact
+	SIRET, CompanyName, Commune, PostalCode, Subject, Description string
+	Contact                                                       Contact
 }
 
 // ReferentInput registers a referent.

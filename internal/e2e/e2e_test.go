@@ -85,6 +85,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Run("pagination", func(t *testing.T) { testPagination(t, e) })
 			t.Run("roles", func(t *testing.T) { testRoles(t, e) })
 			t.Run("bad input", func(t *testing.T) { testBadInput(t, e) })
+			t.Run("new user", func(t *testing.T) { testNewUser(t, e) })
 			t.Run("idempotency", func(t *testing.T) { testIdempotency(t, e) })
 			t.Run("concurrency", func(t *testing.T) { testConcurrency(t, e) })
 			t.Run("erasure", func(t *testing.T) { testErasure(t, e) })

@@ -21,6 +21,9 @@ func testIdempotency(t *testing.T, e *env) {
 	if n2.Contact == nil || n2.Contact.Email != n.Contact.Email {
 		t.Fatalf("replayed contact %+v, want %+v", n2.Contact, n.Contact)
 	}
+	if string(again.body) != string(first.body) {
+		t.Fatalf("replay is not the first response byte for byte:\n%s\n%s", again.body, first.body)
+	}
 	// Same key, another body: refused, nothing appended.
 	other := e.captureBody(t, lille)
 	e.advisor1.do(t, "POST", "/api/needs", other, "Idempotency-Key", "capture-1").mustProblem(t, http.StatusUnprocessableEntity, "Idempotency-Key")

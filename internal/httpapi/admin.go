@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -20,11 +21,35 @@ func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	if err := a.d.Ready(ctx); err != nil {
-		p := newProblem(http.StatusServiceUnavailable, "not-ready", "Not ready", err.Error())
-		a.fail(w, r, p)
+		// The reason goes to the log: its text may name hosts, files or
+		// queries, which an unauthenticated caller need not see.
+		a.d.Logger.WarnContext(ctx, "not ready", "err", err)
+		a.fail(w, r, newProblem(http.StatusServiceUnavailable, "not-ready", "Not ready",
+			"the server cannot serve yet; see its logs"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	body := map[string]any{"status": "ready"}
+	// Ready means able to serve; the lag says whether figures are still
+	// catching up, which a client may want to wait for.
+	if lag, err := a.d.Service.ReadModelLag(ctx); err == nil {
+		body["lag_events"], body["lag_seconds"], body["projections"] = lag.Events, lag.Seconds, lag.Projections
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// lagHeader is the header of list and statistics responses that says how
+// far the read models they come from are behind the log.
+const lagHeader = "Reso-Projections-Lag"
+
+// setLag sets lagHeader ("events=12; seconds=0.410"); a lag that cannot
+// be read leaves it out rather than fail the answer.
+func (a *api) setLag(w http.ResponseWriter, r *http.Request) {
+	lag, err := a.d.Service.ReadModelLag(r.Context())
+	if err != nil {
+		a.d.Logger.DebugContext(r.Context(), "read model lag", "err", err)
+		return
+	}
+	w.Header().Set(lagHeader, fmt.Sprintf("events=%d; seconds=%.3f", lag.Events, lag.Seconds))
 }
 
 // eventView is one event of the raw log.

@@ -183,3 +183,21 @@ func (a *api) erase(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(positionHeader, pos.String())
 	writeJSON(w, http.StatusOK, res)
 }
+
+func (a *api) searchCommunes(w http.ResponseWriter, r *http.Request) {
+	cs, err := a.d.Service.SearchCommunes(principalOf(r.Context()), r.URL.Query().Get("q"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"communes": cs})
+}
+
+func (a *api) me(w http.ResponseWriter, r *http.Request) {
+	me, err := a.d.Service.Me(r.Context(), principalOf(r.Context()))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, me)
+}

@@ -233,20 +233,46 @@ func (a *api) replay(w http.ResponseWriter, r *http.Request, rec idemRecord, sec
 
 var errNotNeedBody = errors.New("response body is not a need")
 
-// withContact returns the need JSON body with its contact set to c.
+// withContact returns the need JSON body with its contact's value replaced
+// by c's JSON, every other byte as it was: a replay is the first response
+// byte for byte, the contact aside (it is not stored, and shows as it is
+// now: erased since, or hidden from a caller who lost access).
 func withContact(body []byte, c any) ([]byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, errNotNeedBody
+	start, end, err := topLevelValue(body, "contact")
+	if err != nil {
+		return nil, err
 	}
 	cj, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}
-	m["contact"] = cj
-	out, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
+	out := make([]byte, 0, len(body)-(end-start)+len(cj))
+	out = append(out, body[:start]...)
+	out = append(out, cj...)
+	return append(out, body[end:]...), nil
+}
+
+// topLevelValue finds the bytes [start, end) of the value of key in the JSON
+// object body. It returns errNotNeedBody when body is not an object holding
+// key.
+func topLevelValue(body []byte, key string) (start, end int, err error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, 0, errNotNeedBody
 	}
-	return append(out, '\n'), nil
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0, 0, errNotNeedBody
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return 0, 0, errNotNeedBody
+		}
+		if t == key {
+			end := int(dec.InputOffset())
+			return end - len(raw), end, nil
+		}
+	}
+	return 0, 0, errNotNeedBody
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -204,6 +205,25 @@ func TestWithContact(t *testing.T) {
 	}
 	if !strings.Contains(string(back), `"erased":true`) {
 		t.Fatalf("spliced %s", back)
+	}
+	// Putting the same contact back gives the first bytes, key order and
+	// all (a map round trip would sort the keys).
+	first := []byte(`{"id":"x","version":3,"contact":{"name":"Jeanne"},"status":"quo","matches":[{"a":1}]}` + "\n")
+	stripped, err := withContact(first, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := withContact(stripped, map[string]string{"name": "Jeanne"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(first) {
+		t.Fatalf("replayed %s, want %s", again, first)
+	}
+	for _, bad := range []string{`[1]`, `{"id":"x"}`, `{"id":`, `"contact"`} {
+		if _, err := withContact([]byte(bad), nil); !errors.Is(err, errNotNeedBody) {
+			t.Errorf("%s: %v, want errNotNeedBody", bad, err)
+		}
 	}
 }
 

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,6 +45,11 @@ func timeParam(r *http.Request, name string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil && strings.Contains(s, " ") {
+		// An offset sent unencoded: a '+' in a query string means a space.
+		return time.Time{}, invalidField(name, fmt.Sprintf(
+			"%q is not an RFC 3339 time: a '+' in a URL query stands for a space, so encode the offset's '+' as %%2B (e.g. 2026-03-01T00:00:00%%2B01:00), or give the time in UTC with Z", s))
+	}
 	if err != nil {
 		return time.Time{}, invalidField(name, "an RFC 3339 time, e.g. 2026-03-01T00:00:00Z")
 	}
@@ -60,6 +67,7 @@ func (a *api) listNeeds(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.setLag(w, r)
 	writeJSON(w, http.StatusOK, page)
 }
 
@@ -111,5 +119,6 @@ func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.setLag(w, r)
 	writeJSON(w, http.StatusOK, page)
 }

@@ -107,9 +107,20 @@ func TestOpenAPIOperations(t *testing.T) {
 		}
 	}
 	walk("", full)
+	if lic, _ := full["info"].(map[string]any)["license"].(map[string]any); lic["identifier"] != "EUPL-1.2" {
+		t.Errorf("info.license %v, want EUPL-1.2", lic)
+	}
+	opIDs := map[string]string{}
 	for path, ops := range full["paths"].(map[string]any) {
 		for method, op := range ops.(map[string]any) {
 			o := op.(map[string]any)
+			id, _ := o["operationId"].(string)
+			if id == "" {
+				t.Errorf("%s %s: no operationId", method, path)
+			} else if other, dup := opIDs[id]; dup {
+				t.Errorf("%s %s: operationId %s is also %s's", method, path, id, other)
+			}
+			opIDs[id] = method + " " + path
 			resp, ok := o["responses"].(map[string]any)
 			if !ok || len(resp) == 0 {
 				t.Errorf("%s %s: no responses", method, path)

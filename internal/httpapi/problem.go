@@ -57,6 +57,14 @@ func toProblem(err error) *Problem {
 	if errors.As(err, &p) {
 		return p
 	}
+	var ves domain.ValidationErrors
+	if errors.As(err, &ves) {
+		fields := make([]FieldError, len(ves))
+		for i, ve := range ves {
+			fields[i] = FieldError{Field: ve.Field, Message: ve.Message}
+		}
+		return newProblem(http.StatusUnprocessableEntity, "validation", "Invalid value", ves.Error(), fields...)
+	}
 	var ve *domain.ValidationError
 	if errors.As(err, &ve) {
 		return newProblem(http.StatusUnprocessableEntity, "validation", "Invalid value", ve.Error(),
@@ -112,7 +120,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	case r.Context().Err() != nil:
 		// The client went away: nothing failed on our side.
 		log.DebugContext(r.Context(), "request cancelled", "method", r.Method, "path", r.URL.Path, "err", err)
-	case errors.As(err, new(*Problem)):
+	case errors.As(err, new(*Problem)), errors.Is(err, app.ErrLagging):
 		// A refusal we chose (lagging read models, not ready): worth a
 		// warning, not an error.
 		log.WarnContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", p.Status, "detail", p.Detail)

@@ -46,6 +46,8 @@ func (a *api) routes() []route {
 		post("/api/organisations", app.ActionCreateOrg, a.createOrganisation),
 		post("/api/referents", app.ActionCreateReferent, a.createReferent),
 		get("/api/subjects", app.ActionSubjects, a.listSubjects),
+		get("/api/communes", app.ActionCommunes, a.searchCommunes),
+		get("/api/me", app.ActionMe, a.me),
 
 		post("/api/needs", app.ActionCaptureNeed, a.captureNeed),
 		get("/api/needs", app.ActionListNeeds, a.listNeeds),

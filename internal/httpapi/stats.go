@@ -39,6 +39,7 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	a.setLag(w, r)
 	writeJSON(w, http.StatusOK, map[string]any{"rows": rows})
 }
 
@@ -79,6 +80,7 @@ func (a *api) statsDownload(w http.ResponseWriter, r *http.Request, ext, content
 		a.fail(w, r, fmt.Errorf("render stats %s: %w", ext, err))
 		return
 	}
+	a.setLag(w, r)
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+downloadName(q, ext)+`"`)
 	w.WriteHeader(http.StatusOK)
