@@ -59,6 +59,9 @@ func run(ctx context.Context, args []string) error {
 		usage()
 		return nil
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		return runVersion(ctx, nil)
+	}
 	if len(args) >= 2 {
 		if c, ok := commands[args[0]+" "+args[1]]; ok {
 			return c.run(ctx, args[2:])

@@ -11,10 +11,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/version"
 )
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	v := version.Get()
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": v.Version, "commit": v.Commit})
 }
 
 func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
