@@ -18,13 +18,14 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // Deps is what the API serves from. Service, Projections, Events and DB are
 // required; the others have defaults.
 type Deps struct {
 	Service     *app.Service
-	Projections *projections.Engine
+	Projections *readmodels.Engine
 	Events      eventstore.Store
 	DB          *sql.DB // holds the idempotency table (migrated by New)
 	Dialect     projections.Dialect

@@ -9,7 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // metrics holds the collectors this package registers.
@@ -17,7 +17,7 @@ type metrics struct {
 	latency *prometheus.HistogramVec
 }
 
-func newMetrics(reg *prometheus.Registry, engine *projections.Engine) *metrics {
+func newMetrics(reg *prometheus.Registry, engine *readmodels.Engine) *metrics {
 	m := &metrics{
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "reso_http_request_duration_seconds",
@@ -74,7 +74,7 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 
 // lagCollector reads the projections' lag when scraped, so the figure is
 // never older than the scrape.
-type lagCollector struct{ engine *projections.Engine }
+type lagCollector struct{ engine *readmodels.Engine }
 
 var (
 	lagEventsDesc = prometheus.NewDesc("reso_projection_lag_events",

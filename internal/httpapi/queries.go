@@ -8,6 +8,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/needs"
+	"github.com/reso-fr/reso/projections/stats"
 )
 
 // This file is the one adapter between the HTTP queries and the
@@ -20,7 +22,7 @@ type needsPage struct {
 }
 
 func (a *api) queryNeeds(ctx context.Context, q needQuery) (needsPage, error) {
-	f := projections.NeedFilter{
+	f := needs.NeedFilter{
 		Status: q.status, Region: q.region, Departement: q.departement, EPCI: q.epci, Commune: q.commune,
 		Subject: q.subject, Referent: q.referent, Advisor: q.advisor, Basket: q.basket,
 		CapturedFrom: q.capturedFrom, CapturedTo: q.capturedTo,
@@ -42,8 +44,8 @@ func (a *api) queryInbox(ctx context.Context, referent uuid.UUID, tab string, li
 	return needsPage{Items: nonNil(page.Items), NextCursor: page.NextCursor}, nil
 }
 
-func (a *api) queryStats(ctx context.Context, q statsQuery) ([]projections.StatsRow, error) {
-	rows, err := a.d.Projections.Stats(ctx, projections.StatsQuery{
+func (a *api) queryStats(ctx context.Context, q statsQuery) ([]stats.StatsRow, error) {
+	rows, err := a.d.Projections.Stats(ctx, stats.StatsQuery{
 		From: q.from, To: q.to, GroupBy: q.groupBy,
 		Region: q.region, Departement: q.departement, Organisation: q.organisation, Subject: q.subject,
 		ScopeZones: q.zones,
