@@ -117,7 +117,7 @@ var errNoCopy = errors.New("projections: connection cannot COPY")
 
 // copyRows loads rows into table with PostgreSQL's COPY, on the
 // transaction's connection.
-func copyRows(ctx context.Context, tx txn, table string, cols []string, rows [][]any) error {
+func copyRows(ctx context.Context, tx Txn, table string, cols []string, rows [][]any) error {
 	err := tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(interface{ Conn() *pgx.Conn })
 		if !ok {

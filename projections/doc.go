@@ -1,6 +1,11 @@
-// Package projections folds Réso's log into SQL read models: the directory
-// (organisations, antennes, referents, users), needs and their matches (the
-// referents' inboxes), and pre-aggregated statistics for funders.
+// Package projections is the runtime that folds Réso's log into SQL read
+// models: the engine and its runners, checkpoints, the shared log tail,
+// rebuilds beside the live tables and their swap, bulk writes (multi-row
+// upserts, COPY) and, on SQLite, relayed writes. It knows no read model:
+// each one (projections/directory, needs, stats) declares its tables and
+// its fold as a ReadModel, and projections/readmodels registers them with
+// an Engine. Dependencies point from the read models to this package,
+// never the reverse.
 //
 // Read models live in a *sql.DB, either the embedded SQLite file (sharing the
 // log's handle) or PostgreSQL through pgx's database/sql driver, with one

@@ -10,27 +10,14 @@ import (
 	"slices"
 	"sync"
 	"time"
-	_ "time/tzdata" // Europe/Paris months on machines without a zoneinfo database
 
-	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 )
 
 // Options configure an Engine. The zero value is usable.
 type Options struct {
-	// Geography places communes in their EPCI, département and région
-	// (nil: domain.DefaultGeography()).
-	Geography *domain.Geography
-	// Thresholds drive the reminder baskets and expired matches of queries
-	// (zero: domain.DefaultThresholds()).
-	Thresholds domain.Thresholds
-	// Location is where months of statistics begin (nil: Europe/Paris).
-	Location *time.Location
-	// TakeChargeWindows are the "within 3 days" and "within 5 days" limits
-	// of statistics (zero: 72 h and 120 h). Changing them is a rule change:
-	// rebuild the stats projection.
-	TakeChargeWindows [2]time.Duration
-	// Projections limits the engine to these names (nil: all of Names()).
+	// Projections limits the engine to these read models (nil: all it
+	// knows).
 	Projections []string
 	// BatchSize is the most events a runner folds per transaction
 	// (default 1000). A rebuild reads RebuildBatch events at a time
@@ -52,31 +39,12 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-func (o *Options) defaults() error {
-	if o.Geography == nil {
-		o.Geography = domain.DefaultGeography()
-	}
-	if o.Thresholds == (domain.Thresholds{}) {
-		o.Thresholds = domain.DefaultThresholds()
-	}
-	if err := o.Thresholds.Validate(); err != nil {
-		return fmt.Errorf("projections options: %w", err)
-	}
-	if o.Location == nil {
-		loc, err := time.LoadLocation("Europe/Paris")
-		if err != nil {
-			return fmt.Errorf("projections options: %w", err)
-		}
-		o.Location = loc
-	}
-	if o.TakeChargeWindows == [2]time.Duration{} {
-		o.TakeChargeWindows = [2]time.Duration{72 * time.Hour, 120 * time.Hour}
-	}
+func (o *Options) defaults(names []string) error {
 	if o.Projections == nil {
-		o.Projections = Names()
+		o.Projections = names
 	}
 	for _, n := range o.Projections {
-		if !slices.Contains(Names(), n) {
+		if !slices.Contains(names, n) {
 			return fmt.Errorf("projection %q: %w", n, ErrUnknownProjection)
 		}
 	}
@@ -120,12 +88,13 @@ type Status struct {
 	LastError  string  `json:"last_error,omitempty"`
 }
 
-// Engine runs the projections of one read-model database and answers
-// queries on it. It is safe for concurrent use.
+// Engine runs the projections of one read-model database. It is safe for
+// concurrent use.
 type Engine struct {
 	db      *sql.DB
 	dialect Dialect
 	store   eventstore.Store
+	models  []ReadModel // in the order they run
 	opts    Options
 	log     *slog.Logger
 
@@ -151,16 +120,24 @@ type runState struct {
 }
 
 // New returns an engine on db (SQLite or PostgreSQL, as dialect says)
-// following store. Call Migrate before Run or any query. It returns an
-// error for an unknown dialect or projection name, or invalid thresholds.
-func New(db *sql.DB, dialect Dialect, store eventstore.Store, opts Options) (*Engine, error) {
+// following store, maintaining models. Call Migrate before Run or any
+// query. It returns an error for an unknown dialect, a read model without
+// a name or declared twice, or an unknown name in opts.Projections.
+func New(db *sql.DB, dialect Dialect, store eventstore.Store, models []ReadModel, opts Options) (*Engine, error) {
 	if err := dialect.valid(); err != nil {
 		return nil, err
 	}
-	if err := opts.defaults(); err != nil {
+	names := make([]string, 0, len(models))
+	for _, m := range models {
+		if m.Name == "" || m.New == nil || slices.Contains(names, m.Name) {
+			return nil, fmt.Errorf("projections: read model %q declared without a name or fold, or twice", m.Name)
+		}
+		names = append(names, m.Name)
+	}
+	if err := opts.defaults(names); err != nil {
 		return nil, err
 	}
-	e := &Engine{db: db, dialect: dialect, store: store, opts: opts,
+	e := &Engine{db: db, dialect: dialect, store: store, models: slices.Clone(models), opts: opts,
 		log: opts.Logger.With("component", "projections"), states: make(map[string]*runState),
 		advance: make(chan struct{}), gate: new(sync.Mutex)}
 	if g, ok := store.(writeGater); ok {
@@ -172,21 +149,45 @@ func New(db *sql.DB, dialect Dialect, store eventstore.Store, opts Options) (*En
 	return e, nil
 }
 
-// Options returns the engine's options with their defaults filled in.
-func (e *Engine) Options() Options { return e.opts }
+// Names returns the name of every read model the engine knows, in the
+// order they run (Options.Projections may run fewer).
+func (e *Engine) Names() []string {
+	out := make([]string, len(e.models))
+	for i, m := range e.models {
+		out[i] = m.Name
+	}
+	return out
+}
+
+// model returns the read model called name, or ErrUnknownProjection.
+func (e *Engine) model(name string) (ReadModel, error) {
+	for _, m := range e.models {
+		if m.Name == name {
+			return m, nil
+		}
+	}
+	return ReadModel{}, fmt.Errorf("projection %q: %w", name, ErrUnknownProjection)
+}
+
+// start builds a fresh projection of the read model called name.
+func (e *Engine) start(name string, fresh bool) (running, error) {
+	m, err := e.model(name)
+	if err != nil {
+		return running{}, err
+	}
+	return running{ReadModel: m, p: m.New(fresh)}, nil
+}
+
+// running is a projection with the read model it folds into.
+type running struct {
+	ReadModel
+	p Projection
+}
 
 // Migrate creates the read-model tables and checkpoints when missing. It is
 // idempotent; it returns the database error, wrapped.
 func (e *Engine) Migrate(ctx context.Context) error {
-	projs := make([]projection, 0, len(Names()))
-	for _, n := range Names() {
-		p, err := newProjection(n, &e.opts, false)
-		if err != nil {
-			return err
-		}
-		projs = append(projs, p)
-	}
-	return migrate(ctx, e.db, e.dialect, projs)
+	return migrate(ctx, e.db, e.dialect, e.models)
 }
 
 func (e *Engine) setState(name, state, lastErr string) {
@@ -306,7 +307,7 @@ func (e *Engine) follow(ctx context.Context, name string, careful bool, tail *lo
 	if err != nil {
 		return err
 	}
-	p, err := newProjection(name, &e.opts, cp.pos.IsZero())
+	p, err := e.start(name, cp.pos.IsZero())
 	if err != nil {
 		return err
 	}
@@ -315,10 +316,10 @@ func (e *Engine) follow(ctx context.Context, name string, careful bool, tail *lo
 	// builds once it has caught up (as a rebuild does after its load). Any
 	// other start makes sure they exist, in case a process died between.
 	var bulk *bulkSet
-	indexes := p.tables()
+	indexes := p.Tables
 	if cp.pos.IsZero() {
 		bulk = newBulkSet()
-		if err := e.execEach(ctx, indexes, table.dropIndexes); err != nil {
+		if err := e.execEach(ctx, indexes, Table.dropIndexes); err != nil {
 			return fmt.Errorf("projection %s: %w", name, err)
 		}
 	} else if err := e.ensureIndexes(ctx, indexes); err != nil {
@@ -352,8 +353,8 @@ func (e *Engine) follow(ctx context.Context, name string, careful bool, tail *lo
 		// The fold happens in memory before the transaction begins: on
 		// PostgreSQL a writing transaction holds back the log's visibility
 		// horizon for every reader, so it must stay short.
-		if err := p.apply(ctx, txn{d: e.dialect, db: e.db}, "", pg.ds); err != nil {
-			return fmt.Errorf("projection %s: %w", p.name(), err)
+		if err := p.p.Apply(ctx, Txn{d: e.dialect, db: e.db}, "", pg.ds); err != nil {
+			return fmt.Errorf("projection %s: %w", p.Name, err)
 		}
 		if e.opts.BeforeCommit != nil {
 			batch = append(batch, pg.evs...)
@@ -385,7 +386,7 @@ func (e *Engine) follow(ctx context.Context, name string, careful bool, tail *lo
 var errReaderStopped = errors.New("log reader stopped")
 
 // ensureIndexes creates the secondary indexes of tables that are missing.
-func (e *Engine) ensureIndexes(ctx context.Context, tables []table) error {
+func (e *Engine) ensureIndexes(ctx context.Context, tables []Table) error {
 	for _, t := range tables {
 		stmts, err := liveIndexDDL(ctx, e.db, e.dialect, t)
 		if err != nil {
@@ -393,7 +394,7 @@ func (e *Engine) ensureIndexes(ctx context.Context, tables []table) error {
 		}
 		for _, q := range stmts {
 			if err := e.execGated(ctx, q); err != nil {
-				return fmt.Errorf("table %s: %w", t.name, err)
+				return fmt.Errorf("table %s: %w", t.Name, err)
 			}
 		}
 	}
@@ -406,20 +407,20 @@ func (e *Engine) ensureIndexes(ctx context.Context, tables []table) error {
 // spanning two batches) leave dead versions, and the planner has no
 // statistics of tables that were empty. Autovacuum would do both in time,
 // where it runs; queries should not wait for it.
-func (e *Engine) tidy(ctx context.Context, tables []table) error {
+func (e *Engine) tidy(ctx context.Context, tables []Table) error {
 	if e.dialect != DialectPostgres {
 		return nil
 	}
-	return e.execEach(ctx, tables, func(t table) []string { return []string{"VACUUM (ANALYZE) " + t.name} })
+	return e.execEach(ctx, tables, func(t Table) []string { return []string{"VACUUM (ANALYZE) " + t.Name} })
 }
 
 // execEach runs the statements stmts gives for each of tables, each on its
 // own (through the write gate on SQLite).
-func (e *Engine) execEach(ctx context.Context, tables []table, stmts func(table) []string) error {
+func (e *Engine) execEach(ctx context.Context, tables []Table, stmts func(Table) []string) error {
 	for _, t := range tables {
 		for _, q := range stmts(t) {
 			if err := e.execGated(ctx, q); err != nil {
-				return fmt.Errorf("table %s: %w", t.name, err)
+				return fmt.Errorf("table %s: %w", t.Name, err)
 			}
 		}
 	}
@@ -441,14 +442,14 @@ const followAhead = 4
 // turns the transaction's commit asynchronous (see beginWrite), and a batch
 // that changes none of the projection's rows (the directory's, most of the
 // time) is that UPDATE alone, in a transaction of its own.
-func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, bulk *bulkSet, last eventstore.Position, evs []eventstore.Event) error {
-	if e.dialect == DialectPostgres && p.idle() {
+func (e *Engine) commitBatch(ctx context.Context, p running, gen int64, bulk *bulkSet, last eventstore.Position, evs []eventstore.Event) error {
+	if e.dialect == DialectPostgres && p.p.Idle() {
 		if e.opts.BeforeCommit != nil {
-			if err := e.opts.BeforeCommit(p.name(), evs); err != nil {
-				return fmt.Errorf("projection %s: %w", p.name(), err)
+			if err := e.opts.BeforeCommit(p.Name, evs); err != nil {
+				return fmt.Errorf("projection %s: %w", p.Name, err)
 			}
 		}
-		return e.moveCheckpoint(ctx, e.db, p.name(), gen, last)
+		return e.moveCheckpoint(ctx, e.db, p.Name, gen, last)
 	}
 	if e.dialect == DialectSQLite {
 		e.gate.Lock() // before the connection: see openRelay
@@ -456,27 +457,27 @@ func (e *Engine) commitBatch(ctx context.Context, p projection, gen int64, bulk 
 	}
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("begin %s batch: %w", p.name(), err)
+		return fmt.Errorf("begin %s batch: %w", p.Name, err)
 	}
 	defer conn.Close()
 	tx, err := beginRetryingBusy(ctx, conn)
 	if err != nil {
-		return fmt.Errorf("begin %s batch: %w", p.name(), err)
+		return fmt.Errorf("begin %s batch: %w", p.Name, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := e.moveCheckpoint(ctx, tx, p.name(), gen, last); err != nil {
+	if err := e.moveCheckpoint(ctx, tx, p.Name, gen, last); err != nil {
 		return err
 	}
-	if err := p.flush(ctx, txn{Tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: bulk}, ""); err != nil {
-		return fmt.Errorf("projection %s: %w", p.name(), err)
+	if err := p.p.Flush(ctx, Txn{tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: bulk}, ""); err != nil {
+		return fmt.Errorf("projection %s: %w", p.Name, err)
 	}
 	if e.opts.BeforeCommit != nil {
-		if err := e.opts.BeforeCommit(p.name(), evs); err != nil {
-			return fmt.Errorf("projection %s: %w", p.name(), err)
+		if err := e.opts.BeforeCommit(p.Name, evs); err != nil {
+			return fmt.Errorf("projection %s: %w", p.Name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit %s batch: %w", p.name(), err)
+		return fmt.Errorf("commit %s batch: %w", p.Name, err)
 	}
 	return nil
 }

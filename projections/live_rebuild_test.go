@@ -12,22 +12,24 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/simulate"
 	"github.com/reso-fr/reso/projections"
+	pt "github.com/reso-fr/reso/projections/projectionstest"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // After a simulated workload written by concurrent writers while the
 // projections run, every live table equals a fresh rebuild, row by row.
 func TestLiveEqualsRebuild(t *testing.T) {
 	t.Parallel()
-	for _, name := range backends {
+	for _, name := range pt.Backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := mustBackend(t, name)
-			e := mustEngine(t, b, projectionsOptions())
-			mustRun(t, e)
-			res := mustSimulate(t, b.store, simulate.Options{Seed: 7, Months: 4, NeedsPerMonth: 60, Writers: 4})
-			mustWait(t, e, res.Last)
-			live := mustDump(t, b.db)
-			for _, table := range readModelTables {
+			b := pt.MustBackend(t, name)
+			e := pt.MustEngine(t, b, readmodels.Options{})
+			pt.MustRun(t, e)
+			res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 7, Months: 4, NeedsPerMonth: 60, Writers: 4})
+			pt.MustWait(t, e, res.Last)
+			live := pt.MustDump(t, b.DB)
+			for _, table := range pt.ReadModelTables {
 				if len(live[table]) == 0 {
 					t.Fatalf("%s is empty after the simulation", table)
 				}
@@ -35,15 +37,15 @@ func TestLiveEqualsRebuild(t *testing.T) {
 			if err := e.RebuildAll(context.Background(), nil); err != nil {
 				t.Fatal(err)
 			}
-			mustEqualDumps(t, live, mustDump(t, b.db))
+			pt.MustEqualDumps(t, live, pt.MustDump(t, b.DB))
 			// Again with a flush every few pages: statistics then hold
 			// their cells across many flushes (needs moving between
 			// them) and write them once at the end.
-			small := mustEngine(t, b, projections.Options{RebuildBatch: 50, RebuildFlush: 97})
+			small := pt.MustEngine(t, b, readmodels.Options{RebuildBatch: 50, RebuildFlush: 97})
 			if err := small.RebuildAll(context.Background(), nil); err != nil {
 				t.Fatal(err)
 			}
-			mustEqualDumps(t, live, mustDump(t, b.db))
+			pt.MustEqualDumps(t, live, pt.MustDump(t, b.DB))
 		})
 	}
 }
@@ -54,11 +56,11 @@ func TestLiveEqualsRebuild(t *testing.T) {
 // or not autovacuum runs.
 func TestLoadedTablesAnalyzed(t *testing.T) {
 	t.Parallel()
-	b := mustBackend(t, "postgres")
-	res := mustSimulate(t, b.store, simulate.Options{Seed: 5, Months: 2, NeedsPerMonth: 40, Writers: 2})
-	e := mustEngine(t, b, projectionsOptions())
-	stop := mustRun(t, e)
-	mustWait(t, e, res.Last)
+	b := pt.MustBackend(t, "postgres")
+	res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 5, Months: 2, NeedsPerMonth: 40, Writers: 2})
+	e := pt.MustEngine(t, b, readmodels.Options{})
+	stop := pt.MustRun(t, e)
+	pt.MustWait(t, e, res.Last)
 	tables := []string{"needs", "matches", "stats_needs", "stats_cells"}
 	// tidied reports which tables lack planner statistics or (vacuumed) a
 	// vacuum.
@@ -68,7 +70,7 @@ func TestLoadedTablesAnalyzed(t *testing.T) {
 		for _, table := range tables {
 			var analyzed int
 			var vacuum bool
-			if err := b.db.QueryRow(`SELECT
+			if err := b.DB.QueryRow(`SELECT
 				(SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = $1),
 				(SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = $1)`,
 				table).Scan(&analyzed, &vacuum); err != nil {
@@ -102,22 +104,22 @@ func TestLoadedTablesAnalyzed(t *testing.T) {
 // they were, and the next rebuild succeeds.
 func TestCancelledRebuildLeavesTablesAndLocks(t *testing.T) {
 	t.Parallel()
-	for _, name := range backends {
+	for _, name := range pt.Backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := mustBackend(t, name)
-			e := mustEngine(t, b, projectionsOptions())
-			stop := mustRun(t, e)
-			res := mustSimulate(t, b.store, simulate.Options{Seed: 9, Months: 3, NeedsPerMonth: 60, Writers: 2})
-			mustWait(t, e, res.Last)
+			b := pt.MustBackend(t, name)
+			e := pt.MustEngine(t, b, readmodels.Options{})
+			stop := pt.MustRun(t, e)
+			res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 9, Months: 3, NeedsPerMonth: 60, Writers: 2})
+			pt.MustWait(t, e, res.Last)
 			stop()
-			live := mustDump(t, b.db)
-			small := mustEngine(t, b, projections.Options{RebuildBatch: 50, RebuildFlush: 97})
+			live := pt.MustDump(t, b.DB)
+			small := pt.MustEngine(t, b, readmodels.Options{RebuildBatch: 50, RebuildFlush: 97})
 			reports := 0
 			if err := small.RebuildAll(context.Background(), func(projections.Progress) { reports++ }); err != nil {
 				t.Fatal(err)
 			}
-			mustEqualDumps(t, live, mustDump(t, b.db))
+			pt.MustEqualDumps(t, live, pt.MustDump(t, b.DB))
 			// Cancelled at the first page, in the fold, and when the swap
 			// begins (the report before last; the last says it is done).
 			for _, after := range []int{1, reports / 3, 2 * reports / 3, reports - 1} {
@@ -137,7 +139,7 @@ func TestCancelledRebuildLeavesTablesAndLocks(t *testing.T) {
 					t.Fatalf("cancelled after %d reports: %v", after, err)
 				}
 				t.Logf("cancelled after %d of %d reports: %v", after, reports, time.Since(start))
-				mustEqualDumps(t, live, mustDump(t, b.db))
+				pt.MustEqualDumps(t, live, pt.MustDump(t, b.DB))
 			}
 			// The locks were given back: the log takes an append, and a
 			// rebuild runs to its end.
@@ -148,7 +150,7 @@ func TestCancelledRebuildLeavesTablesAndLocks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := b.store.Append(appendCtx, domain.NeedStream(id), eventstore.NoStream,
+			if _, err := b.Store.Append(appendCtx, domain.NeedStream(id), eventstore.NoStream,
 				eventstore.NewEvent{ID: uuid.New(), Type: typ, SchemaVersion: v, Data: data}); err != nil {
 				t.Fatal(err)
 			}

@@ -11,7 +11,7 @@ import (
 // page is a run of events read from the log and decoded, in log order.
 type page struct {
 	evs []eventstore.Event
-	ds  []decoded
+	ds  []Decoded
 	// full says the read returned as many events as it asked for: more are
 	// probably waiting.
 	full bool

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -32,7 +31,7 @@ type Progress struct {
 // ErrRebuildRunning, an event the projection cannot apply, or the database
 // or store error.
 func (e *Engine) Rebuild(ctx context.Context, name string, progress func(Progress)) error {
-	if !slices.Contains(Names(), name) {
+	if _, err := e.model(name); err != nil {
 		return fmt.Errorf("rebuild %q: %w", name, ErrUnknownProjection)
 	}
 	return e.rebuild(ctx, []string{name}, progress)
@@ -50,7 +49,7 @@ func (e *Engine) RebuildAll(ctx context.Context, progress func(Progress)) error 
 // that receives the rebuild's outcome. The projection's status reads
 // StateRebuilding from the moment it returns.
 func (e *Engine) StartRebuild(ctx context.Context, name string, progress func(Progress)) (<-chan error, error) {
-	if !slices.Contains(Names(), name) {
+	if _, err := e.model(name); err != nil {
 		return nil, fmt.Errorf("rebuild %q: %w", name, ErrUnknownProjection)
 	}
 	if !e.rebuildMu.TryLock() {
@@ -93,23 +92,23 @@ func (e *Engine) rebuildLocked(ctx context.Context, names []string, progress fun
 		progress = func(Progress) {}
 	}
 
-	projs := make([]projection, len(names))
+	projs := make([]running, len(names))
 	for i, n := range names {
-		p, err := newProjection(n, &e.opts, true)
+		p, err := e.start(n, true)
 		if err != nil {
 			return err
 		}
 		projs[i] = p
-		if h, ok := p.(holder); ok {
-			h.hold(true)
+		if h, ok := p.p.(Holder); ok {
+			h.Hold(true)
 		}
-		for _, t := range p.tables() {
+		for _, t := range p.Tables {
 			// A process that died after a swap on SQLite may have left the
 			// old table, whose index names the new table needs.
-			for _, q := range []string{`DROP TABLE IF EXISTS ` + t.name + rebuildSuffix, `DROP TABLE IF EXISTS ` + t.name + oldSuffix,
-				t.create(t.name+rebuildSuffix, e.dialect)} {
+			for _, q := range []string{`DROP TABLE IF EXISTS ` + t.Name + rebuildSuffix, `DROP TABLE IF EXISTS ` + t.Name + oldSuffix,
+				t.create(t.Name+rebuildSuffix, e.dialect)} {
 				if err := e.execGated(ctx, q); err != nil {
-					return fmt.Errorf("rebuild %s: prepare %s: %w", n, t.name, err)
+					return fmt.Errorf("rebuild %s: prepare %s: %w", n, t.Name, err)
 				}
 			}
 		}
@@ -147,7 +146,7 @@ func (e *Engine) rebuildLocked(ctx context.Context, names []string, progress fun
 	var writeMu sync.Mutex
 	workers := make([]*rebuildWorker, len(projs))
 	for i, p := range projs {
-		w := &rebuildWorker{p: p, bulk: newBulkSet(), in: make(chan []decoded, workerAhead), done: make(chan error, 1), start: start}
+		w := &rebuildWorker{p: p, bulk: newBulkSet(), in: make(chan []Decoded, workerAhead), done: make(chan error, 1), start: start}
 		workers[i] = w
 		go func() { w.done <- e.runRebuildWorker(runCtx, cancel, w, &writeMu) }()
 	}
@@ -238,20 +237,12 @@ const (
 	workerAhead  = 8
 )
 
-// holder is a projection that can keep rows in memory across flushes
-// (hold(true)) and write them all at the first flush after hold(false).
-// A rebuild holds while it loads its fresh tables, so that a row changed
-// by many flushes (statistics cells, a need in progress) is written once,
-// not rewritten at each flush (which also left PostgreSQL a dead version
-// per rewrite).
-type holder interface{ hold(on bool) }
-
 // rebuildWorker is one projection being rebuilt, with the keys it has
 // written to its tables (for COPY).
 type rebuildWorker struct {
-	p     projection
+	p     running
 	bulk  *bulkSet
-	in    chan []decoded
+	in    chan []Decoded
 	done  chan error
 	start time.Time // of the rebuild, for the step logs
 }
@@ -275,49 +266,49 @@ func (e *Engine) runRebuildWorker(ctx context.Context, cancel context.CancelFunc
 		if err != nil {
 			continue
 		}
-		if err = w.p.apply(ctx, txn{d: e.dialect, db: e.db}, rebuildSuffix, ds); err != nil {
-			err = fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+		if err = w.p.p.Apply(ctx, Txn{d: e.dialect, db: e.db}, rebuildSuffix, ds); err != nil {
+			err = fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 			cancel()
 			continue
 		}
 		if pending += len(ds); pending >= e.opts.RebuildFlush {
-			e.logStep(ctx, w.p.name(), "fold", w.start, foldStart)
+			e.logStep(ctx, w.p.Name, "fold", w.start, foldStart)
 			flushStart := time.Now()
 			if err = e.flushRebuild(ctx, w, writeMu); err != nil {
 				cancel()
 			}
-			e.logStep(ctx, w.p.name(), "flush", w.start, flushStart)
+			e.logStep(ctx, w.p.Name, "flush", w.start, flushStart)
 			pending, foldStart = 0, time.Now()
 		}
 	}
 	if err != nil {
 		return err
 	}
-	e.logStep(ctx, w.p.name(), "fold", w.start, foldStart)
-	if h, ok := w.p.(holder); ok {
-		h.hold(false) // this flush writes what it held
+	e.logStep(ctx, w.p.Name, "fold", w.start, foldStart)
+	if h, ok := w.p.p.(Holder); ok {
+		h.Hold(false) // this flush writes what it held
 	}
 	step := time.Now()
 	if err := e.flushRebuild(ctx, w, writeMu); err != nil {
 		cancel()
 		return err
 	}
-	e.logStep(ctx, w.p.name(), "last flush", w.start, step)
+	e.logStep(ctx, w.p.Name, "last flush", w.start, step)
 	step = time.Now()
 	if err := e.buildIndexes(ctx, w.p); err != nil {
 		cancel()
 		return err
 	}
-	e.logStep(ctx, w.p.name(), "indexes", w.start, step)
+	e.logStep(ctx, w.p.Name, "indexes", w.start, step)
 	return nil
 }
 
 // foldPage folds decoded events into projs (in memory, reading through tx
 // when it is not nil).
-func (e *Engine) foldPage(ctx context.Context, tx *sql.Tx, projs []projection, ds []decoded) error {
+func (e *Engine) foldPage(ctx context.Context, tx *sql.Tx, projs []running, ds []Decoded) error {
 	for _, p := range projs {
-		if err := p.apply(ctx, txn{Tx: tx, d: e.dialect, db: e.db}, rebuildSuffix, ds); err != nil {
-			return fmt.Errorf("rebuild %s: %w", p.name(), err)
+		if err := p.p.Apply(ctx, Txn{tx: tx, d: e.dialect, db: e.db}, rebuildSuffix, ds); err != nil {
+			return fmt.Errorf("rebuild %s: %w", p.Name, err)
 		}
 	}
 	return nil
@@ -326,7 +317,7 @@ func (e *Engine) foldPage(ctx context.Context, tx *sql.Tx, projs []projection, d
 // foldInto reads up to limit events after pos and folds them into projs
 // (in memory, reading through tx when it is not nil). It returns how many
 // events it folded and the new position.
-func (e *Engine) foldInto(ctx context.Context, tx *sql.Tx, projs []projection, pos eventstore.Position, limit int) (int, eventstore.Position, error) {
+func (e *Engine) foldInto(ctx context.Context, tx *sql.Tx, projs []running, pos eventstore.Position, limit int) (int, eventstore.Position, error) {
 	evs, err := e.store.ReadAll(ctx, pos, limit)
 	if err != nil {
 		return 0, pos, fmt.Errorf("rebuild: read log: %w", err)
@@ -394,14 +385,14 @@ func (e *Engine) flushRebuild(ctx context.Context, w *rebuildWorker, writeMu *sy
 	}
 	conn, tx, end, err := e.beginWrite(ctx)
 	if err != nil {
-		return fmt.Errorf("rebuild %s: begin: %w", w.p.name(), err)
+		return fmt.Errorf("rebuild %s: begin: %w", w.p.Name, err)
 	}
 	defer end()
-	if err := w.p.flush(ctx, txn{Tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: w.bulk}, rebuildSuffix); err != nil {
-		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+	if err := w.p.p.Flush(ctx, Txn{tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: w.bulk}, rebuildSuffix); err != nil {
+		return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("rebuild %s: commit: %w", w.p.name(), err)
+		return fmt.Errorf("rebuild %s: commit: %w", w.p.Name, err)
 	}
 	return nil
 }
@@ -412,10 +403,10 @@ func (e *Engine) flushRebuild(ctx context.Context, w *rebuildWorker, writeMu *sy
 func (e *Engine) flushRelayed(ctx context.Context, w *rebuildWorker) (err error) {
 	r, err := e.openRelay(ctx)
 	if err != nil {
-		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+		return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 	}
 	defer func() { r.close(err != nil) }()
-	tx := txn{d: e.dialect, db: e.db, conn: r.conn, bulk: w.bulk, relay: r}
+	tx := Txn{d: e.dialect, db: e.db, conn: r.conn, bulk: w.bulk, relay: r}
 	var usual int
 	if err := r.conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&usual); err != nil {
 		return fmt.Errorf("rebuild: cache size: %w", err)
@@ -424,11 +415,11 @@ func (e *Engine) flushRelayed(ctx context.Context, w *rebuildWorker) (err error)
 		return fmt.Errorf("rebuild: cache size: %w", err)
 	}
 	defer r.conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size=%d", usual)) //nolint:errcheck // at worst the connection keeps a larger cache
-	if err := w.p.flush(ctx, tx, rebuildSuffix); err != nil {
-		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+	if err := w.p.p.Flush(ctx, tx, rebuildSuffix); err != nil {
+		return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 	}
 	if err := r.pause(ctx); err != nil {
-		return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+		return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 	}
 	return nil
 }
@@ -447,26 +438,26 @@ func (e *Engine) flushRelayed(ctx context.Context, w *rebuildWorker) (err error)
 // On SQLite, which has one writer and cannot rename an index, it builds
 // them one statement at a time through the write gate, under the set of
 // names the live table does not use (see altIndexSuffix).
-func (e *Engine) buildIndexes(ctx context.Context, p projection) error {
+func (e *Engine) buildIndexes(ctx context.Context, p running) error {
 	if e.dialect == DialectSQLite {
-		for _, t := range p.tables() {
+		for _, t := range p.Tables {
 			alt, err := sqliteAltIndexes(ctx, e.db, t)
 			if err != nil {
-				return fmt.Errorf("rebuild %s: %w", p.name(), err)
+				return fmt.Errorf("rebuild %s: %w", p.Name, err)
 			}
-			for _, q := range t.indexDDLOn(t.name+rebuildSuffix, !alt) {
+			for _, q := range t.indexDDLOn(t.Name+rebuildSuffix, !alt) {
 				if err := e.execGated(ctx, q); err != nil {
-					return fmt.Errorf("rebuild %s: build index: %w", p.name(), err)
+					return fmt.Errorf("rebuild %s: build index: %w", p.Name, err)
 				}
 			}
 		}
 		return nil
 	}
 	var stmts []string
-	for _, t := range p.tables() {
-		stmts = append(stmts, "ANALYZE "+t.name+rebuildSuffix)
+	for _, t := range p.Tables {
+		stmts = append(stmts, "ANALYZE "+t.Name+rebuildSuffix)
 	}
-	for _, t := range p.tables() {
+	for _, t := range p.Tables {
 		create, _ := t.rebuildIndexes()
 		stmts = append(stmts, create...)
 	}
@@ -480,7 +471,7 @@ func (e *Engine) buildIndexes(ctx context.Context, p projection) error {
 					continue
 				}
 				if _, err := e.db.ExecContext(ctx, q); err != nil {
-					first = fmt.Errorf("rebuild %s: build index: %w", p.name(), err)
+					first = fmt.Errorf("rebuild %s: build index: %w", p.Name, err)
 				}
 			}
 			errs <- first
@@ -508,14 +499,14 @@ const oldSuffix = "_old"
 // index, then the table, each in its own statement through the write gate,
 // so that the application's writes wait for one of them at most. A failure
 // is logged: the rebuild is done, and the next one drops what is left.
-func (e *Engine) dropOld(ctx context.Context, projs []projection) {
+func (e *Engine) dropOld(ctx context.Context, projs []running) {
 	if e.dialect != DialectSQLite {
 		return
 	}
 	for _, p := range projs {
-		for _, t := range p.tables() {
-			if err := e.dropSQLiteTable(ctx, t.name+oldSuffix); err != nil {
-				e.log.WarnContext(ctx, "rebuild: drop a replaced table", "table", t.name+oldSuffix, "err", err)
+		for _, t := range p.Tables {
+			if err := e.dropSQLiteTable(ctx, t.Name+oldSuffix); err != nil {
+				e.log.WarnContext(ctx, "rebuild: drop a replaced table", "table", t.Name+oldSuffix, "err", err)
 			}
 		}
 	}
@@ -568,7 +559,7 @@ const rebuildCacheKiB = -262144 // 256 MiB
 // replaces the live tables with the rebuilt ones and sets the checkpoints,
 // all in one transaction.
 func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventstore.Position, pr *Progress) error {
-	projs := make([]projection, len(workers))
+	projs := make([]running, len(workers))
 	for i, w := range workers {
 		projs[i] = w.p
 	}
@@ -579,8 +570,8 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 	defer end()
 	for _, p := range projs {
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE projection_checkpoints SET generation=generation+1 WHERE name=$1`, p.name()); err != nil {
-			return fmt.Errorf("rebuild %s: lock checkpoint: %w", p.name(), err)
+			`UPDATE projection_checkpoints SET generation=generation+1 WHERE name=$1`, p.Name); err != nil {
+			return fmt.Errorf("rebuild %s: lock checkpoint: %w", p.Name, err)
 		}
 	}
 	for {
@@ -595,12 +586,12 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 		}
 	}
 	for _, w := range workers {
-		if err := w.p.flush(ctx, txn{Tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: w.bulk}, rebuildSuffix); err != nil {
-			return fmt.Errorf("rebuild %s: %w", w.p.name(), err)
+		if err := w.p.p.Flush(ctx, Txn{tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: w.bulk}, rebuildSuffix); err != nil {
+			return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 		}
 	}
 	for _, p := range projs {
-		for _, t := range p.tables() {
+		for _, t := range p.Tables {
 			var stmts []string
 			if e.dialect == DialectPostgres {
 				// PostgreSQL names the primary key's index after the table it
@@ -608,9 +599,9 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 				// rebuild can create its table again.
 				_, rename := t.rebuildIndexes()
 				stmts = append([]string{
-					`DROP TABLE IF EXISTS ` + t.name,
-					`ALTER TABLE ` + t.name + rebuildSuffix + ` RENAME TO ` + t.name,
-					`ALTER INDEX IF EXISTS ` + t.name + rebuildSuffix + `_pkey RENAME TO ` + t.name + `_pkey`,
+					`DROP TABLE IF EXISTS ` + t.Name,
+					`ALTER TABLE ` + t.Name + rebuildSuffix + ` RENAME TO ` + t.Name,
+					`ALTER INDEX IF EXISTS ` + t.Name + rebuildSuffix + `_pkey RENAME TO ` + t.Name + `_pkey`,
 				}, rename...)
 			} else {
 				// Dropping a large table takes SQLite long (it frees every
@@ -618,20 +609,20 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 				// swap (dropOld). Its indexes go with it, the new table's
 				// with the new one.
 				stmts = []string{
-					`ALTER TABLE ` + t.name + ` RENAME TO ` + t.name + oldSuffix,
-					`ALTER TABLE ` + t.name + rebuildSuffix + ` RENAME TO ` + t.name,
+					`ALTER TABLE ` + t.Name + ` RENAME TO ` + t.Name + oldSuffix,
+					`ALTER TABLE ` + t.Name + rebuildSuffix + ` RENAME TO ` + t.Name,
 				}
 			}
 			for _, q := range stmts {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("rebuild %s: swap %s: %w", p.name(), t.name, err)
+					return fmt.Errorf("rebuild %s: swap %s: %w", p.Name, t.Name, err)
 				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE projection_checkpoints SET position=$1, updated_at=$2, last_error='' WHERE name=$3`,
-			pos.String(), time.Now().UnixMicro(), p.name()); err != nil {
-			return fmt.Errorf("rebuild %s: set checkpoint: %w", p.name(), err)
+			pos.String(), time.Now().UnixMicro(), p.Name); err != nil {
+			return fmt.Errorf("rebuild %s: set checkpoint: %w", p.Name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -662,13 +653,13 @@ func (e *Engine) Reset(ctx context.Context) error {
 			`UPDATE projection_checkpoints SET position='', generation=generation+1, last_error='' WHERE name=$1`, n); err != nil {
 			return fmt.Errorf("reset %s: %w", n, err)
 		}
-		p, err := newProjection(n, &e.opts, true)
+		p, err := e.start(n, true)
 		if err != nil {
 			return err
 		}
-		for _, t := range p.tables() {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.name); err != nil {
-				return fmt.Errorf("reset %s: %w", t.name, err)
+		for _, t := range p.Tables {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name); err != nil {
+				return fmt.Errorf("reset %s: %w", t.Name, err)
 			}
 		}
 	}

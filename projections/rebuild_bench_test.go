@@ -7,21 +7,23 @@ import (
 
 	"github.com/reso-fr/reso/internal/simulate"
 	"github.com/reso-fr/reso/projections"
+	pt "github.com/reso-fr/reso/projections/projectionstest"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // BenchmarkRebuildSQLite measures RebuildAll over a simulated log (for
 // profiling; `reso bench rebuild` is the end-to-end figure).
-func BenchmarkRebuildSQLite(b *testing.B) { benchRebuild(b, mustSQLiteB(b)) }
+func BenchmarkRebuildSQLite(b *testing.B) { benchRebuild(b, pt.MustSQLite(b)) }
 
 // BenchmarkRebuildPostgres is the same on PostgreSQL.
-func BenchmarkRebuildPostgres(b *testing.B) { benchRebuild(b, mustPostgresB(b)) }
+func BenchmarkRebuildPostgres(b *testing.B) { benchRebuild(b, pt.MustPostgres(b)) }
 
-func benchRebuild(b *testing.B, be backend) {
-	res, err := simulate.Run(context.Background(), be.store, simulate.Options{Seed: 1, Months: 6, NeedsPerMonth: 300, Writers: 4})
+func benchRebuild(b *testing.B, be pt.Backend) {
+	res, err := simulate.Run(context.Background(), be.Store, simulate.Options{Seed: 1, Months: 6, NeedsPerMonth: 300, Writers: 4})
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := projections.New(be.db, be.dialect, be.store, projections.Options{})
+	e, err := readmodels.New(be.DB, be.Dialect, be.Store, readmodels.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

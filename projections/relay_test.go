@@ -19,7 +19,7 @@ func TestRelayLetsWaitingWritersIn(t *testing.T) {
 	ctx := context.Background()
 	db, gate, r := mustRelay(t)
 	defer r.close(false)
-	tx := txn{d: DialectSQLite, db: db, conn: r.conn, relay: r}
+	tx := Txn{d: DialectSQLite, db: db, conn: r.conn, relay: r}
 
 	started := make(chan struct{})
 	wrote := make(chan time.Time, 1)
@@ -71,7 +71,7 @@ func TestRelayCloseRollsBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, gate, r := mustRelay(t)
-	tx := txn{d: DialectSQLite, db: db, conn: r.conn, relay: r}
+	tx := Txn{d: DialectSQLite, db: db, conn: r.conn, relay: r}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO t VALUES (1)`); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/simulate"
 	"github.com/reso-fr/reso/projections"
+	pt "github.com/reso-fr/reso/projections/projectionstest"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 func mustAppend(t *testing.T, st eventstore.Store, stream string, expected eventstore.ExpectedVersion, evs ...domain.Event) eventstore.Position {
@@ -50,16 +52,16 @@ func captured(id uuid.UUID, keyID string) domain.NeedCaptured {
 // row visible; a position not reached yet times out.
 func TestWaitForAndErasure(t *testing.T) {
 	t.Parallel()
-	for _, name := range backends {
+	for _, name := range pt.Backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := mustBackend(t, name)
-			e := mustEngine(t, b, projections.Options{})
-			mustRun(t, e)
+			b := pt.MustBackend(t, name)
+			e := pt.MustEngine(t, b, readmodels.Options{})
+			pt.MustRun(t, e)
 			ctx := context.Background()
 			id := uuid.New()
-			pos := mustAppend(t, b.store, domain.NeedStream(id), eventstore.NoStream, captured(id, "key-1"))
-			mustWait(t, e, pos)
+			pos := mustAppend(t, b.Store, domain.NeedStream(id), eventstore.NoStream, captured(id, "key-1"))
+			pt.MustWait(t, e, pos)
 			n, err := e.Need(ctx, id, t0)
 			if err != nil {
 				t.Fatal(err)
@@ -75,9 +77,9 @@ func TestWaitForAndErasure(t *testing.T) {
 				t.Fatalf("WaitFor(future) = %v, want deadline exceeded", err)
 			}
 
-			pos = mustAppend(t, b.store, domain.NeedStream(id), eventstore.Exactly(1),
+			pos = mustAppend(t, b.Store, domain.NeedStream(id), eventstore.Exactly(1),
 				domain.ContactErased{Meta: domain.Meta{At: t0.Add(time.Hour), By: advisor}, NeedID: id, KeyID: "key-1"})
-			mustWait(t, e, pos)
+			pt.MustWait(t, e, pos)
 			n, err = e.Need(ctx, id, t0)
 			if err != nil {
 				t.Fatal(err)
@@ -88,7 +90,7 @@ func TestWaitForAndErasure(t *testing.T) {
 			for _, q := range []string{"SELECT count(*) FROM needs WHERE contact_key_id LIKE '%key-1%'",
 				"SELECT count(*) FROM stats_needs WHERE state LIKE '%key-1%'"} {
 				var hits int
-				if err := b.db.QueryRow(q).Scan(&hits); err != nil {
+				if err := b.DB.QueryRow(q).Scan(&hits); err != nil {
 					t.Fatal(err)
 				}
 				if hits != 0 {
@@ -106,13 +108,13 @@ func TestWaitForAndErasure(t *testing.T) {
 // status; it is not skipped: the checkpoint stays before it.
 func TestUnfitEventStopsProjection(t *testing.T) {
 	t.Parallel()
-	b := mustSQLite(t)
-	e := mustEngine(t, b, projections.Options{})
-	mustRun(t, e)
+	b := pt.MustSQLite(t)
+	e := pt.MustEngine(t, b, readmodels.Options{})
+	pt.MustRun(t, e)
 	id := uuid.New()
-	good := mustAppend(t, b.store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k"))
-	mustWait(t, e, good)
-	mustAppend(t, b.store, domain.NeedStream(id), eventstore.Exactly(1), domain.MatchStatusChanged{
+	good := mustAppend(t, b.Store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k"))
+	pt.MustWait(t, e, good)
+	mustAppend(t, b.Store, domain.NeedStream(id), eventstore.Exactly(1), domain.MatchStatusChanged{
 		Meta: domain.Meta{At: t0, By: advisor}, NeedID: id, ReferentID: uuid.New(), From: domain.MatchQuo, To: domain.MatchTakingCare})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -122,7 +124,7 @@ func TestUnfitEventStopsProjection(t *testing.T) {
 		}
 		var needs projections.Status
 		for _, s := range sts {
-			if s.Name == projections.Needs {
+			if s.Name == readmodels.Needs {
 				needs = s
 			}
 		}
@@ -144,26 +146,26 @@ func TestUnfitEventStopsProjection(t *testing.T) {
 // leaves the live tables as they were.
 func TestRebuildStopsOnUnfitEvent(t *testing.T) {
 	t.Parallel()
-	for _, name := range backends {
+	for _, name := range pt.Backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := mustBackend(t, name)
-			e := mustEngine(t, b, projections.Options{RebuildBatch: 7})
+			b := pt.MustBackend(t, name)
+			e := pt.MustEngine(t, b, readmodels.Options{RebuildBatch: 7})
 			id := uuid.New()
 			// The bad event early, many pages before the end of the log.
-			mustAppend(t, b.store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k"))
-			mustAppend(t, b.store, domain.NeedStream(id), eventstore.Exactly(1), domain.MatchStatusChanged{
+			mustAppend(t, b.Store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k"))
+			mustAppend(t, b.Store, domain.NeedStream(id), eventstore.Exactly(1), domain.MatchStatusChanged{
 				Meta: domain.Meta{At: t0, By: advisor}, NeedID: id, ReferentID: uuid.New(), From: domain.MatchQuo, To: domain.MatchTakingCare})
 			for i := 0; i < 200; i++ {
 				other := uuid.New()
-				mustAppend(t, b.store, domain.NeedStream(other), eventstore.NoStream, captured(other, "k"))
+				mustAppend(t, b.Store, domain.NeedStream(other), eventstore.NoStream, captured(other, "k"))
 			}
 			err := e.RebuildAll(context.Background(), nil)
 			if err == nil || !strings.Contains(err.Error(), "no match with referent") {
 				t.Fatalf("RebuildAll = %v, want the unfit event's error", err)
 			}
 			var n int
-			if err := b.db.QueryRow("SELECT count(*) FROM needs").Scan(&n); err != nil || n != 0 {
+			if err := b.DB.QueryRow("SELECT count(*) FROM needs").Scan(&n); err != nil || n != 0 {
 				t.Fatalf("live needs: %d rows (%v), want the untouched empty table", n, err)
 			}
 		})
@@ -174,23 +176,23 @@ func TestRebuildStopsOnUnfitEvent(t *testing.T) {
 // transactions) and restart them: the read models still equal a rebuild.
 func TestCrashesKeepReadModelsExact(t *testing.T) {
 	t.Parallel()
-	for _, name := range backends {
+	for _, name := range pt.Backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := mustBackend(t, name)
+			b := pt.MustBackend(t, name)
 			r := rand.New(rand.NewPCG(1, 2))
 			var failures, calls atomic.Int64
-			opts := projections.Options{BatchSize: 37, BeforeCommit: func(string, []eventstore.Event) error {
+			opts := readmodels.Options{BatchSize: 37, BeforeCommit: func(string, []eventstore.Event) error {
 				if calls.Add(1)%4 == 0 {
 					failures.Add(1)
 					return errors.New("injected failure")
 				}
 				return nil
 			}}
-			e := mustEngine(t, b, opts)
+			e := pt.MustEngine(t, b, opts)
 			done := make(chan simulate.Result)
 			go func() {
-				res, err := simulate.Run(context.Background(), b.store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 80, Writers: 3})
+				res, err := simulate.Run(context.Background(), b.Store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 80, Writers: 3})
 				if err != nil {
 					t.Error(err)
 				}
@@ -209,13 +211,13 @@ func TestCrashesKeepReadModelsExact(t *testing.T) {
 				default:
 				}
 			}
-			clean := mustEngine(t, b, projections.Options{})
-			mustRun(t, clean)
-			mustWait(t, clean, res.Last)
+			clean := pt.MustEngine(t, b, readmodels.Options{})
+			pt.MustRun(t, clean)
+			pt.MustWait(t, clean, res.Last)
 			if failures.Load() == 0 {
 				t.Fatal("no failure was injected")
 			}
-			mustMatchRebuild(t, clean, b.db)
+			pt.MustMatchRebuild(t, clean, b.DB)
 		})
 	}
 }
@@ -224,25 +226,25 @@ func TestCrashesKeepReadModelsExact(t *testing.T) {
 // waits in standby and takes over when the first stops.
 func TestStandbyTakesOver(t *testing.T) {
 	t.Parallel()
-	b := mustPostgres(t)
-	first := mustEngine(t, b, projections.Options{})
-	second := mustEngine(t, b, projections.Options{})
-	stopFirst := mustRun(t, first)
+	b := pt.MustPostgres(t)
+	first := pt.MustEngine(t, b, readmodels.Options{})
+	second := pt.MustEngine(t, b, readmodels.Options{})
+	stopFirst := pt.MustRun(t, first)
 	id := uuid.New()
-	mustWait(t, first, mustAppend(t, b.store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k")))
-	mustRun(t, second)
+	pt.MustWait(t, first, mustAppend(t, b.Store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k")))
+	pt.MustRun(t, second)
 	mustState(t, second, projections.StateStandby)
 	mustState(t, first, projections.StateRunning)
 	stopFirst()
 	mustState(t, second, projections.StateRunning)
 	id2 := uuid.New()
-	mustWait(t, second, mustAppend(t, b.store, domain.NeedStream(id2), eventstore.NoStream, captured(id2, "k2")))
+	pt.MustWait(t, second, mustAppend(t, b.Store, domain.NeedStream(id2), eventstore.NoStream, captured(id2, "k2")))
 	if _, err := second.Need(context.Background(), id2, t0); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func mustState(t *testing.T, e *projections.Engine, want string) {
+func mustState(t *testing.T, e *readmodels.Engine, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

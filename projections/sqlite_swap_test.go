@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/reso-fr/reso/internal/simulate"
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/needs"
+	pt "github.com/reso-fr/reso/projections/projectionstest"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // On SQLite, where an index cannot be renamed, a rebuild builds its
@@ -19,10 +21,10 @@ import (
 func TestSQLiteRebuildAlternatesIndexNames(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := mustSQLite(t)
-	mustSimulate(t, b.store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 30, Writers: 2})
-	e := mustEngine(t, b, projectionsOptions())
-	first := mustSQLiteIndexes(t, b.db)
+	b := pt.MustSQLite(t)
+	pt.MustSimulate(t, b.Store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 30, Writers: 2})
+	e := pt.MustEngine(t, b, readmodels.Options{})
+	first := mustSQLiteIndexes(t, b.DB)
 	if len(first) == 0 {
 		t.Fatal("Migrate created no index")
 	}
@@ -35,38 +37,38 @@ func TestSQLiteRebuildAlternatesIndexNames(t *testing.T) {
 		if err := e.RebuildAll(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
-		if got := mustSQLiteIndexes(t, b.db); !slices.Equal(got, want) {
+		if got := mustSQLiteIndexes(t, b.DB); !slices.Equal(got, want) {
 			t.Fatalf("after rebuild %d, indexes %v, want %v", i+1, got, want)
 		}
-		if left := mustSQLiteTables(t, b.db, "_old", "_rebuild"); len(left) > 0 {
+		if left := mustSQLiteTables(t, b.DB, "_old", "_rebuild"); len(left) > 0 {
 			t.Fatalf("after rebuild %d, tables left: %v", i+1, left)
 		}
 	}
 	// A process that died between a swap and the drop of the replaced
 	// tables left one behind, holding the other set of names.
-	if _, err := b.db.ExecContext(ctx, `CREATE TABLE matches_old (need_id TEXT)`); err != nil {
+	if _, err := b.DB.ExecContext(ctx, `CREATE TABLE matches_old (need_id TEXT)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.db.ExecContext(ctx, `CREATE INDEX ix_matches_inbox ON matches_old (need_id)`); err != nil {
+	if _, err := b.DB.ExecContext(ctx, `CREATE INDEX ix_matches_inbox ON matches_old (need_id)`); err != nil {
 		t.Fatal(err)
 	}
-	if err := mustEngine(t, b, projectionsOptions()).Migrate(ctx); err != nil {
+	if err := pt.MustEngine(t, b, readmodels.Options{}).Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustSQLiteIndexes(t, b.db); !slices.Equal(got, second) {
+	if got := mustSQLiteIndexes(t, b.DB); !slices.Equal(got, second) {
 		t.Fatalf("after Migrate, indexes %v, want %v", got, second)
 	}
-	if left := mustSQLiteTables(t, b.db, "_old"); len(left) > 0 {
+	if left := mustSQLiteTables(t, b.DB, "_old"); len(left) > 0 {
 		t.Fatalf("after Migrate, tables left: %v", left)
 	}
 	if err := e.RebuildAll(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustSQLiteIndexes(t, b.db); !slices.Equal(got, first) {
+	if got := mustSQLiteIndexes(t, b.DB); !slices.Equal(got, first) {
 		t.Fatalf("after a rebuild following a leftover, indexes %v, want %v", got, first)
 	}
 	// The rebuilt tables answer through their indexes.
-	page, err := e.ListNeeds(ctx, projections.NeedFilter{Limit: 5})
+	page, err := e.ListNeeds(ctx, needs.NeedFilter{Limit: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

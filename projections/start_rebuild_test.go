@@ -7,6 +7,8 @@ import (
 
 	"github.com/reso-fr/reso/internal/simulate"
 	"github.com/reso-fr/reso/projections"
+	pt "github.com/reso-fr/reso/projections/projectionstest"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // StartRebuild claims the engine before it returns: the projection reads
@@ -16,9 +18,9 @@ import (
 func TestStartRebuild(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := mustSQLite(t)
-	mustSimulate(t, b.store, simulate.Options{Seed: 4, Months: 2, NeedsPerMonth: 30, Writers: 2})
-	e := mustEngine(t, b, projectionsOptions())
+	b := pt.MustSQLite(t)
+	pt.MustSimulate(t, b.Store, simulate.Options{Seed: 4, Months: 2, NeedsPerMonth: 30, Writers: 2})
+	e := pt.MustEngine(t, b, readmodels.Options{})
 	if _, err := e.StartRebuild(ctx, "nope", nil); !errors.Is(err, projections.ErrUnknownProjection) {
 		t.Fatalf("unknown projection: %v", err)
 	}

@@ -11,7 +11,7 @@ import (
 // (SQLite 32766, PostgreSQL 65535).
 const maxParams = 30000
 
-// upsert writes rows into table with multi-row INSERT ... ON CONFLICT (keys)
+// Upsert writes rows into table with multi-row INSERT ... ON CONFLICT (keys)
 // DO UPDATE SET set, where set may use {T} for the table and excluded.col
 // for the new values. Rows go in chunks of a few sizes only, so that the
 // drivers' statement caches stay small. Callers never pass the same key
@@ -20,7 +20,7 @@ const maxParams = 30000
 // On PostgreSQL, when tx has a bulk set, the rows of keys never written
 // are loaded with COPY, several times faster than INSERT; the others are
 // upserted.
-func upsert(ctx context.Context, tx txn, table string, cols, keys []string, set string, rows [][]any) error {
+func Upsert(ctx context.Context, tx Txn, table string, cols, keys []string, set string, rows [][]any) error {
 	if tx.bulk != nil && tx.conn != nil && tx.d == DialectPostgres && len(rows) > 0 {
 		// Few new rows (or no COPY): one upsert for all, in key order.
 		fresh, seen := tx.bulk.split(table, keyIndexes(cols, keys), rows)
@@ -61,7 +61,7 @@ func upsert(ctx context.Context, tx txn, table string, cols, keys []string, set 
 		}
 	}
 	for len(rows) > 0 {
-		n := chunk(len(rows), per)
+		n := Chunk(len(rows), per)
 		if err := upsertChunk(ctx, tx, table, cols, keys, set, rows[:n]); err != nil {
 			return err
 		}
@@ -75,9 +75,10 @@ func upsert(ctx context.Context, tx txn, table string, cols, keys []string, set 
 	return nil
 }
 
-// chunk picks the size of the next statement: the largest of per, 64, 8
-// and 1 that fits.
-func chunk(left, per int) int {
+// Chunk picks the size of the next statement (or batch) from left items:
+// the largest of per, 64, 8 and 1 that fits, so that statements come in a
+// few sizes only and the drivers' statement caches stay small.
+func Chunk(left, per int) int {
 	for _, n := range []int{per, 64, 8, 1} {
 		if left >= n {
 			return n
@@ -93,7 +94,7 @@ func upsertSQL(d Dialect, table string, cols, keys []string, set string, n int) 
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		d.placeholders(&b, i*len(cols), len(cols))
+		Placeholders(&b, d, i*len(cols), len(cols))
 	}
 	fmt.Fprintf(&b, " ON CONFLICT (%s) DO ", strings.Join(keys, ","))
 	if set == "" {
@@ -104,7 +105,7 @@ func upsertSQL(d Dialect, table string, cols, keys []string, set string, n int) 
 	return b.String()
 }
 
-func upsertChunk(ctx context.Context, tx txn, table string, cols, keys []string, set string, rows [][]any) error {
+func upsertChunk(ctx context.Context, tx Txn, table string, cols, keys []string, set string, rows [][]any) error {
 	args := make([]any, 0, len(rows)*len(cols))
 	for _, r := range rows {
 		args = append(args, r...)
@@ -115,8 +116,9 @@ func upsertChunk(ctx context.Context, tx txn, table string, cols, keys []string,
 	return nil
 }
 
-// replaceAll is the SET clause that overwrites every non-key column.
-func replaceAll(cols, keys []string) string {
+// ReplaceAll is the SET clause of Upsert that overwrites every non-key
+// column.
+func ReplaceAll(cols, keys []string) string {
 	var parts []string
 	for _, c := range cols {
 		isKey := false

@@ -10,6 +10,7 @@ import (
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/bench"
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 func init() {
@@ -61,7 +62,7 @@ func runProjectionsRebuild(ctx context.Context, args []string) error {
 		return err
 	}
 	if *all == (fs.NArg() == 1) || fs.NArg() > 1 {
-		return fmt.Errorf("projections rebuild: give one NAME (%v) or --all", projections.Names())
+		return fmt.Errorf("projections rebuild: give one NAME (%v) or --all", readmodels.Names())
 	}
 	b, err := backend.Open(ctx, cfg())
 	if err != nil {

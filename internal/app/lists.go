@@ -11,7 +11,7 @@ import (
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/needs"
 )
 
 // NeedStatuses are the values of a need list's status filter.
@@ -24,7 +24,7 @@ func Baskets() []string { return []string{"poke", "last_chance", "abandon"} }
 
 // InboxTabs are the tabs of a referent's inbox, in the order shown.
 func InboxTabs() []string {
-	return []string{projections.TabQuo, projections.TabTakingCare, projections.TabDone, projections.TabNotForMe, projections.TabExpired}
+	return []string{needs.TabQuo, needs.TabTakingCare, needs.TabDone, needs.TabNotForMe, needs.TabExpired}
 }
 
 // Page sizes of lists.
@@ -133,7 +133,7 @@ func (s *Service) ListNeeds(ctx context.Context, p Principal, q NeedQuery) (Need
 	if err := s.WaitForPosition(ctx, q.MinPosition); err != nil {
 		return NeedPage{}, err
 	}
-	page, err := rm.ListNeeds(ctx, projections.NeedFilter{
+	page, err := rm.ListNeeds(ctx, needs.NeedFilter{
 		Status: q.Status, Region: q.Region, Departement: q.Departement, EPCI: q.EPCI, Commune: q.Commune,
 		Subject: q.Subject, Referent: q.Referent, Advisor: q.Advisor, Basket: q.Basket,
 		CapturedFrom: q.CapturedFrom, CapturedTo: q.CapturedTo,
@@ -180,7 +180,7 @@ func (s *Service) Inbox(ctx context.Context, p Principal, q InboxQuery) (MatchPa
 		return MatchPage{}, &domain.ValidationError{Field: "referent", Message: "an admin names the referent whose inbox to read"}
 	}
 	if q.Tab == "" {
-		q.Tab = projections.TabQuo
+		q.Tab = needs.TabQuo
 	}
 	var err error
 	if err = oneOf("tab", q.Tab, InboxTabs()); err != nil {

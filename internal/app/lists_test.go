@@ -14,13 +14,14 @@ import (
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // mustReadService is a service over f's store with the real read models on
 // f's SQLite file, their workers running until the test ends.
 func (f *fixture) mustReadService(t *testing.T) *app.Service {
 	t.Helper()
-	e, err := projections.New(f.db, projections.DialectSQLite, f.store, projections.Options{})
+	e, err := readmodels.New(f.db, projections.DialectSQLite, f.store, readmodels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/needs"
+	"github.com/reso-fr/reso/projections/stats"
 )
 
 // ReadModels is what the service asks of the read models: the projection
@@ -18,9 +20,9 @@ import (
 // dependency to the calls it makes.
 type ReadModels interface {
 	Suggester
-	ListNeeds(ctx context.Context, f projections.NeedFilter) (projections.NeedPage, error)
-	Inbox(ctx context.Context, referentID uuid.UUID, tab string, now time.Time, limit int, cursor string) (projections.MatchPage, error)
-	Stats(ctx context.Context, q projections.StatsQuery) ([]projections.StatsRow, error)
+	ListNeeds(ctx context.Context, f needs.NeedFilter) (needs.NeedPage, error)
+	Inbox(ctx context.Context, referentID uuid.UUID, tab string, now time.Time, limit int, cursor string) (needs.MatchPage, error)
+	Stats(ctx context.Context, q stats.StatsQuery) ([]stats.StatsRow, error)
 	Status(ctx context.Context) ([]projections.Status, error)
 	StartRebuild(ctx context.Context, name string, progress func(projections.Progress)) (<-chan error, error)
 	WaitFor(ctx context.Context, pos eventstore.Position) error
@@ -29,11 +31,11 @@ type ReadModels interface {
 // The read models' rows, as the service returns them. They are the
 // projections' own types: the service adds scope, not a copy.
 type (
-	NeedRow          = projections.NeedRow
-	NeedPage         = projections.NeedPage
-	MatchRow         = projections.MatchRow
-	MatchPage        = projections.MatchPage
-	StatsRow         = projections.StatsRow
+	NeedRow          = needs.NeedRow
+	NeedPage         = needs.NeedPage
+	MatchRow         = needs.MatchRow
+	MatchPage        = needs.MatchPage
+	StatsRow         = stats.StatsRow
 	ProjectionStatus = projections.Status
 	RebuildProgress  = projections.Progress
 )

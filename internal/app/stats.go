@@ -12,7 +12,7 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/tabular"
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/stats"
 )
 
 // StatsDimensions are the values of a statistics query's GroupBy.
@@ -90,7 +90,7 @@ func (s *Service) Stats(ctx context.Context, p Principal, q StatsQuery) ([]Stats
 	if err := s.WaitForPosition(ctx, q.MinPosition); err != nil {
 		return nil, err
 	}
-	rows, err := rm.Stats(ctx, projections.StatsQuery{
+	rows, err := rm.Stats(ctx, stats.StatsQuery{
 		From: q.From, To: q.To, GroupBy: q.GroupBy,
 		Region: q.Region, Departement: q.Departement, Organisation: q.Organisation, Subject: q.Subject,
 		ScopeZones: zones,

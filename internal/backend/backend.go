@@ -30,6 +30,7 @@ import (
 	"github.com/reso-fr/reso/internal/httpapi"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // ErrConfig means the configuration names no usable storage, or a
@@ -47,7 +48,7 @@ type Config struct {
 	// required for the rest.
 	EventStoreURL string
 	// Projections configures the read-model engine.
-	Projections projections.Options
+	Projections readmodels.Options
 	Logger      *slog.Logger
 }
 
@@ -58,7 +59,7 @@ type Backend struct {
 	Dialect     projections.Dialect
 	Keys        *keys.Keyring
 	Auth        *auth.Store
-	Projections *projections.Engine
+	Projections *readmodels.Engine
 	// Kind is "sqlite", "postgres" or "kurrentdb+postgres", for logs.
 	Kind string
 	// Path is the SQLite file, when there is one.
@@ -203,7 +204,7 @@ func scheme(u string) string {
 
 func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	var err error
-	b.Projections, err = projections.New(b.DB, b.Dialect, b.Events, cfg.Projections)
+	b.Projections, err = readmodels.New(b.DB, b.Dialect, b.Events, cfg.Projections)
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/simulate"
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // LagConfig configures `reso bench lag`.
@@ -69,7 +69,7 @@ func RunLag(ctx context.Context, cfg LagConfig) (LagReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	e, err := projections.New(t.db, t.dialect, t.store, projections.Options{})
+	e, err := readmodels.New(t.db, t.dialect, t.store, readmodels.Options{})
 	if err != nil {
 		return rep, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/simulate"
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // RebuildConfig configures `reso bench rebuild`.
@@ -127,7 +128,7 @@ func RunRebuild(ctx context.Context, cfg RebuildConfig) (RebuildReport, error) {
 	rep.Read = rate(n, time.Since(start))
 	rep.Events = n
 
-	e, err := projections.New(t.db, t.dialect, t.store, projections.Options{})
+	e, err := readmodels.New(t.db, t.dialect, t.store, readmodels.Options{})
 	if err != nil {
 		return rep, err
 	}
@@ -178,7 +179,7 @@ func RunRebuild(ctx context.Context, cfg RebuildConfig) (RebuildReport, error) {
 
 // measureCatchUp empties the read models, runs the projections and times
 // how long they take to fold the n events of the log up to head.
-func measureCatchUp(ctx context.Context, e *projections.Engine, head eventstore.Position, n int64, progress io.Writer) (Rate, error) {
+func measureCatchUp(ctx context.Context, e *readmodels.Engine, head eventstore.Position, n int64, progress io.Writer) (Rate, error) {
 	if err := e.Reset(ctx); err != nil {
 		return Rate{}, err
 	}

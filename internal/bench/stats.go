@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/readmodels"
+	"github.com/reso-fr/reso/projections/stats"
 )
 
 // StatsConfig shapes `reso bench stats`.
@@ -70,16 +72,16 @@ type StatsQueryLatency struct {
 // (statsQueries), as the API hands them to the engine.
 var benchStatsQueries = []struct {
 	name string
-	q    projections.StatsQuery
+	q    stats.StatsQuery
 }{
-	{"none", projections.StatsQuery{}},
-	{"month", projections.StatsQuery{GroupBy: []string{"month"}}},
-	{"region", projections.StatsQuery{GroupBy: []string{"region"}}},
-	{"departement,subject", projections.StatsQuery{GroupBy: []string{"departement", "subject"}}},
-	{"month,departement 2025-06..2026-05", projections.StatsQuery{GroupBy: []string{"month", "departement"}, From: "2025-06", To: "2026-05"}},
-	{"organisation", projections.StatsQuery{GroupBy: []string{"organisation"}}},
-	{"subject departement=59", projections.StatsQuery{GroupBy: []string{"subject"}, Departement: "59"}},
-	{"month,subject", projections.StatsQuery{GroupBy: []string{"month", "subject"}}},
+	{"none", stats.StatsQuery{}},
+	{"month", stats.StatsQuery{GroupBy: []string{"month"}}},
+	{"region", stats.StatsQuery{GroupBy: []string{"region"}}},
+	{"departement,subject", stats.StatsQuery{GroupBy: []string{"departement", "subject"}}},
+	{"month,departement 2025-06..2026-05", stats.StatsQuery{GroupBy: []string{"month", "departement"}, From: "2025-06", To: "2026-05"}},
+	{"organisation", stats.StatsQuery{GroupBy: []string{"organisation"}}},
+	{"subject departement=59", stats.StatsQuery{GroupBy: []string{"subject"}, Departement: "59"}},
+	{"month,subject", stats.StatsQuery{GroupBy: []string{"month", "subject"}}},
 }
 
 // RunStats seeds needs (or reuses a kept log), rebuilds the read models,
@@ -123,7 +125,7 @@ func RunStats(ctx context.Context, cfg StatsConfig) (StatsReport, error) {
 		rep.Needs, rep.SeedSeconds = cfg.Needs, Round(time.Since(start).Seconds(), 1)
 		cfg.Rebuild = true
 	}
-	e, err := projections.New(t.db, t.dialect, t.store, projections.Options{})
+	e, err := readmodels.New(t.db, t.dialect, t.store, readmodels.Options{})
 	if err != nil {
 		return rep, err
 	}

@@ -11,7 +11,11 @@ import (
 
 // lagCollector reads the projections' lag when scraped, so the figure is
 // never older than the scrape.
-type lagCollector struct{ engine *projections.Engine }
+type lagCollector struct {
+	engine interface {
+		Status(ctx context.Context) ([]projections.Status, error)
+	}
+}
 
 var (
 	lagEventsDesc = prometheus.NewDesc("reso_projection_lag_events",

@@ -22,6 +22,7 @@ import (
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/httpapi"
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // Config is the server's configuration; cmd/reso fills it from flags and
@@ -85,7 +86,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.background, s.stopBackground = context.WithCancel(context.WithoutCancel(ctx))
 	b, err := backend.Open(ctx, backend.Config{
 		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, EventStoreURL: cfg.EventStoreURL,
-		Projections: projections.Options{Logger: cfg.Logger}, Logger: cfg.Logger,
+		Projections: readmodels.Options{Logger: cfg.Logger}, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package projections
+package needs
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/query"
 )
 
 // Inbox tabs.
@@ -48,52 +50,52 @@ const matchSelect = `SELECT m.need_id, m.referent_id, m.organisation_id, m.statu
 	FROM matches m JOIN needs n ON n.id = m.need_id`
 
 // Inbox returns a page of a referent's matches in tab (quo, taking_care,
-// done, not_for_me, expired) as of now. It returns ErrInvalidQuery for an
+// done, not_for_me, expired) as of now. It returns projections.ErrInvalidQuery for an
 // unknown tab or a bad cursor, or the database error.
-func (e *Engine) Inbox(ctx context.Context, referentID uuid.UUID, tab string, now time.Time, limit int, cursor string) (MatchPage, error) {
+func (qs *Queries) Inbox(ctx context.Context, referentID uuid.UUID, tab string, now time.Time, limit int, cursor string) (MatchPage, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	expiry := now.Add(-time.Duration(e.opts.Thresholds.Expire) * 24 * time.Hour).UnixMicro()
-	var w where
-	w.add("m.referent_id=%s", referentID.String())
+	expiry := now.Add(-time.Duration(qs.thresholds.Expire) * 24 * time.Hour).UnixMicro()
+	var w query.Where
+	w.Add("m.referent_id=%s", referentID.String())
 	switch tab {
 	case TabQuo:
-		w.add("m.status='quo' AND m.sent_at>%s", expiry)
+		w.Add("m.status='quo' AND m.sent_at>%s", expiry)
 	case TabExpired:
-		w.add("m.status='quo' AND m.sent_at<=%s", expiry)
+		w.Add("m.status='quo' AND m.sent_at<=%s", expiry)
 	case TabTakingCare:
-		w.add("m.status='taking_care'")
+		w.Add("m.status='taking_care'")
 	case TabDone:
-		w.add("m.status IN ('done','done_no_help','done_not_reachable')")
+		w.Add("m.status IN ('done','done_no_help','done_not_reachable')")
 	case TabNotForMe:
-		w.add("m.status='not_for_me'")
+		w.Add("m.status='not_for_me'")
 	default:
-		return MatchPage{}, fmt.Errorf("%w: unknown inbox tab %q", ErrInvalidQuery, tab)
+		return MatchPage{}, fmt.Errorf("%w: unknown inbox tab %q", projections.ErrInvalidQuery, tab)
 	}
-	return e.matchPage(ctx, w, now, limit, cursor)
+	return qs.matchPage(ctx, w, now, limit, cursor)
 }
 
 // Matches returns every match of a need, the latest sent first. It returns
 // the database error.
-func (e *Engine) Matches(ctx context.Context, needID uuid.UUID, now time.Time) ([]MatchRow, error) {
-	var w where
-	w.add("m.need_id=%s", needID.String())
-	page, err := e.matchPage(ctx, w, now, MaxLimit, "")
+func (qs *Queries) Matches(ctx context.Context, needID uuid.UUID, now time.Time) ([]MatchRow, error) {
+	var w query.Where
+	w.Add("m.need_id=%s", needID.String())
+	page, err := qs.matchPage(ctx, w, now, query.MaxLimit, "")
 	return page.Items, err
 }
 
-func (e *Engine) matchPage(ctx context.Context, w where, now time.Time, limit int, cursor string) (MatchPage, error) {
+func (qs *Queries) matchPage(ctx context.Context, w query.Where, now time.Time, limit int, cursor string) (MatchPage, error) {
 	if cursor != "" {
-		us, id, err := decodeCursor(cursor)
+		us, id, err := query.DecodeCursor(cursor)
 		if err != nil {
 			return MatchPage{}, err
 		}
-		w.add("(m.sent_at<%s OR (m.sent_at=%s AND m.need_id<%s))", us, us, id)
+		w.Add("(m.sent_at<%s OR (m.sent_at=%s AND m.need_id<%s))", us, us, id)
 	}
-	limit = pageLimit(limit)
-	q := matchSelect + w.sql() + fmt.Sprintf(" ORDER BY m.sent_at DESC, m.need_id DESC LIMIT %d", limit+1)
-	rows, err := e.db.QueryContext(ctx, q, w.args...)
+	limit = query.Limit(limit)
+	q := matchSelect + w.SQL() + fmt.Sprintf(" ORDER BY m.sent_at DESC, m.need_id DESC LIMIT %d", limit+1)
+	rows, err := qs.db.QueryContext(ctx, q, w.Args...)
 	if err != nil {
 		return MatchPage{}, fmt.Errorf("inbox: %w", err)
 	}
@@ -110,9 +112,9 @@ func (e *Engine) matchPage(ctx context.Context, w where, now time.Time, limit in
 		r.NeedID, _ = uuid.Parse(need)
 		r.ReferentID, _ = uuid.Parse(ref)
 		r.OrganisationID, _ = uuid.Parse(org)
-		r.SentAt, r.UpdatedAt, r.CapturedAt = fromMicros(sent), fromMicros(updated), fromMicros(captured)
+		r.SentAt, r.UpdatedAt, r.CapturedAt = projections.FromMicros(sent), projections.FromMicros(updated), projections.FromMicros(captured)
 		r.TakenCareOfAt, r.ClosedAt = optTime(taken), optTime(closed)
-		r.Expired = domain.MatchExpired(domain.MatchStatus(r.Status), r.SentAt, now, e.opts.Thresholds)
+		r.Expired = domain.MatchExpired(domain.MatchStatus(r.Status), r.SentAt, now, qs.thresholds)
 		page.Items = append(page.Items, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -121,7 +123,7 @@ func (e *Engine) matchPage(ctx context.Context, w where, now time.Time, limit in
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(last.SentAt.UnixMicro(), last.NeedID.String())
+		page.NextCursor = query.EncodeCursor(last.SentAt.UnixMicro(), last.NeedID.String())
 	}
 	return page, nil
 }

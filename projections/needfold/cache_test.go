@@ -1,4 +1,4 @@
-package projections
+package needfold
 
 import (
 	"slices"
@@ -11,30 +11,30 @@ import (
 
 func TestNeedSettled(t *testing.T) {
 	t.Parallel()
-	m := func(st ...domain.MatchStatus) []matchState {
-		out := make([]matchState, len(st))
+	m := func(st ...domain.MatchStatus) []Match {
+		out := make([]Match, len(st))
 		for i, s := range st {
-			out[i] = matchState{Status: s}
+			out[i] = Match{Status: s}
 		}
 		return out
 	}
 	tests := []struct {
 		name    string
-		s       needState
+		s       State
 		settled bool
 	}{
-		{"captured, not forwarded", needState{}, false},
-		{"waiting", needState{Matches: m(domain.MatchQuo)}, false},
-		{"taken in charge", needState{Matches: m(domain.MatchTakingCare, domain.MatchDone)}, false},
-		{"declined by all: reminders and abandonment follow", needState{Matches: m(domain.MatchNotForMe, domain.MatchNotForMe)}, false},
-		{"one declined, one closed", needState{Matches: m(domain.MatchNotForMe, domain.MatchDoneNoHelp)}, true},
-		{"closed", needState{Matches: m(domain.MatchDoneNotReachable)}, true},
-		{"abandoned", needState{Abandoned: true, Matches: m(domain.MatchQuo)}, true},
+		{"captured, not forwarded", State{}, false},
+		{"waiting", State{Matches: m(domain.MatchQuo)}, false},
+		{"taken in charge", State{Matches: m(domain.MatchTakingCare, domain.MatchDone)}, false},
+		{"declined by all: reminders and abandonment follow", State{Matches: m(domain.MatchNotForMe, domain.MatchNotForMe)}, false},
+		{"one declined, one closed", State{Matches: m(domain.MatchNotForMe, domain.MatchDoneNoHelp)}, true},
+		{"closed", State{Matches: m(domain.MatchDoneNotReachable)}, true},
+		{"abandoned", State{Abandoned: true, Matches: m(domain.MatchQuo)}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := tt.s.settled(); got != tt.settled {
+			if got := tt.s.Settled(); got != tt.settled {
 				t.Fatalf("settled() = %v, want %v", got, tt.settled)
 			}
 		})
@@ -43,7 +43,7 @@ func TestNeedSettled(t *testing.T) {
 
 // mustDirty marks states dirty in cache as foldNeeds does, each with a
 // before copy.
-func mustDirty(t *testing.T, c *stateCache, states ...*needState) {
+func mustDirty(t *testing.T, c *Cache, states ...*State) {
 	t.Helper()
 	for _, s := range states {
 		if s.dirty {
@@ -56,7 +56,7 @@ func mustDirty(t *testing.T, c *stateCache, states ...*needState) {
 	}
 }
 
-func ids(states []*needState) []uuid.UUID {
+func ids(states []*State) []uuid.UUID {
 	out := make([]uuid.UUID, len(states))
 	for i, s := range states {
 		out[i] = s.ID
@@ -68,17 +68,17 @@ func ids(states []*needState) []uuid.UUID {
 // dirty with their state at the last write; without, it writes them all.
 func TestCacheTakeLeavesNeedsInProgress(t *testing.T) {
 	t.Parallel()
-	c := newStateCache(true, true, nil)
-	done := &needState{ID: uuid.MustParse("00000000-0000-0000-0000-000000000003"), Matches: []matchState{{Status: domain.MatchDone}}}
-	open := &needState{ID: uuid.MustParse("00000000-0000-0000-0000-000000000002"), Matches: []matchState{{Status: domain.MatchQuo}}}
-	gone := &needState{ID: uuid.MustParse("00000000-0000-0000-0000-000000000001"), Abandoned: true}
+	c := NewCache(true, true, nil)
+	done := &State{ID: uuid.MustParse("00000000-0000-0000-0000-000000000003"), Matches: []Match{{Status: domain.MatchDone}}}
+	open := &State{ID: uuid.MustParse("00000000-0000-0000-0000-000000000002"), Matches: []Match{{Status: domain.MatchQuo}}}
+	gone := &State{ID: uuid.MustParse("00000000-0000-0000-0000-000000000001"), Abandoned: true}
 	mustDirty(t, c, done, open, gone)
 
 	c.settling = true
-	if got, want := ids(c.take()), []uuid.UUID{gone.ID, done.ID}; !slices.Equal(got, want) {
+	if got, want := ids(c.Take()), []uuid.UUID{gone.ID, done.ID}; !slices.Equal(got, want) {
 		t.Fatalf("take() = %v, want %v in id order", got, want)
 	}
-	c.flushed()
+	c.Flushed()
 	if got := ids(c.dirty); !slices.Equal(got, []uuid.UUID{open.ID}) || !open.dirty || done.dirty || gone.dirty {
 		t.Fatalf("dirty after the flush = %v, want only %s", got, open.ID)
 	}
@@ -90,20 +90,20 @@ func TestCacheTakeLeavesNeedsInProgress(t *testing.T) {
 	}
 
 	// A flush that writes nothing leaves the needs in progress dirty.
-	if got := c.take(); len(got) != 0 {
+	if got := c.Take(); len(got) != 0 {
 		t.Fatalf("take() = %v, want none", ids(got))
 	}
-	c.flushed()
+	c.Flushed()
 	if got := ids(c.dirty); !slices.Equal(got, []uuid.UUID{open.ID}) {
 		t.Fatalf("dirty after an empty flush = %v", got)
 	}
 
 	// hold(false): the last flush writes them all.
 	c.settling = false
-	if got := ids(c.take()); !slices.Equal(got, []uuid.UUID{open.ID}) {
+	if got := ids(c.Take()); !slices.Equal(got, []uuid.UUID{open.ID}) {
 		t.Fatalf("take() after settling = %v", got)
 	}
-	c.flushed()
+	c.Flushed()
 	if len(c.dirty) != 0 || open.dirty || len(c.before) != 0 {
 		t.Fatalf("after the last flush: dirty %v, before %v", ids(c.dirty), c.before)
 	}
@@ -116,14 +116,14 @@ func TestCacheTakeLeavesNeedsInProgress(t *testing.T) {
 // dropped.
 func TestCacheTakeWritesAllWhenFull(t *testing.T) {
 	t.Parallel()
-	c := newStateCache(true, false, nil)
-	open := &needState{ID: uuid.New(), Matches: []matchState{{Status: domain.MatchTakingCare}}}
+	c := NewCache(true, false, nil)
+	open := &State{ID: uuid.New(), Matches: []Match{{Status: domain.MatchTakingCare}}}
 	mustDirty(t, c, open)
 	c.settling = true
 	for len(c.m) <= maxCached {
-		c.m[uuid.New()] = &needState{}
+		c.m[uuid.New()] = &State{}
 	}
-	if got := ids(c.take()); !slices.Equal(got, []uuid.UUID{open.ID}) {
+	if got := ids(c.Take()); !slices.Equal(got, []uuid.UUID{open.ID}) {
 		t.Fatalf("take() with a full cache = %v, want %s", got, open.ID)
 	}
 }

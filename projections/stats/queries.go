@@ -1,4 +1,4 @@
-package projections
+package stats
 
 import (
 	"context"
@@ -10,7 +10,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/query"
 )
+
+// Queries answers funders' questions on the statistics read model. It is
+// safe for concurrent use.
+type Queries struct{ db *sql.DB }
+
+// NewQueries returns the queries on the statistics tables of db.
+func NewQueries(db *sql.DB) *Queries { return &Queries{db: db} }
 
 // StatsQuery asks for funders' figures. Months are capture months
 // ("YYYY-MM", inclusive, in Options.Location); empty bounds are open.
@@ -77,23 +86,23 @@ func (q StatsQuery) layer() int {
 	return l
 }
 
-func (q StatsQuery) where() (where, error) {
-	var w where
+func (q StatsQuery) where() (query.Where, error) {
+	var w query.Where
 	// One layer, so that no need counts twice.
-	w.add("layer=%s", q.layer())
+	w.Add("layer=%s", q.layer())
 	if q.From != "" {
-		w.add("month>=%s", q.From)
+		w.Add("month>=%s", q.From)
 	}
 	if q.To != "" {
-		w.add("month<=%s", q.To)
+		w.Add("month<=%s", q.To)
 	}
 	for _, c := range []struct{ col, v string }{{"region", q.Region}, {"departement", q.Departement}, {"subject", q.Subject}} {
 		if c.v != "" {
-			w.add(c.col+"=%s", c.v)
+			w.Add(c.col+"=%s", c.v)
 		}
 	}
 	if q.Organisation != uuid.Nil {
-		w.add("organisation=%s", q.Organisation.String())
+		w.Add("organisation=%s", q.Organisation.String())
 	}
 	if q.ScopeZones != nil {
 		var ors []string
@@ -102,17 +111,17 @@ func (q StatsQuery) where() (where, error) {
 			case domain.LevelNational:
 				ors = append(ors, "1=1")
 			case domain.LevelRegion:
-				ors = append(ors, "region="+w.arg(z.Code))
+				ors = append(ors, "region="+w.Arg(z.Code))
 			case domain.LevelDepartement:
-				ors = append(ors, "departement="+w.arg(z.Code))
+				ors = append(ors, "departement="+w.Arg(z.Code))
 			default:
-				return w, fmt.Errorf("%w: statistics cannot be scoped to a %s", ErrInvalidQuery, z.Level)
+				return w, fmt.Errorf("%w: statistics cannot be scoped to a %s", projections.ErrInvalidQuery, z.Level)
 			}
 		}
 		if len(ors) == 0 {
 			ors = []string{"1=0"}
 		}
-		w.conds = append(w.conds, "("+strings.Join(ors, " OR ")+")")
+		w.Conds = append(w.Conds, "("+strings.Join(ors, " OR ")+")")
 	}
 	return w, nil
 }
@@ -121,13 +130,13 @@ func (q StatsQuery) where() (where, error) {
 // group, ordered by the group keys. It reads the matching cells of one
 // layer (their number is bounded by the dimensions the query uses, not by
 // the needs) and sums their counts and histograms in Go, since histograms
-// do not add up in SQL. It returns ErrInvalidQuery for an unknown
+// do not add up in SQL. It returns projections.ErrInvalidQuery for an unknown
 // dimension or a scope finer than a département, or the database error
 // (or errBadHist, wrapped, for a histogram it cannot decode).
-func (e *Engine) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
+func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
 	for _, g := range q.GroupBy {
 		if !slices.Contains(statsDimensions, g) {
-			return nil, fmt.Errorf("%w: unknown dimension %q", ErrInvalidQuery, g)
+			return nil, fmt.Errorf("%w: unknown dimension %q", projections.ErrInvalidQuery, g)
 		}
 	}
 	w, err := q.where()
@@ -137,7 +146,7 @@ func (e *Engine) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
 	sel := make([]string, 0, len(q.GroupBy)+nCounts+1)
 	sel = append(sel, q.GroupBy...)
 	sel = append(append(sel, countCols...), "hist")
-	rows, err := e.db.QueryContext(ctx, "SELECT "+strings.Join(sel, ",")+" FROM stats_cells"+w.sql(), w.args...)
+	rows, err := qs.db.QueryContext(ctx, "SELECT "+strings.Join(sel, ",")+" FROM stats_cells"+w.SQL(), w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}

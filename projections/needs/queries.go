@@ -1,4 +1,4 @@
-package projections
+package needs
 
 import (
 	"context"
@@ -11,7 +11,24 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/query"
 )
+
+// Queries answers questions on the needs read model: lists of needs,
+// needs, their matches and the referents' inboxes. It is safe for
+// concurrent use.
+type Queries struct {
+	db         *sql.DB
+	thresholds domain.Thresholds
+}
+
+// NewQueries returns the queries on the needs and matches tables of db;
+// thresholds place needs in reminder baskets and matches among the
+// expired.
+func NewQueries(db *sql.DB, thresholds domain.Thresholds) *Queries {
+	return &Queries{db: db, thresholds: thresholds}
+}
 
 // NeedFilter selects needs. Empty fields do not filter. The scope fields
 // restrict what the caller may see: ScopeZones (non-nil, even empty) to
@@ -84,11 +101,11 @@ func optTime(us int64) *time.Time {
 	if us == 0 {
 		return nil
 	}
-	t := fromMicros(us)
+	t := projections.FromMicros(us)
 	return &t
 }
 
-func (e *Engine) scanNeed(sc interface{ Scan(...any) error }, now time.Time) (NeedRow, error) {
+func (qs *Queries) scanNeed(sc interface{ Scan(...any) error }, now time.Time) (NeedRow, error) {
 	var r NeedRow
 	var id, advisor string
 	var captured, fwd, taken, closed, abandoned, remindAt int64
@@ -101,20 +118,20 @@ func (e *Engine) scanNeed(sc interface{ Scan(...any) error }, now time.Time) (Ne
 	}
 	r.ID, _ = uuid.Parse(id)
 	r.AdvisorID, _ = uuid.Parse(advisor)
-	r.CapturedAt = fromMicros(captured)
+	r.CapturedAt = projections.FromMicros(captured)
 	r.ForwardedAt, r.FirstTakeChargeAt, r.ClosedAt, r.AbandonedAt = optTime(fwd), optTime(taken), optTime(closed), optTime(abandoned)
 	r.LastReminderAt = optTime(remindAt)
 	r.ContactErased = erased != 0
-	r.Basket = string(domain.BasketFor(fromMicros(fwd), waiting != 0, now, e.opts.Thresholds))
+	r.Basket = string(domain.BasketFor(projections.FromMicros(fwd), waiting != 0, now, qs.thresholds))
 	return r, nil
 }
 
-// Need returns one need. It returns ErrNotFound when the read model has no
+// Need returns one need. It returns projections.ErrNotFound when the read model has no
 // such need, or the database error.
-func (e *Engine) Need(ctx context.Context, id uuid.UUID, now time.Time) (NeedRow, error) {
-	r, err := e.scanNeed(e.db.QueryRowContext(ctx, needSelect+` WHERE id=$1`, id.String()), now)
+func (qs *Queries) Need(ctx context.Context, id uuid.UUID, now time.Time) (NeedRow, error) {
+	r, err := qs.scanNeed(qs.db.QueryRowContext(ctx, needSelect+` WHERE id=$1`, id.String()), now)
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("need %s: %w", id, ErrNotFound)
+		return r, fmt.Errorf("need %s: %w", id, projections.ErrNotFound)
 	}
 	if err != nil {
 		return r, fmt.Errorf("need %s: %w", id, err)
@@ -122,7 +139,7 @@ func (e *Engine) Need(ctx context.Context, id uuid.UUID, now time.Time) (NeedRow
 	return r, nil
 }
 
-func zoneCond(w *where, zones []domain.Zone) {
+func zoneCond(w *query.Where, zones []domain.Zone) {
 	if zones == nil {
 		return
 	}
@@ -132,95 +149,95 @@ func zoneCond(w *where, zones []domain.Zone) {
 		case domain.LevelNational:
 			ors = append(ors, "1=1")
 		case domain.LevelRegion:
-			ors = append(ors, "region="+w.arg(z.Code))
+			ors = append(ors, "region="+w.Arg(z.Code))
 		case domain.LevelDepartement:
-			ors = append(ors, "departement="+w.arg(z.Code))
+			ors = append(ors, "departement="+w.Arg(z.Code))
 		case domain.LevelEPCI:
-			ors = append(ors, "epci="+w.arg(z.Code))
+			ors = append(ors, "epci="+w.Arg(z.Code))
 		case domain.LevelCommune:
-			ors = append(ors, "commune="+w.arg(z.Code))
+			ors = append(ors, "commune="+w.Arg(z.Code))
 		}
 	}
 	if len(ors) == 0 {
-		w.conds = append(w.conds, "1=0")
+		w.Conds = append(w.Conds, "1=0")
 		return
 	}
-	w.conds = append(w.conds, "("+strings.Join(ors, " OR ")+")")
+	w.Conds = append(w.Conds, "("+strings.Join(ors, " OR ")+")")
 }
 
 // basketCond selects the needs in basket b as of now, with BasketFor's
 // rule: waiting, and whole days since the first forward in the basket's
 // range.
-func (e *Engine) basketCond(w *where, b string, now time.Time) error {
-	th := e.opts.Thresholds
+func (qs *Queries) basketCond(w *query.Where, b string, now time.Time) error {
+	th := qs.thresholds
 	daysAgo := func(d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).UnixMicro() }
 	switch domain.Basket(b) {
 	case domain.BasketNone:
-		w.add("NOT (waiting=1 AND forwarded_at<=%s)", daysAgo(th.Poke))
+		w.Add("NOT (waiting=1 AND forwarded_at<=%s)", daysAgo(th.Poke))
 	case domain.BasketPoke:
-		w.add("waiting=1 AND forwarded_at<=%s AND forwarded_at>%s", daysAgo(th.Poke), daysAgo(th.LastChance))
+		w.Add("waiting=1 AND forwarded_at<=%s AND forwarded_at>%s", daysAgo(th.Poke), daysAgo(th.LastChance))
 	case domain.BasketLastChance:
-		w.add("waiting=1 AND forwarded_at<=%s AND forwarded_at>%s", daysAgo(th.LastChance), daysAgo(th.Abandon))
+		w.Add("waiting=1 AND forwarded_at<=%s AND forwarded_at>%s", daysAgo(th.LastChance), daysAgo(th.Abandon))
 	case domain.BasketAbandon:
-		w.add("waiting=1 AND forwarded_at<=%s", daysAgo(th.Abandon))
+		w.Add("waiting=1 AND forwarded_at<=%s", daysAgo(th.Abandon))
 	default:
-		return fmt.Errorf("%w: unknown basket %q", ErrInvalidQuery, b)
+		return fmt.Errorf("%w: unknown basket %q", projections.ErrInvalidQuery, b)
 	}
 	return nil
 }
 
 // ListNeeds returns a page of needs matching f, newest capture first. It
-// returns ErrInvalidQuery for a bad cursor or basket, or the database error.
-func (e *Engine) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error) {
+// returns projections.ErrInvalidQuery for a bad cursor or basket, or the database error.
+func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error) {
 	if f.Now.IsZero() {
 		f.Now = time.Now()
 	}
-	var w where
+	var w query.Where
 	for _, c := range []struct{ col, v string }{{"status", f.Status}, {"region", f.Region},
 		{"departement", f.Departement}, {"epci", f.EPCI}, {"commune", f.Commune}, {"subject", f.Subject}} {
 		if c.v != "" {
-			w.add(c.col+"=%s", c.v)
+			w.Add(c.col+"=%s", c.v)
 		}
 	}
 	for _, ref := range []uuid.UUID{f.Referent, f.ScopeReferent} {
 		if ref != uuid.Nil {
-			w.add("EXISTS (SELECT 1 FROM matches m WHERE m.need_id=needs.id AND m.referent_id=%s)", ref.String())
+			w.Add("EXISTS (SELECT 1 FROM matches m WHERE m.need_id=needs.id AND m.referent_id=%s)", ref.String())
 		}
 	}
 	for _, adv := range []uuid.UUID{f.Advisor, f.ScopeAdvisor} {
 		if adv != uuid.Nil {
-			w.add("advisor_id=%s", adv.String())
+			w.Add("advisor_id=%s", adv.String())
 		}
 	}
 	if f.Basket != "" {
-		if err := e.basketCond(&w, f.Basket, f.Now); err != nil {
+		if err := qs.basketCond(&w, f.Basket, f.Now); err != nil {
 			return NeedPage{}, err
 		}
 	}
 	if !f.CapturedFrom.IsZero() {
-		w.add("captured_at>=%s", f.CapturedFrom.UnixMicro())
+		w.Add("captured_at>=%s", f.CapturedFrom.UnixMicro())
 	}
 	if !f.CapturedTo.IsZero() {
-		w.add("captured_at<%s", f.CapturedTo.UnixMicro())
+		w.Add("captured_at<%s", f.CapturedTo.UnixMicro())
 	}
 	zoneCond(&w, f.ScopeZones)
 	if f.Cursor != "" {
-		us, id, err := decodeCursor(f.Cursor)
+		us, id, err := query.DecodeCursor(f.Cursor)
 		if err != nil {
 			return NeedPage{}, err
 		}
-		w.add("(captured_at<%s OR (captured_at=%s AND id<%s))", us, us, id)
+		w.Add("(captured_at<%s OR (captured_at=%s AND id<%s))", us, us, id)
 	}
-	limit := pageLimit(f.Limit)
-	q := needSelect + w.sql() + fmt.Sprintf(" ORDER BY captured_at DESC, id DESC LIMIT %d", limit+1)
-	rows, err := e.db.QueryContext(ctx, q, w.args...)
+	limit := query.Limit(f.Limit)
+	q := needSelect + w.SQL() + fmt.Sprintf(" ORDER BY captured_at DESC, id DESC LIMIT %d", limit+1)
+	rows, err := qs.db.QueryContext(ctx, q, w.Args...)
 	if err != nil {
 		return NeedPage{}, fmt.Errorf("list needs: %w", err)
 	}
 	defer rows.Close()
 	page := NeedPage{Items: []NeedRow{}}
 	for rows.Next() {
-		r, err := e.scanNeed(rows, f.Now)
+		r, err := qs.scanNeed(rows, f.Now)
 		if err != nil {
 			return NeedPage{}, fmt.Errorf("list needs: %w", err)
 		}
@@ -232,7 +249,7 @@ func (e *Engine) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error) 
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(last.CapturedAt.UnixMicro(), last.ID.String())
+		page.NextCursor = query.EncodeCursor(last.CapturedAt.UnixMicro(), last.ID.String())
 	}
 	return page, nil
 }

@@ -1,4 +1,4 @@
-package projections
+package directory
 
 import (
 	"context"
@@ -11,7 +11,22 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/projections"
 )
+
+// Queries answers questions on the directory read model: referents,
+// organisations, routing suggestions and the names of actors. It is safe
+// for concurrent use.
+type Queries struct {
+	db  *sql.DB
+	geo *domain.Geography
+}
+
+// NewQueries returns the queries on the directory tables of db; geo places
+// communes in the zones referents cover (Suggest).
+func NewQueries(db *sql.DB, geo *domain.Geography) *Queries {
+	return &Queries{db: db, geo: geo}
+}
 
 // ReferentRow is a referent of the directory.
 type ReferentRow struct {
@@ -73,12 +88,12 @@ func scanReferent(sc interface{ Scan(...any) error }) (ReferentRow, error) {
 	return r, nil
 }
 
-// Referent returns one referent. It returns ErrNotFound or the database
+// Referent returns one referent. It returns projections.ErrNotFound or the database
 // error.
-func (e *Engine) Referent(ctx context.Context, id uuid.UUID) (ReferentRow, error) {
-	r, err := scanReferent(e.db.QueryRowContext(ctx, referentSelect+` WHERE r.id=$1`, id.String()))
+func (qs *Queries) Referent(ctx context.Context, id uuid.UUID) (ReferentRow, error) {
+	r, err := scanReferent(qs.db.QueryRowContext(ctx, referentSelect+` WHERE r.id=$1`, id.String()))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("referent %s: %w", id, ErrNotFound)
+		return r, fmt.Errorf("referent %s: %w", id, projections.ErrNotFound)
 	}
 	if err != nil {
 		return r, fmt.Errorf("referent %s: %w", id, err)
@@ -87,8 +102,8 @@ func (e *Engine) Referent(ctx context.Context, id uuid.UUID) (ReferentRow, error
 }
 
 // Referents returns every referent, by name.
-func (e *Engine) Referents(ctx context.Context) ([]ReferentRow, error) {
-	rows, err := e.db.QueryContext(ctx, referentSelect+` ORDER BY r.name, r.id`)
+func (qs *Queries) Referents(ctx context.Context) ([]ReferentRow, error) {
+	rows, err := qs.db.QueryContext(ctx, referentSelect+` ORDER BY r.name, r.id`)
 	if err != nil {
 		return nil, fmt.Errorf("referents: %w", err)
 	}
@@ -108,17 +123,17 @@ func (e *Engine) Referents(ctx context.Context) ([]ReferentRow, error) {
 }
 
 // Organisation returns an organisation with its antennes. It returns
-// ErrNotFound or the database error.
-func (e *Engine) Organisation(ctx context.Context, id uuid.UUID) (OrganisationRow, error) {
+// projections.ErrNotFound or the database error.
+func (qs *Queries) Organisation(ctx context.Context, id uuid.UUID) (OrganisationRow, error) {
 	o := OrganisationRow{ID: id, Antennes: []AntenneRow{}}
-	err := e.db.QueryRowContext(ctx, `SELECT name, kind FROM dir_organisations WHERE id=$1`, id.String()).Scan(&o.Name, &o.Kind)
+	err := qs.db.QueryRowContext(ctx, `SELECT name, kind FROM dir_organisations WHERE id=$1`, id.String()).Scan(&o.Name, &o.Kind)
 	if errors.Is(err, sql.ErrNoRows) {
-		return o, fmt.Errorf("organisation %s: %w", id, ErrNotFound)
+		return o, fmt.Errorf("organisation %s: %w", id, projections.ErrNotFound)
 	}
 	if err != nil {
 		return o, fmt.Errorf("organisation %s: %w", id, err)
 	}
-	rows, err := e.db.QueryContext(ctx, `SELECT id, name, zone_level, zone_code FROM dir_antennes WHERE organisation_id=$1 ORDER BY name, id`, id.String())
+	rows, err := qs.db.QueryContext(ctx, `SELECT id, name, zone_level, zone_code FROM dir_antennes WHERE organisation_id=$1 ORDER BY name, id`, id.String())
 	if err != nil {
 		return o, fmt.Errorf("organisation %s: %w", id, err)
 	}
@@ -142,8 +157,8 @@ func (e *Engine) Organisation(ctx context.Context, id uuid.UUID) (OrganisationRo
 // Suggest returns the referents routing suggests for a need in commune with
 // subject (domain.Route over the directory read model). It returns the
 // database error.
-func (e *Engine) Suggest(ctx context.Context, commune, subject string) ([]domain.Coverage, error) {
-	refs, err := e.Referents(ctx)
+func (qs *Queries) Suggest(ctx context.Context, commune, subject string) ([]domain.Coverage, error) {
+	refs, err := qs.Referents(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("suggest: %w", err)
 	}
@@ -152,13 +167,13 @@ func (e *Engine) Suggest(ctx context.Context, commune, subject string) ([]domain
 		covs = append(covs, domain.Coverage{ReferentID: r.ID, OrganisationID: r.OrganisationID, Name: r.Name,
 			Subjects: r.Subjects, Zones: r.Zones, Active: r.Active})
 	}
-	return domain.Route(e.opts.Geography, covs, commune, subject), nil
+	return domain.Route(qs.geo, covs, commune, subject), nil
 }
 
 // ActorNames names the users and referents among ids (users first: a
 // referent's user account names the person). Unknown ids are left out. It
 // returns the database error.
-func (e *Engine) ActorNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]ActorName, error) {
+func (qs *Queries) ActorNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]ActorName, error) {
 	out := make(map[uuid.UUID]ActorName, len(ids))
 	for len(ids) > 0 {
 		n := min(len(ids), 200)
@@ -167,11 +182,11 @@ func (e *Engine) ActorNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 			args[i] = id.String()
 		}
 		var b strings.Builder
-		DialectPostgres.placeholders(&b, 0, n)
+		projections.Placeholders(&b, projections.DialectPostgres, 0, n)
 		in := b.String()
 		q := `SELECT id, name, '` + string(domain.RoleReferent) + `' FROM dir_referents WHERE id IN ` + in +
 			` UNION ALL SELECT id, name, role FROM dir_users WHERE id IN ` + in
-		rows, err := e.db.QueryContext(ctx, q, args...)
+		rows, err := qs.db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("actor names: %w", err)
 		}

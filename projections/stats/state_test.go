@@ -1,4 +1,4 @@
-package projections
+package stats
 
 import (
 	"bytes"
@@ -11,40 +11,43 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/projections/needfold"
 )
 
 // What statistics store of a state reads back into a state that writes
 // the same, contributes the same figures and folds later events the same
 // way as the full state; it keeps no contact key nor company name.
 func TestStatsStateKeepsWhatStatisticsRead(t *testing.T) {
-	opts := Options{}
-	if err := opts.defaults(); err != nil {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := Config{Geography: domain.DefaultGeography(), Location: paris,
+		TakeChargeWindows: [2]time.Duration{72 * time.Hour, 120 * time.Hour}}
 	org, ref1, ref2 := uuid.New(), uuid.New(), uuid.New()
-	full := &needState{ID: uuid.New(), SIRET: "73282932000074", CompanyName: "Dupont", Commune: "59350",
+	full := &needfold.State{ID: uuid.New(), SIRET: "73282932000074", CompanyName: "Dupont", Commune: "59350",
 		Departement: "59", Region: "32", Subject: "recruitment", Theme: "rh", AdvisorID: uuid.New(),
 		ContactKeyID: "key-1", CapturedAt: 1_700_000_000_000_000, ForwardedAt: 1_700_000_100_000_000, Version: 3,
-		Matches: []matchState{
+		Matches: []needfold.Match{
 			{ReferentID: ref1, OrganisationID: org, Status: domain.MatchQuo, SentAt: 1_700_000_100_000_000, UpdatedAt: 1_700_000_100_000_000},
 			{ReferentID: ref2, OrganisationID: uuid.New(), Status: domain.MatchTakingCare, SentAt: 1_700_000_100_000_000,
 				TakenAt: 1_700_000_200_000_000, UpdatedAt: 1_700_000_200_000_000},
 		}}
-	raw := full.appendStatsState(nil)
+	raw := appendState(nil, full)
 	for _, secret := range []string{"key-1", "Dupont", "73282932000074"} {
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Fatalf("the statistics state keeps %q: %q", secret, raw)
 		}
 	}
-	back := mustDecodeStatsState(t, raw)
-	p := &statsProjection{opts: &opts}
+	back := mustDecodeState(t, raw)
+	p := &projection{cfg: cfg}
 	at := func(us int64) domain.Meta { return domain.Meta{At: time.UnixMicro(us)} }
 	evs := []domain.MatchStatusChanged{
 		{Meta: at(1_700_000_300_000_000), NeedID: full.ID, ReferentID: ref1, From: domain.MatchQuo, To: domain.MatchTakingCare},
 		{Meta: at(1_700_000_400_000_000), NeedID: full.ID, ReferentID: ref1, From: domain.MatchTakingCare, To: domain.MatchDone},
 	}
 	for step := 0; ; step++ {
-		if got, want := back.appendStatsState(nil), full.appendStatsState(nil); !bytes.Equal(got, want) {
+		if got, want := appendState(nil, back), appendState(nil, full); !bytes.Equal(got, want) {
 			t.Fatalf("step %d: read back writes\n %x\nwant\n %x", step, got, want)
 		}
 		if got, want := p.contribute(nil, back), p.contribute(nil, full); !reflect.DeepEqual(got, want) {
@@ -53,22 +56,22 @@ func TestStatsStateKeepsWhatStatisticsRead(t *testing.T) {
 		if step == len(evs) {
 			break
 		}
-		if err := full.apply(evs[step], int64(4+step)); err != nil {
+		if err := full.Apply(evs[step], int64(4+step)); err != nil {
 			t.Fatal(err)
 		}
-		if err := back.apply(evs[step], int64(4+step)); err != nil {
+		if err := back.Apply(evs[step], int64(4+step)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ev := evs[0]
-	if err := back.apply(ev, 6); err == nil {
+	if err := back.Apply(ev, 6); err == nil {
 		t.Fatal("the read-back state took a transition from a status it left")
 	}
 }
 
-func mustDecodeStatsState(t *testing.T, raw []byte) *needState {
+func mustDecodeState(t *testing.T, raw []byte) *needfold.State {
 	t.Helper()
-	s, err := decodeStatsState(raw)
+	s, err := decodeState(raw)
 	if err != nil {
 		t.Fatalf("decode %x: %v", raw, err)
 	}
@@ -79,16 +82,16 @@ func mustDecodeStatsState(t *testing.T, raw []byte) *needState {
 // form's state.
 func TestStatsStateReadsEarlierJSON(t *testing.T) {
 	t.Parallel()
-	s := &needState{ID: uuid.New(), Departement: "59", Region: "32", Subject: "recruitment",
+	s := &needfold.State{ID: uuid.New(), Departement: "59", Region: "32", Subject: "recruitment",
 		CapturedAt: 1_700_000_000_000_000, Abandoned: true, Version: 9,
-		Matches: []matchState{{ReferentID: uuid.New(), OrganisationID: uuid.New(), Status: domain.MatchDone,
+		Matches: []needfold.Match{{ReferentID: uuid.New(), OrganisationID: uuid.New(), Status: domain.MatchDone,
 			SentAt: 1_700_000_100_000_000, TakenAt: 1_700_000_200_000_000}}}
 	raw, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back := mustDecodeStatsState(t, raw)
-	if got, want := back.appendStatsState(nil), s.appendStatsState(nil); !bytes.Equal(got, want) {
+	back := mustDecodeState(t, raw)
+	if got, want := appendState(nil, back), appendState(nil, s); !bytes.Equal(got, want) {
 		t.Fatalf("from JSON: %x, want %x", got, want)
 	}
 }
@@ -96,10 +99,10 @@ func TestStatsStateReadsEarlierJSON(t *testing.T) {
 // A state that does not decode is an error, never a half-read state.
 func TestStatsStateRefusesMalformed(t *testing.T) {
 	t.Parallel()
-	good := (&needState{ID: uuid.New(), Departement: "59", Region: "32", Subject: "recruitment",
+	good := appendState(nil, &needfold.State{ID: uuid.New(), Departement: "59", Region: "32", Subject: "recruitment",
 		CapturedAt: 1_700_000_000_000_000, Version: 2,
-		Matches: []matchState{{ReferentID: uuid.New(), OrganisationID: uuid.New(), Status: domain.MatchQuo,
-			SentAt: 1_700_000_100_000_000}}}).appendStatsState(nil)
+		Matches: []needfold.Match{{ReferentID: uuid.New(), OrganisationID: uuid.New(), Status: domain.MatchQuo,
+			SentAt: 1_700_000_100_000_000}}})
 	tests := []struct {
 		name string
 		raw  []byte
@@ -114,8 +117,8 @@ func TestStatsStateRefusesMalformed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if s, err := decodeStatsState(tt.raw); !errors.Is(err, errBadStatsState) {
-				t.Fatalf("decode %x = %+v, %v; want errBadStatsState", tt.raw, s, err)
+			if s, err := decodeState(tt.raw); !errors.Is(err, errBadState) {
+				t.Fatalf("decode %x = %+v, %v; want errBadState", tt.raw, s, err)
 			}
 		})
 	}
@@ -125,16 +128,16 @@ func TestStatsStateRefusesMalformed(t *testing.T) {
 // panicking, and a state it returns encodes to bytes that decode to the
 // same state (varints may come back shorter than they were read).
 func FuzzDecodeStatsState(f *testing.F) {
-	f.Add((&needState{ID: uuid.New(), Region: "32", CapturedAt: 5, Version: 1,
-		Matches: []matchState{{Status: domain.MatchDone, SentAt: 7, TakenAt: 9}}}).appendStatsState(nil))
+	f.Add(appendState(nil, &needfold.State{ID: uuid.New(), Region: "32", CapturedAt: 5, Version: 1,
+		Matches: []needfold.Match{{Status: domain.MatchDone, SentAt: 7, TakenAt: 9}}}))
 	f.Add([]byte{statsStateV1})
 	f.Add([]byte(`{"id":"00000000-0000-0000-0000-000000000000"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		s, err := decodeStatsState(raw)
+		s, err := decodeState(raw)
 		if err != nil || raw[0] == '{' {
 			return
 		}
-		again := mustDecodeStatsState(t, s.appendStatsState(nil))
+		again := mustDecodeState(t, appendState(nil, s))
 		if !reflect.DeepEqual(again, s) {
 			t.Fatalf("decode %x: %+v, then encode and decode: %+v", raw, s, again)
 		}

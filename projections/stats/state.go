@@ -1,4 +1,4 @@
-package projections
+package stats
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/needfold"
 )
 
 // statsStateV1 opens the binary form of what statistics keep of a need in
@@ -18,7 +20,7 @@ import (
 // '{': both read back.
 const statsStateV1 = 1
 
-// appendStatsState appends to b the part of the state that statistics
+// appendState appends to b the part of s that statistics
 // keep in stats_needs: what their figures read (place, capture time,
 // matches' organisations, statuses and times, abandonment) and what the
 // checks of later events read (referents, statuses, abandonment, version).
@@ -34,14 +36,14 @@ const statsStateV1 = 1
 // referent and organisation ids (16 bytes each), status (length-prefixed),
 // sent_at as a varint offset from captured_at, a presence byte and, when
 // set, taken_at as a varint offset from sent_at.
-func (s *needState) appendStatsState(b []byte) []byte {
+func appendState(b []byte, s *needfold.State) []byte {
 	b = append(b, statsStateV1)
 	b = append(b, s.ID[:]...)
 	b = appendShortString(b, s.Departement)
 	b = appendShortString(b, s.Region)
 	b = appendShortString(b, s.Subject)
 	b = binary.AppendVarint(b, s.CapturedAt)
-	b = append(b, byte(b2i(s.Abandoned)))
+	b = append(b, byte(projections.Flag(s.Abandoned)))
 	b = binary.AppendUvarint(b, uint64(s.Version))
 	b = binary.AppendUvarint(b, uint64(len(s.Matches)))
 	for _, m := range s.Matches {
@@ -64,26 +66,26 @@ func appendShortString(b []byte, v string) []byte {
 	return append(b, v...)
 }
 
-// errBadStatsState is the error of a stats_needs state that does not
+// errBadState is the error of a stats_needs state that does not
 // decode: a corrupt row stops the projection rather than being skipped.
-var errBadStatsState = errors.New("projections: malformed statistics state")
+var errBadState = errors.New("projections: malformed statistics state")
 
-// decodeStatsState reads back a state written by appendStatsState, or the
-// JSON of earlier versions. It returns an error wrapping errBadStatsState
+// decodeState reads back a state written by appendState, or the
+// JSON of earlier versions. It returns an error wrapping errBadState
 // for anything else.
-func decodeStatsState(raw []byte) (*needState, error) {
+func decodeState(raw []byte) (*needfold.State, error) {
 	if len(raw) > 0 && raw[0] == '{' {
-		s := new(needState)
+		s := new(needfold.State)
 		if err := json.Unmarshal(raw, s); err != nil {
-			return nil, fmt.Errorf("%w: %w", errBadStatsState, err)
+			return nil, fmt.Errorf("%w: %w", errBadState, err)
 		}
 		return s, nil
 	}
 	r := stateReaderBuf{b: raw}
 	if v := r.byte(); v != statsStateV1 {
-		return nil, fmt.Errorf("%w: version %d", errBadStatsState, v)
+		return nil, fmt.Errorf("%w: version %d", errBadState, v)
 	}
-	s := new(needState)
+	s := new(needfold.State)
 	s.ID = r.id()
 	s.Departement, s.Region, s.Subject = r.str(), r.str(), r.str()
 	s.CapturedAt = r.varint()
@@ -93,10 +95,10 @@ func decodeStatsState(raw []byte) (*needState, error) {
 	// Each match takes at least 35 bytes: a count beyond what is left is
 	// corrupt, and must not size an allocation.
 	if n > uint64(len(r.b))/35 {
-		return nil, fmt.Errorf("%w: %d matches in %d bytes", errBadStatsState, n, len(r.b))
+		return nil, fmt.Errorf("%w: %d matches in %d bytes", errBadState, n, len(r.b))
 	}
 	if n > 0 {
-		s.Matches = make([]matchState, n)
+		s.Matches = make([]needfold.Match, n)
 	}
 	for i := range s.Matches {
 		m := &s.Matches[i]
@@ -111,12 +113,12 @@ func decodeStatsState(raw []byte) (*needState, error) {
 		return nil, r.err
 	}
 	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes left over", errBadStatsState, len(r.b))
+		return nil, fmt.Errorf("%w: %d bytes left over", errBadState, len(r.b))
 	}
 	return s, nil
 }
 
-// stateReaderBuf reads appendStatsState's fields; the first short read
+// stateReaderBuf reads appendState's fields; the first short read
 // sets err and makes every later read return zero.
 type stateReaderBuf struct {
 	b   []byte
@@ -125,7 +127,7 @@ type stateReaderBuf struct {
 
 func (r *stateReaderBuf) fail(what string) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w: truncated %s", errBadStatsState, what)
+		r.err = fmt.Errorf("%w: truncated %s", errBadState, what)
 	}
 	r.b = nil
 }
@@ -188,12 +190,12 @@ func (r *stateReaderBuf) str() string {
 	return v
 }
 
-// readStatsStates reads the states of ids from the state column of table
+// readStates reads the states of ids from the state column of table
 // (stats_needs), binary or JSON.
-func readStatsStates(ctx context.Context, tx txn, table string, ids []any, into map[uuid.UUID]*needState) error {
+func readStates(ctx context.Context, tx projections.Txn, table string, ids []any, into map[uuid.UUID]*needfold.State) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SELECT state FROM %s WHERE id IN ", table)
-	tx.d.placeholders(&b, 0, len(ids))
+	projections.Placeholders(&b, tx.Dialect(), 0, len(ids))
 	rows, err := tx.QueryContext(ctx, b.String(), ids...)
 	if err != nil {
 		return fmt.Errorf("load states from %s: %w", table, err)
@@ -204,7 +206,7 @@ func readStatsStates(ctx context.Context, tx txn, table string, ids []any, into 
 		if err := rows.Scan(&raw); err != nil {
 			return fmt.Errorf("load states from %s: %w", table, err)
 		}
-		s, err := decodeStatsState(raw)
+		s, err := decodeState(raw)
 		if err != nil {
 			return fmt.Errorf("load states from %s: %w", table, err)
 		}

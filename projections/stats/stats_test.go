@@ -1,4 +1,4 @@
-package projections_test
+package stats_test
 
 import (
 	"cmp"
@@ -12,9 +12,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
-	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/simulate"
 	"github.com/reso-fr/reso/projections"
+	pt "github.com/reso-fr/reso/projections/projectionstest"
+	"github.com/reso-fr/reso/projections/readmodels"
+	"github.com/reso-fr/reso/projections/stats"
 )
 
 // expected figures of one group, computed in plain Go from needs folded by
@@ -23,42 +25,6 @@ type expected struct {
 	needs, matches, positioned, taken, within3, within5     int64
 	done, doneNoHelp, doneNotReachable, notForMe, abandoned int64
 	hours                                                   []float64
-}
-
-func mustFoldNeeds(t *testing.T, st eventstore.Store) []*domain.Need {
-	t.Helper()
-	evs, err := st.ReadAll(context.Background(), eventstore.Start, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byStream := map[string][]domain.Event{}
-	var order []string
-	for _, ev := range evs {
-		if domain.StreamKind(ev.StreamID) != domain.KindNeedStream {
-			continue
-		}
-		e, err := domain.Unmarshal(ev.Type, ev.SchemaVersion, ev.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := byStream[ev.StreamID]; !ok {
-			order = append(order, ev.StreamID)
-		}
-		byStream[ev.StreamID] = append(byStream[ev.StreamID], e)
-	}
-	var out []*domain.Need
-	for _, s := range order {
-		_, id, err := domain.ParseStream(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := domain.FoldNeed(id, byStream[s])
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 // expectedStats groups needs by month (byOrg false) or by organisation
@@ -156,7 +122,7 @@ func closeHours(got *float64, want float64) bool {
 	return got != nil && (math.Abs(*got-want) <= 0.01*want || math.Abs(*got-want) <= 1.0/60)
 }
 
-func checkStats(t *testing.T, rows []projections.StatsRow, want map[string]*expected, key func(projections.StatsRow) string) {
+func checkStats(t *testing.T, rows []stats.StatsRow, want map[string]*expected, key func(stats.StatsRow) string) {
 	t.Helper()
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d", len(rows), len(want))
@@ -211,49 +177,49 @@ var defaultWindows = [2]time.Duration{72 * time.Hour, 120 * time.Hour}
 // events, grouped by month and by organisation.
 func TestStatsMatchIndependentFigures(t *testing.T) {
 	t.Parallel()
-	for _, name := range backends {
+	for _, name := range pt.Backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := mustBackend(t, name)
-			e := mustEngine(t, b, projections.Options{})
-			mustRun(t, e)
-			res := mustSimulate(t, b.store, simulate.Options{Seed: 11, Months: 6, NeedsPerMonth: 80, Writers: 3})
-			mustWait(t, e, res.Last)
-			needs := mustFoldNeeds(t, b.store)
+			b := pt.MustBackend(t, name)
+			e := pt.MustEngine(t, b, readmodels.Options{})
+			pt.MustRun(t, e)
+			res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 11, Months: 6, NeedsPerMonth: 80, Writers: 3})
+			pt.MustWait(t, e, res.Last)
+			needs := pt.MustFoldNeeds(t, b.Store)
 			ctx := context.Background()
 
-			rows, err := e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"month"}})
+			rows, err := e.Stats(ctx, stats.StatsQuery{GroupBy: []string{"month"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkStats(t, rows, expectedStats(needs, false, defaultWindows), func(r projections.StatsRow) string { return r.Month })
+			checkStats(t, rows, expectedStats(needs, false, defaultWindows), func(r stats.StatsRow) string { return r.Month })
 
-			rows, err = e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"organisation"}})
+			rows, err = e.Stats(ctx, stats.StatsQuery{GroupBy: []string{"organisation"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkStats(t, rows, expectedStats(needs, true, defaultWindows), func(r projections.StatsRow) string { return r.Organisation })
+			checkStats(t, rows, expectedStats(needs, true, defaultWindows), func(r stats.StatsRow) string { return r.Organisation })
 
 			// Subjects are read from the subject rows, the groupings above
 			// from the all-subjects rollup: both agree with the events.
-			rows, err = e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"month", "subject"}})
+			rows, err = e.Stats(ctx, stats.StatsQuery{GroupBy: []string{"month", "subject"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkStats(t, rows, expectedStatsBy(needs, false, true, defaultWindows), func(r projections.StatsRow) string { return r.Month + "|" + r.Subject })
-			rows, err = e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"subject", "organisation"}})
+			checkStats(t, rows, expectedStatsBy(needs, false, true, defaultWindows), func(r stats.StatsRow) string { return r.Month + "|" + r.Subject })
+			rows, err = e.Stats(ctx, stats.StatsQuery{GroupBy: []string{"subject", "organisation"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkStats(t, rows, expectedStatsBy(needs, true, true, defaultWindows), func(r projections.StatsRow) string { return r.Organisation + "|" + r.Subject })
-			if !slices.IsSortedFunc(rows, func(a, b projections.StatsRow) int {
+			checkStats(t, rows, expectedStatsBy(needs, true, true, defaultWindows), func(r stats.StatsRow) string { return r.Organisation + "|" + r.Subject })
+			if !slices.IsSortedFunc(rows, func(a, b stats.StatsRow) int {
 				return cmp.Or(strings.Compare(a.Subject, b.Subject), strings.Compare(a.Organisation, b.Organisation))
 			}) {
 				t.Error("rows are not ordered by the group keys")
 			}
 			bySubject := expectedStatsBy(needs, false, true, defaultWindows)
 			for _, subject := range []string{"recruitment", "export"} {
-				one, err := e.Stats(ctx, projections.StatsQuery{Subject: subject})
+				one, err := e.Stats(ctx, stats.StatsQuery{Subject: subject})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -275,14 +241,14 @@ func TestStatsMatchIndependentFigures(t *testing.T) {
 			}
 
 			// A filter and a one-row total agree with the grouped rows.
-			all, err := e.Stats(ctx, projections.StatsQuery{})
+			all, err := e.Stats(ctx, stats.StatsQuery{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(all) != 1 || all[0].Needs != int64(len(needs)) {
 				t.Fatalf("total = %+v, want %d needs", all, len(needs))
 			}
-			nord, err := e.Stats(ctx, projections.StatsQuery{Departement: "59", GroupBy: []string{"departement"}})
+			nord, err := e.Stats(ctx, stats.StatsQuery{Departement: "59", GroupBy: []string{"departement"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -295,7 +261,7 @@ func TestStatsMatchIndependentFigures(t *testing.T) {
 			if len(nord) != 1 || nord[0].Needs != want59 || nord[0].Departement != "59" {
 				t.Fatalf("Nord = %+v, want %d needs", nord, want59)
 			}
-			scoped, err := e.Stats(ctx, projections.StatsQuery{ScopeZones: []domain.Zone{{Level: domain.LevelDepartement, Code: "59"}}})
+			scoped, err := e.Stats(ctx, stats.StatsQuery{ScopeZones: []domain.Zone{{Level: domain.LevelDepartement, Code: "59"}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -308,7 +274,7 @@ func TestStatsMatchIndependentFigures(t *testing.T) {
 				{{Level: domain.LevelRegion, Code: "32"}},
 				{{Level: domain.LevelRegion, Code: "32"}, {Level: domain.LevelDepartement, Code: "59"}},
 			} {
-				in, err := e.Stats(ctx, projections.StatsQuery{ScopeZones: zones, GroupBy: []string{"region"}})
+				in, err := e.Stats(ctx, stats.StatsQuery{ScopeZones: zones, GroupBy: []string{"region"}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -317,18 +283,18 @@ func TestStatsMatchIndependentFigures(t *testing.T) {
 				}
 			}
 			// One organisation as a filter equals its row of the grouping.
-			orgs, err := e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"organisation"}})
+			orgs, err := e.Stats(ctx, stats.StatsQuery{GroupBy: []string{"organisation"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			one, err := e.Stats(ctx, projections.StatsQuery{Organisation: uuid.MustParse(orgs[0].Organisation)})
+			one, err := e.Stats(ctx, stats.StatsQuery{Organisation: uuid.MustParse(orgs[0].Organisation)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(one) != 1 || one[0].Needs != orgs[0].Needs || one[0].Matches != orgs[0].Matches {
 				t.Fatalf("organisation filter = %+v, want %+v", one, orgs[0])
 			}
-			if _, err := e.Stats(ctx, projections.StatsQuery{GroupBy: []string{"colour"}}); err == nil {
+			if _, err := e.Stats(ctx, stats.StatsQuery{GroupBy: []string{"colour"}}); err == nil {
 				t.Fatal("unknown dimension accepted")
 			}
 		})
@@ -339,24 +305,24 @@ func TestStatsMatchIndependentFigures(t *testing.T) {
 // while queries keep answering from the old tables until the swap.
 func TestRebuildAfterRuleChangeServesOldTablesUntilSwap(t *testing.T) {
 	t.Parallel()
-	for _, name := range backends {
+	for _, name := range pt.Backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := mustBackend(t, name)
-			e := mustEngine(t, b, projections.Options{})
-			mustRun(t, e)
-			res := mustSimulate(t, b.store, simulate.Options{Seed: 5, Months: 3, NeedsPerMonth: 120, Writers: 2})
-			mustWait(t, e, res.Last)
-			needs := mustFoldNeeds(t, b.store)
+			b := pt.MustBackend(t, name)
+			e := pt.MustEngine(t, b, readmodels.Options{})
+			pt.MustRun(t, e)
+			res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 5, Months: 3, NeedsPerMonth: 120, Writers: 2})
+			pt.MustWait(t, e, res.Last)
+			needs := pt.MustFoldNeeds(t, b.Store)
 			ctx := context.Background()
 			newWindows := [2]time.Duration{24 * time.Hour, 48 * time.Hour}
-			changed := mustEngine(t, b, projections.Options{TakeChargeWindows: newWindows, RebuildBatch: 200})
-			key := func(r projections.StatsRow) string { return r.Month }
-			month := projections.StatsQuery{GroupBy: []string{"month"}}
+			changed := pt.MustEngine(t, b, readmodels.Options{TakeChargeWindows: newWindows, RebuildBatch: 200})
+			key := func(r stats.StatsRow) string { return r.Month }
+			month := stats.StatsQuery{GroupBy: []string{"month"}}
 
-			var during []projections.StatsRow
+			var during []stats.StatsRow
 			var phases []string
-			err := changed.Rebuild(ctx, projections.Stats, func(p projections.Progress) {
+			err := changed.Rebuild(ctx, readmodels.Stats, func(p projections.Progress) {
 				phases = append(phases, p.Phase)
 				if p.Phase == "fold" && during == nil {
 					rows, err := changed.Stats(ctx, month)
@@ -380,140 +346,6 @@ func TestRebuildAfterRuleChangeServesOldTablesUntilSwap(t *testing.T) {
 			checkStats(t, after, expectedStats(needs, false, newWindows), key)
 			if strings.Join(phases, ",") == "" {
 				t.Fatal("no progress reported")
-			}
-		})
-	}
-}
-
-// A database of the earlier layout (histograms as rows of stats_hours) is
-// sent back to the start on Migrate: its statistics tables are dropped and
-// the stats checkpoint cleared, so that the runner refolds every need.
-func TestMigrateReplacesEarlierStatsLayout(t *testing.T) {
-	t.Parallel()
-	for _, name := range backends {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			b := mustBackend(t, name)
-			e := mustEngine(t, b, projections.Options{})
-			for _, q := range []string{
-				`CREATE TABLE stats_hours (month TEXT, bucket INTEGER, n BIGINT)`,
-				`DROP TABLE stats_cells`,
-				`CREATE TABLE stats_cells (month TEXT, needs BIGINT)`,
-				`UPDATE projection_checkpoints SET position='0000000000000001-0000000000000001' WHERE name='stats'`,
-			} {
-				if _, err := b.db.Exec(q); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := e.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := b.db.Exec(`SELECT 1 FROM stats_hours`); err == nil {
-				t.Error("stats_hours survived the migration")
-			}
-			if _, err := b.db.Exec(`SELECT layer, hist FROM stats_cells`); err != nil {
-				t.Errorf("stats_cells of the new layout: %v", err)
-			}
-			var pos string
-			if err := b.db.QueryRow(`SELECT position FROM projection_checkpoints WHERE name='stats'`).Scan(&pos); err != nil || pos != "" {
-				t.Errorf("stats checkpoint = %q, %v; want it cleared", pos, err)
-			}
-			if err := e.Migrate(context.Background()); err != nil {
-				t.Fatalf("second migration: %v", err)
-			}
-		})
-	}
-}
-
-// A stats_needs of earlier versions (states as JSON in a TEXT column) gets
-// a BYTEA column on Migrate with its states kept byte for byte (the JSON
-// form still decodes: TestStatsStateReadsEarlierJSON).
-func TestMigrateKeepsJSONStatsStates(t *testing.T) {
-	t.Parallel()
-	b := mustBackend(t, "postgres")
-	e := mustEngine(t, b, projections.Options{})
-	const state = `{"id":"0190f3a2-0000-7000-8000-000000000001","departement":"59","region":"32","subject":"recruitment","captured_at":1700000000000000,"version":1}`
-	for _, q := range []string{
-		`ALTER TABLE stats_needs ALTER COLUMN state TYPE TEXT`,
-		`INSERT INTO stats_needs (id, state) VALUES ('0190f3a2-0000-7000-8000-000000000001', '` + state + `')`,
-	} {
-		if _, err := b.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 2 { // idempotent
-		if err := e.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var typ string
-	var got []byte
-	if err := b.db.QueryRow(`SELECT pg_typeof(state)::text, state FROM stats_needs`).Scan(&typ, &got); err != nil {
-		t.Fatal(err)
-	}
-	if typ != "bytea" || string(got) != state {
-		t.Fatalf("after Migrate: %s %q, want bytea %q", typ, got, state)
-	}
-}
-
-// Tables of earlier versions hold the ids of needs, matches and
-// statistics states as TEXT: Migrate turns them into UUID columns with
-// their rows unchanged, and the runners go on writing into them.
-func TestMigrateTypesIDColumns(t *testing.T) {
-	t.Parallel()
-	b := mustBackend(t, "postgres")
-	e := mustEngine(t, b, projectionsOptions())
-	stop := mustRun(t, e)
-	res := mustSimulate(t, b.store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 30, Writers: 2})
-	mustWait(t, e, res.Last)
-	stop()
-	before := mustDump(t, b.db)
-	for _, q := range []string{
-		`ALTER TABLE needs ALTER COLUMN id TYPE TEXT, ALTER COLUMN advisor_id TYPE TEXT`,
-		`ALTER TABLE matches ALTER COLUMN need_id TYPE TEXT, ALTER COLUMN referent_id TYPE TEXT, ALTER COLUMN organisation_id TYPE TEXT`,
-		`ALTER TABLE stats_needs ALTER COLUMN id TYPE TEXT`,
-	} {
-		if _, err := b.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e = mustEngine(t, b, projectionsOptions()) // migrates
-	var text int
-	if err := b.db.QueryRow(`SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()
-		AND table_name IN ('needs', 'matches', 'stats_needs') AND column_name LIKE '%id' AND data_type <> 'uuid'
-		AND column_name <> 'contact_key_id'`).Scan(&text); err != nil {
-		t.Fatal(err)
-	}
-	if text != 0 {
-		t.Fatalf("%d id columns are not UUID after Migrate", text)
-	}
-	mustEqualDumps(t, before, mustDump(t, b.db))
-	mustRun(t, e)
-	more := mustSimulate(t, b.store, simulate.Options{Seed: 4, Months: 1, NeedsPerMonth: 20, Writers: 2})
-	mustWait(t, e, more.Last)
-	mustMatchRebuild(t, e, b.db)
-}
-
-// needs of earlier versions kept each need's state as JSON in a state
-// column: Migrate drops it (the columns and matches hold the state), on
-// both backends, and a second Migrate finds nothing to do.
-func TestMigrateDropsNeedsStateColumn(t *testing.T) {
-	t.Parallel()
-	for _, name := range backends {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			b := mustBackend(t, name)
-			e := mustEngine(t, b, projections.Options{})
-			if _, err := b.db.Exec(`ALTER TABLE needs ADD COLUMN state TEXT NOT NULL DEFAULT '{}'`); err != nil {
-				t.Fatal(err)
-			}
-			for range 2 {
-				if err := e.Migrate(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := b.db.Exec(`SELECT state FROM needs`); err == nil {
-				t.Fatal("needs.state survived the migration")
 			}
 		})
 	}

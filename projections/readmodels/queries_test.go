@@ -1,4 +1,4 @@
-package projections_test
+package readmodels_test
 
 import (
 	"context"
@@ -10,12 +10,14 @@ import (
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/simulate"
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/needs"
+	pt "github.com/reso-fr/reso/projections/projectionstest"
+	"github.com/reso-fr/reso/projections/readmodels"
 )
 
-func mustAllNeeds(t *testing.T, e *projections.Engine, f projections.NeedFilter) []projections.NeedRow {
+func mustAllNeeds(t *testing.T, e *readmodels.Engine, f needs.NeedFilter) []needs.NeedRow {
 	t.Helper()
-	var out []projections.NeedRow
+	var out []needs.NeedRow
 	f.Limit = 37
 	for {
 		page, err := e.ListNeeds(context.Background(), f)
@@ -30,9 +32,9 @@ func mustAllNeeds(t *testing.T, e *projections.Engine, f projections.NeedFilter)
 	}
 }
 
-func countNeeds(needs []*domain.Need, keep func(*domain.Need) bool) int {
+func countNeeds(folded []*domain.Need, keep func(*domain.Need) bool) int {
 	n := 0
-	for _, x := range needs {
+	for _, x := range folded {
 		if keep(x) {
 			n++
 		}
@@ -43,24 +45,24 @@ func countNeeds(needs []*domain.Need, keep func(*domain.Need) bool) int {
 // List, inbox and directory queries agree with needs folded by the domain.
 func TestQueriesAgreeWithDomain(t *testing.T) {
 	t.Parallel()
-	for _, name := range backends {
+	for _, name := range pt.Backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := mustBackend(t, name)
-			e := mustEngine(t, b, projections.Options{})
-			mustRun(t, e)
+			b := pt.MustBackend(t, name)
+			e := pt.MustEngine(t, b, readmodels.Options{})
+			pt.MustRun(t, e)
 			start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 			now := start.AddDate(0, 0, 80)
-			res := mustSimulate(t, b.store, simulate.Options{Seed: 21, Start: start, Months: 3, NeedsPerMonth: 70, Now: now})
-			mustWait(t, e, res.Last)
-			needs := mustFoldNeeds(t, b.store)
+			res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 21, Start: start, Months: 3, NeedsPerMonth: 70, Now: now})
+			pt.MustWait(t, e, res.Last)
+			folded := pt.MustFoldNeeds(t, b.Store)
 			geo := domain.DefaultGeography()
 			th := domain.DefaultThresholds()
 			ctx := context.Background()
 
-			all := mustAllNeeds(t, e, projections.NeedFilter{Now: now})
-			if len(all) != len(needs) {
-				t.Fatalf("listed %d needs, want %d", len(all), len(needs))
+			all := mustAllNeeds(t, e, needs.NeedFilter{Now: now})
+			if len(all) != len(folded) {
+				t.Fatalf("listed %d needs, want %d", len(all), len(folded))
 			}
 			seen := map[uuid.UUID]bool{}
 			for i, r := range all {
@@ -77,36 +79,36 @@ func TestQueriesAgreeWithDomain(t *testing.T) {
 			ref := res.Referents[0].ID
 			for _, c := range []struct {
 				name string
-				f    projections.NeedFilter
+				f    needs.NeedFilter
 				keep func(*domain.Need) bool
 			}{
-				{"status", projections.NeedFilter{Status: "taking_care"}, func(n *domain.Need) bool { return n.Status() == domain.NeedTakingCare }},
-				{"abandoned", projections.NeedFilter{Status: "abandoned"}, func(n *domain.Need) bool { return n.Status() == domain.NeedAbandonedStatus }},
-				{"departement", projections.NeedFilter{Departement: "59"}, func(n *domain.Need) bool { return dep(n) == "59" }},
-				{"scope", projections.NeedFilter{ScopeZones: []domain.Zone{{Level: domain.LevelDepartement, Code: "62"}}}, func(n *domain.Need) bool { return dep(n) == "62" }},
-				{"empty scope", projections.NeedFilter{ScopeZones: []domain.Zone{}}, func(*domain.Need) bool { return false }},
-				{"subject", projections.NeedFilter{Subject: "recruitment"}, func(n *domain.Need) bool { return n.Captured().Subject == "recruitment" }},
-				{"referent", projections.NeedFilter{Referent: ref}, func(n *domain.Need) bool { _, ok := n.Match(ref); return ok }},
-				{"poke", projections.NeedFilter{Basket: "poke"}, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketPoke }},
-				{"last chance", projections.NeedFilter{Basket: "last_chance"}, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketLastChance }},
-				{"no basket", projections.NeedFilter{Basket: "none"}, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketNone }},
-				{"captured from", projections.NeedFilter{CapturedFrom: start.AddDate(0, 1, 0)}, func(n *domain.Need) bool { return !n.CapturedAt().Before(start.AddDate(0, 1, 0)) }},
+				{"status", needs.NeedFilter{Status: "taking_care"}, func(n *domain.Need) bool { return n.Status() == domain.NeedTakingCare }},
+				{"abandoned", needs.NeedFilter{Status: "abandoned"}, func(n *domain.Need) bool { return n.Status() == domain.NeedAbandonedStatus }},
+				{"departement", needs.NeedFilter{Departement: "59"}, func(n *domain.Need) bool { return dep(n) == "59" }},
+				{"scope", needs.NeedFilter{ScopeZones: []domain.Zone{{Level: domain.LevelDepartement, Code: "62"}}}, func(n *domain.Need) bool { return dep(n) == "62" }},
+				{"empty scope", needs.NeedFilter{ScopeZones: []domain.Zone{}}, func(*domain.Need) bool { return false }},
+				{"subject", needs.NeedFilter{Subject: "recruitment"}, func(n *domain.Need) bool { return n.Captured().Subject == "recruitment" }},
+				{"referent", needs.NeedFilter{Referent: ref}, func(n *domain.Need) bool { _, ok := n.Match(ref); return ok }},
+				{"poke", needs.NeedFilter{Basket: "poke"}, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketPoke }},
+				{"last chance", needs.NeedFilter{Basket: "last_chance"}, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketLastChance }},
+				{"no basket", needs.NeedFilter{Basket: "none"}, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketNone }},
+				{"captured from", needs.NeedFilter{CapturedFrom: start.AddDate(0, 1, 0)}, func(n *domain.Need) bool { return !n.CapturedAt().Before(start.AddDate(0, 1, 0)) }},
 			} {
 				c.f.Now = now
-				got, want := len(mustAllNeeds(t, e, c.f)), countNeeds(needs, c.keep)
+				got, want := len(mustAllNeeds(t, e, c.f)), countNeeds(folded, c.keep)
 				if got != want {
 					t.Errorf("%s: %d needs, want %d", c.name, got, want)
 				}
 			}
-			if want := countNeeds(needs, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketPoke }); want == 0 {
+			if want := countNeeds(folded, func(n *domain.Need) bool { return n.Basket(now, th) == domain.BasketPoke }); want == 0 {
 				t.Error("the workload has no need to poke: the basket check proves nothing")
 			}
-			if _, err := e.ListNeeds(ctx, projections.NeedFilter{Cursor: "nope"}); err == nil {
+			if _, err := e.ListNeeds(ctx, needs.NeedFilter{Cursor: "nope"}); err == nil {
 				t.Error("bad cursor accepted")
 			}
 
 			tabs := map[string]int{}
-			for _, n := range needs {
+			for _, n := range folded {
 				if m, ok := n.Match(ref); ok {
 					switch {
 					case domain.MatchExpired(m.Status, m.SentAt, now, th):

@@ -1,4 +1,4 @@
-package projections
+package stats
 
 import (
 	"encoding/binary"

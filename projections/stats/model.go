@@ -1,4 +1,10 @@
-package projections
+// Package stats is the statistics read model: pre-aggregated cells of
+// funders' figures (per capture month, région, département, organisation
+// and subject, with rollups) and each need's state, folded from the log by
+// the projections engine, and the query that answers StatsQuery from them.
+// It depends on the projections runtime and on projections/needfold;
+// projections/readmodels registers it.
+package stats
 
 import (
 	"cmp"
@@ -12,9 +18,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/needfold"
 )
 
-// statsProjection maintains stats_cells: per capture month × région ×
+// projection maintains stats_cells: per capture month × région ×
 // département × organisation × subject, the counts funders' figures are
 // ratios of, and the histogram of hours to first take-charge (column hist,
 // see hist.appendEncoded). Rows of layers without byOrganisation count needs
@@ -34,9 +42,9 @@ import (
 // flush or, while holding (a rebuild's load), once at the end. That copy is
 // only valid while this instance's transactions commit: after a failure or a
 // swap the runner builds a new projection.
-type statsProjection struct {
-	opts  *Options
-	cache *stateCache
+type projection struct {
+	cfg   Config
+	cache *needfold.Cache
 
 	cells    map[uint64]*cell // by pack
 	complete bool             // every row of the table is in cells
@@ -60,7 +68,7 @@ type statsProjection struct {
 type cell struct {
 	c     counts
 	h     hist
-	dirty bool // in statsProjection.dirty
+	dirty bool // in projection.dirty
 }
 
 // maxCells bounds the cells kept in memory; past it they are dropped after
@@ -68,11 +76,34 @@ type cell struct {
 // stays far below (rows are bounded by the dimensions, not by the needs).
 const maxCells = 500_000
 
-func (p *statsProjection) name() string    { return Stats }
-func (p *statsProjection) tables() []table { return statsTables }
+// Name is the read model's name, and its checkpoint's.
+const Name = "stats"
 
-var statsTables = []table{
-	{name: "stats_needs", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+// Config is what statistics depend on. Every field is required
+// (projections/readmodels fills in the defaults).
+type Config struct {
+	// Geography places the communes of needs in their département and
+	// région.
+	Geography *domain.Geography
+	// Location is where months begin (Europe/Paris).
+	Location *time.Location
+	// TakeChargeWindows are the "within 3 days" and "within 5 days"
+	// limits (72 h and 120 h). Changing them is a rule change: rebuild the
+	// read model.
+	TakeChargeWindows [2]time.Duration
+}
+
+// ReadModel declares the statistics read model to the engine.
+func ReadModel(cfg Config) projections.ReadModel {
+	return projections.ReadModel{Name: Name, Tables: tables, New: func(fresh bool) projections.Projection {
+		return &projection{cfg: cfg, cache: needfold.NewCache(fresh, true, readStates)}
+	}}
+}
+
+// tables are the statistics read model's: each need's state, and the
+// cells.
+var tables = []projections.Table{
+	{Name: "stats_needs", DDL: `CREATE TABLE IF NOT EXISTS {T} (
 	id    {U} PRIMARY KEY,
 	state BYTEA NOT NULL
 )`},
@@ -81,7 +112,7 @@ var statsTables = []table{
 	// by range (month). BYTEA is PostgreSQL's binary
 	// type; SQLite stores the blob as is (NUMERIC affinity never converts
 	// a BLOB value).
-	{name: "stats_cells", ddl: `CREATE TABLE IF NOT EXISTS {T} (
+	{Name: "stats_cells", DDL: `CREATE TABLE IF NOT EXISTS {T} (
 	layer              INTEGER NOT NULL,
 	month              {K} NOT NULL,
 	region             {K} NOT NULL,
@@ -102,59 +133,6 @@ var statsTables = []table{
 	hist               BYTEA NOT NULL,
 	PRIMARY KEY (layer, organisation, subject, month, region, departement)
 )`},
-}
-
-// upgradeStatsLayout drops the statistics tables of the earlier layout
-// (histograms as rows of stats_hours) and sends the stats projection back
-// to the start of the log, so that its runner refolds every need into the
-// new layout. It returns the database error.
-func upgradeStatsLayout(ctx context.Context, db *sql.DB, d Dialect) error {
-	if typ, err := columnType(ctx, db, d, "stats_hours", "month"); err != nil || typ == "" {
-		return err // no such table: nothing to upgrade
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("upgrade statistics tables: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for _, t := range []string{"stats_needs", "stats_cells", "stats_hours"} {
-		for _, name := range []string{t, t + rebuildSuffix} {
-			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+name); err != nil {
-				return fmt.Errorf("upgrade statistics tables: drop %s: %w", name, err)
-			}
-		}
-	}
-	// The checkpoint table exists wherever stats_hours did.
-	if _, err := tx.ExecContext(ctx,
-		`UPDATE projection_checkpoints SET position='', generation=generation+1 WHERE name=$1`, Stats); err != nil {
-		return fmt.Errorf("upgrade statistics tables: reset checkpoint: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("upgrade statistics tables: %w", err)
-	}
-	return nil
-}
-
-// upgradeStatsState turns, on PostgreSQL, the TEXT state column of
-// stats_needs of earlier versions (JSON) into BYTEA: the JSON stays, and
-// reads back beside the binary states written from now on. SQLite stores
-// either in its column as it is. It returns the database error.
-func upgradeStatsState(ctx context.Context, db *sql.DB, d Dialect) error {
-	if d != DialectPostgres {
-		return nil
-	}
-	typ, err := columnType(ctx, db, d, "stats_needs", "state")
-	if err != nil {
-		return fmt.Errorf("upgrade stats_needs: %w", err)
-	}
-	if typ != "text" {
-		return nil
-	}
-	if _, err := db.ExecContext(ctx,
-		`ALTER TABLE stats_needs ALTER COLUMN state TYPE BYTEA USING convert_to(state, 'UTF8')`); err != nil {
-		return fmt.Errorf("upgrade stats_needs: %w", err)
-	}
-	return nil
 }
 
 type cellKey struct {
@@ -297,7 +275,7 @@ func (x *cellIndex) orgByName(name string) uint32 {
 // month formats the capture month in loc without allocating for a month
 // it has seen.
 func (x *cellIndex) month(us int64, loc *time.Location) string {
-	y, m, _ := fromMicros(us).In(loc).Date()
+	y, m, _ := projections.FromMicros(us).In(loc).Date()
 	k := y*12 + int(m) - 1
 	s, ok := x.months[k]
 	if !ok {
@@ -343,9 +321,9 @@ type contribution struct {
 
 // contribute appends to out what one need adds to statistics: one
 // need-level contribution and one per organisation among its matches.
-func (p *statsProjection) contribute(out []contribution, s *needState) []contribution {
+func (p *projection) contribute(out []contribution, s *needfold.State) []contribution {
 	p.ix.init()
-	pl := p.ix.placeID(place{Month: p.ix.month(s.CapturedAt, p.opts.Location),
+	pl := p.ix.placeID(place{Month: p.ix.month(s.CapturedAt, p.cfg.Location),
 		Region: s.Region, Departement: s.Departement, Subject: s.Subject})
 	out = append(out, p.figures(contribution{place: pl}, s, uuid.Nil, false))
 	for i, m := range s.Matches {
@@ -363,7 +341,7 @@ func (p *statsProjection) contribute(out []contribution, s *needState) []contrib
 
 // figures fills c with the counts of s's matches (of organisation org only
 // when byOrg).
-func (p *statsProjection) figures(c contribution, s *needState, org uuid.UUID, byOrg bool) contribution {
+func (p *projection) figures(c contribution, s *needfold.State, org uuid.UUID, byOrg bool) contribution {
 	c.c[cNeeds] = 1
 	var sent, taken int64
 	statuses := p.statuses[:0]
@@ -389,8 +367,8 @@ func (p *statsProjection) figures(c contribution, s *needState, org uuid.UUID, b
 		c.taken = true
 		c.bucket = bucketOf(d.Hours())
 		c.c[cTaken] = 1
-		c.c[cWithin3] = int64(b2i(d <= p.opts.TakeChargeWindows[0]))
-		c.c[cWithin5] = int64(b2i(d <= p.opts.TakeChargeWindows[1]))
+		c.c[cWithin3] = int64(projections.Flag(d <= p.cfg.TakeChargeWindows[0]))
+		c.c[cWithin5] = int64(projections.Flag(d <= p.cfg.TakeChargeWindows[1]))
 	}
 	switch domain.DeriveStatus(statuses, false) {
 	case domain.NeedDone:
@@ -402,34 +380,37 @@ func (p *statsProjection) figures(c contribution, s *needState, org uuid.UUID, b
 	case domain.NeedNotForMe:
 		c.c[cNotForMe] = 1
 	}
-	c.c[cAbandoned] = int64(b2i(s.Abandoned))
+	c.c[cAbandoned] = int64(projections.Flag(s.Abandoned))
 	return c
 }
 
-func (p *statsProjection) apply(ctx context.Context, tx txn, suffix string, evs []decoded) error {
-	return foldNeeds(ctx, tx, p.cache, "stats_needs"+suffix, p.opts.Geography, evs)
+func (p *projection) Apply(ctx context.Context, tx projections.Txn, suffix string, evs []projections.Decoded) error {
+	return needfold.Fold(ctx, tx, p.cache, "stats_needs"+suffix, p.cfg.Geography, evs)
 }
 
-// hold makes flush keep changed cells in memory and leave needs in
+// Hold makes Flush keep changed cells in memory and leave needs in
 // progress for a later flush (on), or write them again (off; the next flush
 // writes every cell and need held).
-func (p *statsProjection) hold(on bool) { p.holding, p.cache.settling = on, on }
+func (p *projection) Hold(on bool) {
+	p.holding = on
+	p.cache.Settle(on)
+}
 
 // signed is a contribution to add (sign 1) or take back (-1).
 type signed struct {
-	from, to int // of statsProjection.buf
+	from, to int // of projection.buf
 	sign     int64
 }
 
-func (p *statsProjection) idle() bool {
-	return len(p.cache.dirty) == 0 && (p.holding || len(p.dirty) == 0)
+func (p *projection) Idle() bool {
+	return p.cache.Idle() && (p.holding || len(p.dirty) == 0)
 }
 
-func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) error {
-	if p.idle() {
+func (p *projection) Flush(ctx context.Context, tx projections.Txn, suffix string) error {
+	if p.Idle() {
 		return nil
 	}
-	touched, before := p.cache.take(), p.cache.before
+	touched := p.cache.Take()
 	table := "stats_cells" + suffix
 	p.ix.init()
 	if p.cells == nil {
@@ -444,10 +425,10 @@ func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 	slab := make([]byte, 0, len(touched)*160) // the states' bytes, one allocation
 	for _, s := range touched {
 		from := len(slab)
-		slab = s.appendStatsState(slab)
-		stateRows = append(stateRows, []any{tx.d.idArg(s.ID), slab[from:len(slab):len(slab)]})
+		slab = appendState(slab, s)
+		stateRows = append(stateRows, []any{projections.IDArg(tx.Dialect(), s.ID), slab[from:len(slab):len(slab)]})
 		mark := len(buf)
-		if old := before[s.ID]; old != nil {
+		if old := p.cache.Before(s.ID); old != nil {
 			buf = p.contribute(buf, old)
 		}
 		mid := len(buf)
@@ -462,7 +443,7 @@ func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 		moves = append(moves, signed{mid, len(buf), 1})
 	}
 	p.buf = buf
-	if err := upsert(ctx, tx, "stats_needs"+suffix, []string{"id", "state"}, []string{"id"}, "state=excluded.state", stateRows); err != nil {
+	if err := projections.Upsert(ctx, tx, "stats_needs"+suffix, []string{"id", "state"}, []string{"id"}, "state=excluded.state", stateRows); err != nil {
 		return err
 	}
 	if err := p.loadFor(ctx, tx, table, moves); err != nil {
@@ -481,13 +462,13 @@ func (p *statsProjection) flush(ctx context.Context, tx txn, suffix string) erro
 			return err
 		}
 	}
-	p.cache.flushed()
+	p.cache.Flushed()
 	return nil
 }
 
 // add adds c (sign 1) or takes it back (-1) from its cell and the seven
 // rollups, creating the cells it misses.
-func (p *statsProjection) add(c *contribution, sign int64) {
+func (p *projection) add(c *contribution, sign int64) {
 	g := p.groups[pack(c.layer, c.place, c.org)]
 	if g == nil {
 		g = new([8]*cell)
@@ -522,7 +503,7 @@ func (p *statsProjection) add(c *contribution, sign int64) {
 
 // writeCells writes the changed cells, in primary key order, and deletes
 // those no need contributes to any more.
-func (p *statsProjection) writeCells(ctx context.Context, tx txn, table string) error {
+func (p *projection) writeCells(ctx context.Context, tx projections.Txn, table string) error {
 	type keyed struct {
 		k      cellKey
 		packed uint64
@@ -558,7 +539,7 @@ func (p *statsProjection) writeCells(ctx context.Context, tx txn, table string) 
 		}
 		rows = append(rows, append(row, cur.h.appendEncoded(nil)))
 	}
-	if err := upsert(ctx, tx, table, cellCols, cellKeyCols, replaceAll(cellCols, cellKeyCols), rows); err != nil {
+	if err := projections.Upsert(ctx, tx, table, cellCols, cellKeyCols, projections.ReplaceAll(cellCols, cellKeyCols), rows); err != nil {
 		return err
 	}
 	for _, k := range gone {
@@ -578,7 +559,7 @@ func (p *statsProjection) writeCells(ctx context.Context, tx txn, table string) 
 // first call finds out whether the table is empty (a rebuild's, or a
 // projection starting from the beginning of the log): then every cell is
 // in memory from the start and none is ever read.
-func (p *statsProjection) loadFor(ctx context.Context, tx txn, table string, moves []signed) error {
+func (p *projection) loadFor(ctx context.Context, tx projections.Txn, table string, moves []signed) error {
 	if !p.checked {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+table+` LIMIT 1) t`).Scan(&n); err != nil {
@@ -605,7 +586,7 @@ func (p *statsProjection) loadFor(ctx context.Context, tx txn, table string, mov
 	slices.SortFunc(missing, cellKey.compare)
 	sel := "SELECT " + strings.Join(cellCols, ",") + " FROM " + table + " WHERE (" + strings.Join(cellKeyCols, ",") + ") IN (VALUES "
 	for len(missing) > 0 {
-		n := chunk(len(missing), 256)
+		n := projections.Chunk(len(missing), 256)
 		var b strings.Builder
 		b.WriteString(sel)
 		args := make([]any, 0, n*len(cellKeyCols))
@@ -616,7 +597,7 @@ func (p *statsProjection) loadFor(ctx context.Context, tx txn, table string, mov
 			// PostgreSQL types the parameters of a VALUES list as text:
 			// the layer needs its cast.
 			var row strings.Builder
-			tx.d.placeholders(&row, len(args), len(cellKeyCols))
+			projections.Placeholders(&row, tx.Dialect(), len(args), len(cellKeyCols))
 			first, rest, _ := strings.Cut(row.String()[1:], ",")
 			b.WriteString("(CAST(" + first + " AS INTEGER)," + rest)
 			args = append(args, k.args()...)
@@ -630,7 +611,7 @@ func (p *statsProjection) loadFor(ctx context.Context, tx txn, table string, mov
 	return nil
 }
 
-func (p *statsProjection) readCells(ctx context.Context, tx txn, table, query string, args []any) error {
+func (p *projection) readCells(ctx context.Context, tx projections.Txn, table, query string, args []any) error {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read cells of %s: %w", table, err)

@@ -1,49 +1,52 @@
-package projections
+// Package needfold folds the events of needs into per-need states, and
+// keeps those states between batches: the part of the needs and statistics
+// read models (projections/needs, projections/stats) that is the same in
+// both. It depends on the projections runtime only.
+package needfold
 
 import (
-	"fmt"
-	"time"
-
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/projections"
 )
 
-// needState is what the needs and statistics projections remember of one
-// need between batches. It is stored as JSON beside the rows so that a
-// projection resumes from its tables alone. It never holds the contact's
-// personal data: only the id of the key that seals it.
-type needState struct {
-	ID           uuid.UUID    `json:"id"`
-	SIRET        string       `json:"siret"`
-	CompanyName  string       `json:"company_name"`
-	Commune      string       `json:"commune"`
-	EPCI         string       `json:"epci"`
-	Departement  string       `json:"departement"`
-	Region       string       `json:"region"`
-	Subject      string       `json:"subject"`
-	Theme        string       `json:"theme"`
-	AdvisorID    uuid.UUID    `json:"advisor_id"`
-	ContactKeyID string       `json:"contact_key_id,omitempty"`
-	Erased       bool         `json:"erased,omitempty"`
-	CapturedAt   int64        `json:"captured_at"`
-	ForwardedAt  int64        `json:"forwarded_at,omitempty"`
-	FirstTakenAt int64        `json:"first_taken_at,omitempty"`
-	ClosedAt     int64        `json:"closed_at,omitempty"`
-	AbandonedAt  int64        `json:"abandoned_at,omitempty"`
-	Abandoned    bool         `json:"abandoned,omitempty"`
-	Reminders    int          `json:"reminders,omitempty"`
-	LastReminder string       `json:"last_reminder,omitempty"`
-	LastRemindAt int64        `json:"last_reminder_at,omitempty"`
-	Matches      []matchState `json:"matches,omitempty"`
-	Version      int64        `json:"version"`
+// State is what the needs and statistics projections remember of one
+// need between batches. Each stores what it needs of it beside its rows
+// (the needs projection in its columns, statistics in a binary form), so
+// that a projection resumes from its tables alone. It never holds the
+// contact's personal data: only the id of the key that seals it.
+type State struct {
+	ID           uuid.UUID `json:"id"`
+	SIRET        string    `json:"siret"`
+	CompanyName  string    `json:"company_name"`
+	Commune      string    `json:"commune"`
+	EPCI         string    `json:"epci"`
+	Departement  string    `json:"departement"`
+	Region       string    `json:"region"`
+	Subject      string    `json:"subject"`
+	Theme        string    `json:"theme"`
+	AdvisorID    uuid.UUID `json:"advisor_id"`
+	ContactKeyID string    `json:"contact_key_id,omitempty"`
+	Erased       bool      `json:"erased,omitempty"`
+	CapturedAt   int64     `json:"captured_at"`
+	ForwardedAt  int64     `json:"forwarded_at,omitempty"`
+	FirstTakenAt int64     `json:"first_taken_at,omitempty"`
+	ClosedAt     int64     `json:"closed_at,omitempty"`
+	AbandonedAt  int64     `json:"abandoned_at,omitempty"`
+	Abandoned    bool      `json:"abandoned,omitempty"`
+	Reminders    int       `json:"reminders,omitempty"`
+	LastReminder string    `json:"last_reminder,omitempty"`
+	LastRemindAt int64     `json:"last_reminder_at,omitempty"`
+	Matches      []Match   `json:"matches,omitempty"`
+	Version      int64     `json:"version"`
 
 	// dirty says the state is in its cache's dirty list: a field rather
 	// than a set beside the cache, since folding asks for every event.
 	dirty bool
 }
 
-type matchState struct {
+type Match struct {
 	ReferentID     uuid.UUID          `json:"referent_id"`
 	OrganisationID uuid.UUID          `json:"organisation_id"`
 	Status         domain.MatchStatus `json:"status"`
@@ -53,26 +56,13 @@ type matchState struct {
 	UpdatedAt      int64              `json:"updated_at"`
 }
 
-func micros(t time.Time) int64 { return t.UnixMicro() }
-
-func fromMicros(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
-
-// errUnfit wraps domain.ErrEventMismatch: the log holds an event this state
-// cannot take, which a projection must never skip.
-func errUnfit(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", domain.ErrEventMismatch, fmt.Sprintf(format, args...))
-}
-
-func newNeedState(e domain.NeedCaptured, geo *domain.Geography) *needState {
-	s := &needState{
+// NewState is the state of the need e captures, placed in its EPCI,
+// département and région by geo.
+func NewState(e domain.NeedCaptured, geo *domain.Geography) *State {
+	s := &State{
 		ID: e.NeedID, SIRET: e.SIRET, CompanyName: e.CompanyName, Commune: e.Commune,
 		Subject: e.Subject, AdvisorID: e.AdvisorID, ContactKeyID: e.Contact.KeyID,
-		CapturedAt: micros(e.At),
+		CapturedAt: projections.Micros(e.At),
 	}
 	if c, ok := geo.Commune(e.Commune); ok {
 		s.EPCI, s.Departement, s.Region = c.EPCI, c.Departement, c.Region
@@ -83,7 +73,7 @@ func newNeedState(e domain.NeedCaptured, geo *domain.Geography) *needState {
 	return s
 }
 
-func (s *needState) statuses() []domain.MatchStatus {
+func (s *State) statuses() []domain.MatchStatus {
 	out := make([]domain.MatchStatus, len(s.Matches))
 	for i, m := range s.Matches {
 		out[i] = m.Status
@@ -91,14 +81,14 @@ func (s *needState) statuses() []domain.MatchStatus {
 	return out
 }
 
-// status is the need's derived status (DESIGN.md's rules, via the domain).
-func (s *needState) status() domain.NeedStatus {
+// Status is the need's derived status (DESIGN.md's rules, via the domain).
+func (s *State) Status() domain.NeedStatus {
 	return domain.DeriveStatus(s.statuses(), s.Abandoned)
 }
 
-// waiting mirrors domain.Need.Waiting: forwarded, not abandoned, and no match
-// taking care or closed.
-func (s *needState) waiting() bool {
+// Waiting mirrors domain.Need.Waiting: forwarded, not abandoned, and no
+// match taking care or closed.
+func (s *State) Waiting() bool {
 	if s.ForwardedAt == 0 || s.Abandoned {
 		return false
 	}
@@ -110,12 +100,12 @@ func (s *needState) waiting() bool {
 	return true
 }
 
-// settled reports whether the need has come to rest: abandoned, or with
+// Settled reports whether the need has come to rest: abandoned, or with
 // every match closed or declined and at least one closed. Only a
 // reopening, a comment or an erasure moves such a need again, while one
 // captured, waiting (declined by all is still waiting: reminders and
 // abandonment follow) or taken in charge is sure to move.
-func (s *needState) settled() bool {
+func (s *State) Settled() bool {
 	if s.Abandoned {
 		return true
 	}
@@ -131,7 +121,7 @@ func (s *needState) settled() bool {
 	return closed
 }
 
-func (s *needState) match(referent uuid.UUID) *matchState {
+func (s *State) match(referent uuid.UUID) *Match {
 	for i := range s.Matches {
 		if s.Matches[i].ReferentID == referent {
 			return &s.Matches[i]
@@ -140,23 +130,24 @@ func (s *needState) match(referent uuid.UUID) *matchState {
 	return nil
 }
 
-// apply folds one need event (other than NeedCaptured) into s, with the
-// same rules as domain.Need. It returns an error wrapping
-// domain.ErrEventMismatch for an event that does not fit.
-func (s *needState) apply(e domain.Event, version int64) error {
-	at := micros(e.OccurredAt())
+// Apply folds one need event (other than NeedCaptured) into s, with the
+// same rules as domain.Need, and records version as the stream's. It
+// returns an error wrapping domain.ErrEventMismatch for an event that does
+// not fit.
+func (s *State) Apply(e domain.Event, version int64) error {
+	at := projections.Micros(e.OccurredAt())
 	switch e := e.(type) {
 	case domain.NeedCaptured:
-		return errUnfit("need %s captured twice", s.ID)
+		return projections.Unfit("need %s captured twice", s.ID)
 	case domain.NeedForwarded:
 		if len(e.Referents) == 0 {
-			return errUnfit("need %s forwarded to no referent", s.ID)
+			return projections.Unfit("need %s forwarded to no referent", s.ID)
 		}
 		for _, r := range e.Referents {
 			if s.match(r.ReferentID) != nil {
-				return errUnfit("need %s: referent %s already matched", s.ID, r.ReferentID)
+				return projections.Unfit("need %s: referent %s already matched", s.ID, r.ReferentID)
 			}
-			s.Matches = append(s.Matches, matchState{
+			s.Matches = append(s.Matches, Match{
 				ReferentID: r.ReferentID, OrganisationID: r.OrganisationID,
 				Status: domain.MatchQuo, SentAt: at, UpdatedAt: at,
 			})
@@ -167,15 +158,15 @@ func (s *needState) apply(e domain.Event, version int64) error {
 	case domain.MatchStatusChanged:
 		m := s.match(e.ReferentID)
 		if m == nil {
-			return errUnfit("need %s has no match with referent %s", s.ID, e.ReferentID)
+			return projections.Unfit("need %s has no match with referent %s", s.ID, e.ReferentID)
 		}
 		if m.Status != e.From {
-			return errUnfit("need %s: match of %s is %s, not %s", s.ID, e.ReferentID, m.Status, e.From)
+			return projections.Unfit("need %s: match of %s is %s, not %s", s.ID, e.ReferentID, m.Status, e.From)
 		}
 		if err := domain.CheckTransition(e.From, e.To); err != nil {
-			return errUnfit("need %s: %v", s.ID, err)
+			return projections.Unfit("need %s: %v", s.ID, err)
 		}
-		before := s.status()
+		before := s.Status()
 		m.Status, m.UpdatedAt = e.To, at
 		if e.From == domain.MatchQuo && e.To.Engaged() {
 			if m.TakenAt == 0 {
@@ -190,7 +181,7 @@ func (s *needState) apply(e domain.Event, version int64) error {
 		} else {
 			m.ClosedAt = 0
 		}
-		after := s.status()
+		after := s.Status()
 		switch {
 		case !after.Closed():
 			s.ClosedAt = 0
@@ -203,21 +194,21 @@ func (s *needState) apply(e domain.Event, version int64) error {
 		s.LastReminder, s.LastRemindAt = string(e.Kind), at
 	case domain.NeedAbandoned:
 		if s.Abandoned {
-			return errUnfit("need %s abandoned twice", s.ID)
+			return projections.Unfit("need %s abandoned twice", s.ID)
 		}
 		s.Abandoned, s.AbandonedAt = true, at
 	case domain.ContactErased:
 		s.Erased, s.ContactKeyID = true, ""
 	default:
-		return errUnfit("%s is not an event of a need", e.EventType())
+		return projections.Unfit("%s is not an event of a need", e.EventType())
 	}
 	s.Version = version
 	return nil
 }
 
-// needIDOf returns the need an event is about, and false for directory
+// NeedID returns the need an event is about, and false for directory
 // events.
-func needIDOf(e domain.Event) (uuid.UUID, bool) {
+func NeedID(e domain.Event) (uuid.UUID, bool) {
 	switch e := e.(type) {
 	case domain.NeedCaptured:
 		return e.NeedID, true
