@@ -5,9 +5,29 @@ import (
 	"flag"
 	"log/slog"
 	"os"
+	"strconv"
 
+	"github.com/reso-fr/reso/internal/ratelimit"
 	"github.com/reso-fr/reso/internal/server"
 )
+
+// flagLimit is the limit of a --rate-limit flag: rate a second in bursts
+// of burst times that; 0 or less turns it off.
+func flagLimit(rate float64, burst int) ratelimit.Limit {
+	if rate <= 0 {
+		return ratelimit.Limit{Rate: -1}
+	}
+	return ratelimit.Limit{Rate: rate, Burst: max(1, int(rate*float64(burst)))}
+}
+
+// envFloat is the environment's number for key, or def when unset or not
+// a number.
+func envFloat(key string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil {
+		return v
+	}
+	return def
+}
 
 func init() {
 	register("serve", "run the HTTP API with its projection workers (--demo seeds a demo network)", runServe)
@@ -30,6 +50,10 @@ func runServe(ctx context.Context, args []string) error {
 	demoFlag := fs.Bool("demo", false, "on an empty store, seed a demo network and print one token per role")
 	seed := fs.Int64("demo-seed", 1, "random seed of the demo")
 	months := fs.Int("demo-months", 18, "months of simulated history in the demo")
+	perUser := fs.Float64("rate-limit", envFloat("RESO_RATE_LIMIT", ratelimit.DefaultPerPrincipal.Rate),
+		"requests a second each user may send, in bursts of 4 times that (0: no limit; env RESO_RATE_LIMIT)")
+	perAddr := fs.Float64("rate-limit-address", envFloat("RESO_RATE_LIMIT_ADDRESS", ratelimit.DefaultPerAddress.Rate),
+		"requests a second each client address may send, in bursts of twice that (0: no limit; env RESO_RATE_LIMIT_ADDRESS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +64,7 @@ func runServe(ctx context.Context, args []string) error {
 		AdminToken: os.Getenv("RESO_ADMIN_TOKEN"), Demo: *demoFlag, Logger: log,
 	}
 	cfg.DemoOptions.Seed, cfg.DemoOptions.Months, cfg.DemoOptions.Out = *seed, *months, os.Stdout
+	cfg.Limits = server.Limits{PerPrincipal: flagLimit(*perUser, 4), PerAddress: flagLimit(*perAddr, 2)}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

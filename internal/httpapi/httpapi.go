@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/ratelimit"
 	"github.com/reso-fr/reso/projections"
 )
 
@@ -34,6 +35,8 @@ type Deps struct {
 	// Ready reports whether the server can serve (GET /readyz); default:
 	// the service's log answers.
 	Ready func(ctx context.Context) error
+	// Guard limits the rate of each address and principal; nil: no limit.
+	Guard *ratelimit.Guard
 }
 
 // api is the handlers' shared state.

@@ -88,13 +88,15 @@ func Routes() []Route {
 // action the role matrix knows.
 var errNoAction = errors.New("route requires no known action")
 
-// router registers routes behind the middleware their action calls for:
-// public routes as they are; every other route behind authentication, the
+// router registers routes behind the middleware their action calls for.
+// Every route sets the security headers, counts against its address's rate
+// and refuses bodies over MaxBodyBytes; public routes need nothing more;
+// every other route is behind authentication, its principal's rate, the
 // role check of its action (before any body is read) and idempotency. A
 // route without a known action is an error: deny by default.
 func (a *api) router(routes []route) (chi.Router, error) {
 	r := chi.NewRouter()
-	r.Use(a.metrics.instrument, a.recoverPanic)
+	r.Use(a.metrics.instrument, a.recoverPanic, securityHeaders, a.limitAddress, limitBody)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, newProblem(http.StatusNotFound, "not-found", "Not found", "no route "+r.URL.Path))
 	})
@@ -113,7 +115,7 @@ func (a *api) router(routes []route) (chi.Router, error) {
 		seen[k] = true
 		var h http.Handler = rt.handler
 		if rt.Action != app.ActionPublic {
-			h = a.authenticate(a.require(rt.Action, a.idempotent(h)))
+			h = a.authenticate(a.limitPrincipal(a.require(rt.Action, a.idempotent(h))))
 		}
 		r.Method(rt.Method, rt.Pattern, h)
 	}

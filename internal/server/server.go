@@ -21,6 +21,7 @@ import (
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/httpapi"
+	"github.com/reso-fr/reso/internal/ratelimit"
 	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/readmodels"
 )
@@ -40,6 +41,57 @@ type Config struct {
 	Logger      *slog.Logger // default: JSON to stderr
 	// ShutdownTimeout bounds the graceful stop (default 15 s).
 	ShutdownTimeout time.Duration
+	// Limits bound each client address's and each principal's request
+	// rate; zero limits are ratelimit's defaults.
+	Limits Limits
+	// Timeouts of the HTTP server; zero fields take the defaults.
+	Timeouts Timeouts
+}
+
+// Limits are the request rates a server allows. A zero Limit is the
+// default one; a negative rate means no limit.
+type Limits struct {
+	PerAddress, PerPrincipal ratelimit.Limit
+	// Off turns rate limiting off (benchmarks, load tests).
+	Off bool
+}
+
+// Timeouts bound how long a connection may take. A client that sends its
+// headers one byte a second is cut at ReadHeader; one that holds an idle
+// connection, at Idle.
+type Timeouts struct {
+	ReadHeader time.Duration // default 10 s
+	Read       time.Duration // whole request, body included; default 30 s
+	Write      time.Duration // the answer; default 60 s (a large export)
+	Idle       time.Duration // keep-alive between requests; default 120 s
+}
+
+func (t *Timeouts) defaults() {
+	for _, f := range []struct {
+		d   *time.Duration
+		def time.Duration
+	}{{&t.ReadHeader, 10 * time.Second}, {&t.Read, 30 * time.Second}, {&t.Write, 60 * time.Second}, {&t.Idle, 120 * time.Second}} {
+		if *f.d <= 0 {
+			*f.d = f.def
+		}
+	}
+}
+
+// guard builds the limiters of l.
+func (l Limits) guard() *ratelimit.Guard {
+	if l.Off {
+		return nil
+	}
+	pick := func(l, def ratelimit.Limit) ratelimit.Limit {
+		switch {
+		case l == (ratelimit.Limit{}):
+			return def
+		case l.Rate < 0:
+			return ratelimit.Limit{}
+		}
+		return l
+	}
+	return ratelimit.NewGuard(pick(l.PerAddress, ratelimit.DefaultPerAddress), pick(l.PerPrincipal, ratelimit.DefaultPerPrincipal))
 }
 
 // Server is a running Réso. Create it with New, run it with Start or Serve.
@@ -82,6 +134,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
+	cfg.Timeouts.defaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, started: make(chan struct{}), done: make(chan struct{})}
 	s.background, s.stopBackground = context.WithCancel(context.WithoutCancel(ctx))
 	b, err := backend.Open(ctx, backend.Config{
@@ -129,7 +182,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.registry.MustRegister(&lagCollector{engine: b.Projections})
 	s.handler = httpapi.New(httpapi.Deps{
 		Service: s.service, DB: b.DB, Dialect: b.Dialect, WriteGate: b.WriteGate,
-		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready,
+		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready, Guard: cfg.Limits.guard(),
 	})
 	return s, nil
 }
@@ -200,7 +253,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.projDone = make(chan struct{})
 	s.http = &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.cfg.Timeouts.ReadHeader,
+		ReadTimeout:       s.cfg.Timeouts.Read,
+		WriteTimeout:      s.cfg.Timeouts.Write,
+		IdleTimeout:       s.cfg.Timeouts.Idle,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	srv, projDone := s.http, s.projDone
