@@ -199,4 +199,3 @@ func TestRateLimitPerAddress(t *testing.T) {
 		t.Fatalf("statuses %v: want the burst of 10 served, then 429s", codes)
 	}
 }
-
