@@ -65,20 +65,6 @@ func TestMergeSummarisesEveryRecorder(t *testing.T) {
 	}
 }
 
-func TestWithParam(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ dsn, want string }{
-		{"postgres://u@h:5432/db?sslmode=disable", "postgres://u@h:5432/db?search_path=s&sslmode=disable"},
-		{"postgres://u@h/db?search_path=old", "postgres://u@h/db?search_path=s"},
-		{"host=h dbname=db", "host=h dbname=db search_path=s"},
-	}
-	for _, tt := range tests {
-		if got := WithParam(tt.dsn, "search_path", "s"); got != tt.want {
-			t.Errorf("WithParam(%q) = %q, want %q", tt.dsn, got, tt.want)
-		}
-	}
-}
-
 func TestRound(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
