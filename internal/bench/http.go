@@ -16,7 +16,7 @@ import (
 	"github.com/reso-fr/reso/internal/server"
 )
 
-// HTTPConfig shapes `reso bench http`.
+// HTTPConfig shapes `reso-bench http`.
 type HTTPConfig struct {
 	// DSN is the PostgreSQL server; a bench_<random> schema is used.
 	DSN string
@@ -41,7 +41,7 @@ type HTTPConfig struct {
 	Phase func(name string) (end func())
 }
 
-// HTTPReport is what `reso bench http` prints.
+// HTTPReport is what `reso-bench http` prints.
 type HTTPReport struct {
 	Store           string  `json:"store"`
 	Clients         int     `json:"clients"`
