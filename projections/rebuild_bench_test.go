@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkRebuildSQLite measures RebuildAll over a simulated log (for
-// profiling; `reso bench rebuild` is the end-to-end figure).
+// profiling; `reso-bench rebuild` is the end-to-end figure).
 func BenchmarkRebuildSQLite(b *testing.B) { benchRebuild(b, mustSQLiteB(b)) }
 
 // BenchmarkRebuildPostgres is the same on PostgreSQL.
