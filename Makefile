@@ -21,7 +21,7 @@ lint: ## gofmt, go vet and staticcheck
 cover: ## domain coverage (must stay >= 90%)
 	$(GO) test -count=1 -cover ./domain/...
 
-bench: ## Go benchmarks (reso bench holds the end-to-end ones)
+bench: ## Go benchmarks (go run ./cmd/reso-bench holds the end-to-end ones)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 run: ## the server on the embedded default with demo data

@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkRebuildSQLite measures RebuildAll over a simulated log (for
-// profiling; `reso bench rebuild` is the end-to-end figure).
+// profiling; `reso-bench rebuild` is the end-to-end figure).
 func BenchmarkRebuildSQLite(b *testing.B) { benchRebuild(b, pt.MustSQLite(b)) }
 
 // BenchmarkRebuildPostgres is the same on PostgreSQL.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/reso-fr/reso/internal/backend"
-	"github.com/reso-fr/reso/internal/bench"
 	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/readmodels"
 )
@@ -45,7 +44,7 @@ func runProjectionsStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return bench.WriteJSON(os.Stdout, sts)
+		return printJSON(sts)
 	}
 	fmt.Printf("%-10s %-34s %10s %10s %-10s %s\n", "NAME", "POSITION", "LAG", "LAG_S", "STATE", "LAST_ERROR")
 	for _, s := range sts {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"sync/atomic"
 	"time"
 
 	"github.com/reso-fr/reso/internal/backend"
-	"github.com/reso-fr/reso/internal/bench"
 	"github.com/reso-fr/reso/internal/simulate"
 )
 
@@ -75,9 +75,9 @@ func runSimulate(ctx context.Context, args []string) error {
 		return err
 	}
 	took := time.Since(began)
-	return bench.WriteJSON(os.Stdout, map[string]any{
-		"needs": res.Needs, "events": res.Events, "seconds": bench.Round(took.Seconds(), 3),
-		"events_per_sec": bench.Round(float64(res.Events)/took.Seconds(), 0), "last_position": res.Last.String(),
+	return printJSON(map[string]any{
+		"needs": res.Needs, "events": res.Events, "seconds": math.Round(took.Seconds()*1000) / 1000,
+		"events_per_sec": math.Round(float64(res.Events) / took.Seconds()), "last_position": res.Last.String(),
 		"organisations": len(res.Organisations), "referents": len(res.Referents), "users": res.Users,
 	})
 }

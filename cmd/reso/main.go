@@ -1,11 +1,13 @@
-// Command reso is Réso's one binary: serve, migrate, projections, import,
-// export, simulate and bench. Each subcommand lives in its own file of this
-// package, registers itself in commands, parses its flags and calls into
-// internal/.
+// Command reso is Réso's product binary: serve, migrate, projections and
+// simulate (which writes the demo's workload). Each subcommand lives in its
+// own file of this package, registers itself in commands, parses its flags
+// and calls into internal/. Benchmarks and load generators are a command of
+// their own, cmd/reso-bench, so that this binary links no benchmark code.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,7 +19,7 @@ import (
 	"syscall"
 )
 
-// command is one subcommand; name may have two words ("bench append").
+// command is one subcommand; name may have two words ("projections status").
 type command struct {
 	summary string
 	run     func(ctx context.Context, args []string) error
@@ -70,8 +72,20 @@ func run(ctx context.Context, args []string) error {
 	if c, ok := commands[args[0]]; ok {
 		return c.run(ctx, args[1:])
 	}
+	if args[0] == "bench" {
+		return errors.New(`the benchmarks moved out of reso: run "` + strings.Join(append([]string{"reso-bench"}, args[1:]...), " ") + `" (go run ./cmd/reso-bench …)`)
+	}
 	usage()
 	return fmt.Errorf("unknown command %q", strings.Join(args[:min(2, len(args))], " "))
+}
+
+// printJSON writes v on stdout as one JSON object on one line. It returns
+// the encoding or write error.
+func printJSON(v any) error {
+	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
 }
 
 func usage() {

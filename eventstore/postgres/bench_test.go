@@ -11,7 +11,7 @@ import (
 
 // BenchmarkAppend appends one-event batches from parallel writers, each to
 // its own streams with the exact expected version (fsync as the server is
-// configured). `reso bench append` is the end-to-end measure.
+// configured). `reso-bench append` is the end-to-end measure.
 func BenchmarkAppend(b *testing.B) {
 	for _, batch := range []int{1, 10} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {

@@ -142,7 +142,7 @@ func (b *Backend) openPool(ctx context.Context, url string) error {
 		// credentials) and the projections, which keep three sessions
 		// for their advisory locks besides their batch transactions; a
 		// need command or read holds two connections at once (its stream
-		// and its contact key, read together). With 16, `reso bench http
+		// and its contact key, read together). With 16, `reso-bench http
 		// --clients 16` saw nearly every acquisition wait, about eight
 		// requests queued at any time, and ran ~1,500 commands/s against
 		// ~2,150/s with 32 (alternate runs, same machine). Two replicas
@@ -228,7 +228,7 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 }
 
 // PoolStats returns the PostgreSQL connection pool's counters (nil on
-// SQLite): `reso bench http` reports how long requests waited for a
+// SQLite): `reso-bench http` reports how long requests waited for a
 // connection.
 func (b *Backend) PoolStats() *pgxpool.Stat {
 	if b.pool == nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/reso-fr/reso/internal/pgschema"
 )
 
 // plainTable is the baseline: the same columns as the event store's events
@@ -18,7 +20,7 @@ type plainTable struct {
 }
 
 func openPlainTable(ctx context.Context, dsn string, conns int, sameIndexes bool) (*plainTable, error) {
-	pool, err := pgxpool.New(ctx, WithParam(dsn, "pool_max_conns", strconv.Itoa(conns)))
+	pool, err := pgxpool.New(ctx, pgschema.WithParam(dsn, "pool_max_conns", strconv.Itoa(conns)))
 	if err != nil {
 		return nil, fmt.Errorf("baseline pool: %w", err)
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/reso-fr/reso/internal/pgtest"
@@ -65,20 +67,6 @@ func TestMergeSummarisesEveryRecorder(t *testing.T) {
 	}
 }
 
-func TestWithParam(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ dsn, want string }{
-		{"postgres://u@h:5432/db?sslmode=disable", "postgres://u@h:5432/db?search_path=s&sslmode=disable"},
-		{"postgres://u@h/db?search_path=old", "postgres://u@h/db?search_path=s"},
-		{"host=h dbname=db", "host=h dbname=db search_path=s"},
-	}
-	for _, tt := range tests {
-		if got := WithParam(tt.dsn, "search_path", "s"); got != tt.want {
-			t.Errorf("WithParam(%q) = %q, want %q", tt.dsn, got, tt.want)
-		}
-	}
-}
-
 func TestRound(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -92,24 +80,55 @@ func TestRound(t *testing.T) {
 	}
 }
 
+// Progress prints one line a tick until stopped, and nothing after. The
+// test runs in a synctest bubble: its clock is fake, time.Sleep there only
+// lets the bubble's clock reach the given instant once every goroutine of
+// the bubble is blocked, so the counts are exact and nothing waits for
+// real time.
 func TestProgressPrintsUntilStopped(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
-	stop := Progress(&buf, 10*time.Millisecond, func() string { return "tick" })
-	time.Sleep(60 * time.Millisecond)
-	stop()
-	n := strings.Count(buf.String(), "tick")
-	time.Sleep(30 * time.Millisecond)
-	if n == 0 {
-		t.Fatal("no progress line in 60ms at a 10ms interval")
-	}
-	if after := strings.Count(buf.String(), "tick"); after != n {
-		t.Errorf("%d lines printed after stop", after-n)
-	}
-	stop() // a second stop is harmless
+	synctest.Test(t, func(t *testing.T) {
+		var buf syncBuffer
+		calls := 0
+		stop := Progress(&buf, 10*time.Millisecond, func() string { calls++; return "tick" })
+		time.Sleep(65 * time.Millisecond) // the fake clock: ticks at 10, 20, … 60 ms
+		stop()
+		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		if len(lines) != 6 || calls != 6 {
+			t.Fatalf("%d lines, %d reports in 65 ms at a 10 ms interval, want 6: %q", len(lines), calls, buf.String())
+		}
+		if lines[0] != "[   0.0s] tick" || lines[5] != "[   0.1s] tick" {
+			t.Errorf("lines %q, want elapsed seconds then the report", lines)
+		}
+		time.Sleep(time.Second) // the fake clock: a second later, nothing more
+		if after := strings.Count(buf.String(), "tick"); after != 6 {
+			t.Errorf("%d lines printed after stop", after-6)
+		}
+		stop() // a second stop is harmless
+	})
 }
 
-// TestAppendAndReadOnMemory runs both benchmarks end to end, briefly.
+// Without a writer or an interval Progress prints nothing and its stop is
+// harmless.
+func TestProgressOff(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		called := false
+		for _, stop := range []func(){
+			Progress(nil, time.Millisecond, func() string { called = true; return "" }),
+			Progress(io.Discard, 0, func() string { called = true; return "" }),
+		} {
+			time.Sleep(10 * time.Millisecond) // the fake clock: ten intervals
+			stop()
+		}
+		if called {
+			t.Error("report called with progress off")
+		}
+	})
+}
+
+// TestAppendAndReadOnMemory runs both benchmarks end to end, briefly. Its
+// checks hold however slow the machine: speed is measured, not asserted.
 func TestAppendAndReadOnMemory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

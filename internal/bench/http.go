@@ -12,10 +12,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/reso-fr/reso/internal/pgschema"
 	"github.com/reso-fr/reso/internal/server"
 )
 
-// HTTPConfig shapes `reso bench http`.
+// HTTPConfig shapes `reso-bench http`.
 type HTTPConfig struct {
 	// DSN is the PostgreSQL server; a bench_<random> schema is used.
 	DSN string
@@ -40,7 +41,7 @@ type HTTPConfig struct {
 	Phase func(name string) (end func())
 }
 
-// HTTPReport is what `reso bench http` prints.
+// HTTPReport is what `reso-bench http` prints.
 type HTTPReport struct {
 	Store           string  `json:"store"`
 	Clients         int     `json:"clients"`
@@ -69,7 +70,7 @@ type HTTPPhase struct {
 
 func (c *HTTPConfig) defaults() error {
 	if c.DSN == "" {
-		c.DSN = DefaultPostgresURL
+		c.DSN = pgschema.DefaultURL
 	}
 	if c.Duration <= 0 {
 		c.Duration = 10 * time.Second
@@ -105,7 +106,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	// The server's backends are told apart by their application_name, so
 	// that the CPU they use can be measured per phase.
 	appName := "reso-bench-" + schema
-	dsn = WithParam(dsn, "application_name", appName)
+	dsn = pgschema.WithParam(dsn, "application_name", appName)
 	cpu := newCPUMeter(ctx, cfg.DSN, appName)
 	defer cpu.close()
 

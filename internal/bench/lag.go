@@ -15,7 +15,7 @@ import (
 	"github.com/reso-fr/reso/projections/readmodels"
 )
 
-// LagConfig configures `reso bench lag`.
+// LagConfig configures `reso-bench lag`.
 type LagConfig struct {
 	Store    string // postgres or sqlite
 	DSN      string
@@ -32,7 +32,7 @@ type LagConfig struct {
 // stalled at 880/s; 16 keep up with 1,000/s up to 16 ms per append.
 const DefaultLagWriters = 16
 
-// LagReport is the result of `reso bench lag`: the time from an append's
+// LagReport is the result of `reso-bench lag`: the time from an append's
 // commit (its return to the writer) to the moment every read model has
 // folded it (all checkpoints at or past its position).
 type LagReport struct {

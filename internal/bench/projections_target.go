@@ -13,6 +13,7 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/eventstore/postgres"
 	"github.com/reso-fr/reso/eventstore/sqlite"
+	"github.com/reso-fr/reso/internal/pgschema"
 	"github.com/reso-fr/reso/projections"
 )
 
@@ -62,7 +63,7 @@ func openReadModelTarget(ctx context.Context, kind, dsn string, keep bool) (*rea
 	switch kind {
 	case "postgres":
 		if dsn == "" {
-			dsn = DefaultPostgresURL
+			dsn = pgschema.DefaultURL
 		}
 		schemaDSN, _, drop, err := TempSchema(ctx, dsn, keep)
 		if err != nil {
@@ -114,10 +115,10 @@ func openExistingTarget(ctx context.Context, kind, dsn, schema string) (*readMod
 			return nil, fmt.Errorf("reuse: give the kept bench_ schema")
 		}
 		if dsn == "" {
-			dsn = DefaultPostgresURL
+			dsn = pgschema.DefaultURL
 		}
 		t := &readModelTarget{}
-		if err := t.openPostgres(ctx, WithParam(dsn, "search_path", schema)); err != nil {
+		if err := t.openPostgres(ctx, pgschema.WithParam(dsn, "search_path", schema)); err != nil {
 			t.Close()
 			return nil, err
 		}

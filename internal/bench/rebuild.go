@@ -13,7 +13,7 @@ import (
 	"github.com/reso-fr/reso/projections/readmodels"
 )
 
-// RebuildConfig configures `reso bench rebuild`.
+// RebuildConfig configures `reso-bench rebuild`.
 type RebuildConfig struct {
 	Store  string // postgres or sqlite
 	DSN    string
@@ -50,7 +50,7 @@ func rate(n int64, d time.Duration) Rate {
 	return Rate{Events: n, Seconds: Round(d.Seconds(), 3), EventsPerSec: Round(float64(n)/d.Seconds(), 0)}
 }
 
-// RebuildReport is the result of `reso bench rebuild`.
+// RebuildReport is the result of `reso-bench rebuild`.
 type RebuildReport struct {
 	Store   string  `json:"store"`
 	Schema  string  `json:"schema,omitempty"` // kept or reused PostgreSQL schema

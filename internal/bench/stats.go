@@ -16,7 +16,7 @@ import (
 	"github.com/reso-fr/reso/projections/stats"
 )
 
-// StatsConfig shapes `reso bench stats`.
+// StatsConfig shapes `reso-bench stats`.
 type StatsConfig struct {
 	Store string // postgres or sqlite
 	// DSN is the PostgreSQL server (a bench_<random> schema is used) or
@@ -40,7 +40,7 @@ type StatsConfig struct {
 	Progress io.Writer
 }
 
-// StatsReport is what `reso bench stats` prints.
+// StatsReport is what `reso-bench stats` prints.
 type StatsReport struct {
 	Store          string  `json:"store"`
 	Schema         string  `json:"schema,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/eventstore/memory"
 	"github.com/reso-fr/reso/eventstore/postgres"
+	"github.com/reso-fr/reso/internal/pgschema"
 )
 
 // Target is a store opened for a benchmark, with what its cleanup needs.
@@ -48,7 +49,7 @@ func OpenTarget(ctx context.Context, kind, dsn string, keep bool, conns int) (*T
 		t.close = append(t.close, s.Close)
 	case "postgres":
 		if dsn == "" {
-			dsn = DefaultPostgresURL
+			dsn = pgschema.DefaultURL
 		}
 		schemaDSN, schema, drop, err := TempSchema(ctx, dsn, keep)
 		if err != nil {
@@ -56,7 +57,7 @@ func OpenTarget(ctx context.Context, kind, dsn string, keep bool, conns int) (*T
 		}
 		t.close = append(t.close, drop)
 		t.PostgresDSN, t.Schema = schemaDSN, schema
-		s, err := postgres.Open(ctx, WithParam(schemaDSN, "pool_max_conns", strconv.Itoa(max(conns, 4))))
+		s, err := postgres.Open(ctx, pgschema.WithParam(schemaDSN, "pool_max_conns", strconv.Itoa(max(conns, 4))))
 		if err != nil {
 			_ = t.Close()
 			return nil, err

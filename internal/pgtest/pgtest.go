@@ -3,22 +3,22 @@
 // Tests read RESO_TEST_DATABASE_URL (default: the local trust-auth server).
 // When no server answers they skip, unless CI or RESO_REQUIRE_POSTGRES is
 // set: then they fail, so that a broken database never passes as green.
+// The schemas themselves are made and dropped by internal/pgschema, which
+// the benchmarks share.
 package pgtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
+	"errors"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/reso-fr/reso/internal/pgschema"
 )
 
 // DefaultURL is used when RESO_TEST_DATABASE_URL is unset.
-const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+const DefaultURL = pgschema.DefaultURL
 
 // BaseURL returns the server URL tests use.
 func BaseURL() string {
@@ -41,32 +41,21 @@ func MustSchema(t testing.TB) string {
 	base := BaseURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
+	schema, err := pgschema.Create(ctx, base, "t_")
+	if ce := (*pgschema.ConnectError)(nil); errors.As(err, &ce) {
 		if Required() {
-			t.Fatalf("postgres required but unreachable at %s: %v", base, err)
+			t.Fatalf("postgres required but unreachable at %s: %v", ce.DSN, ce.Err)
 		}
-		t.Skipf("postgres unreachable at %s (set CI or RESO_REQUIRE_POSTGRES to fail instead): %v", base, err)
+		t.Skipf("postgres unreachable at %s (set CI or RESO_REQUIRE_POSTGRES to fail instead): %v", ce.DSN, ce.Err)
 	}
-	defer conn.Close(context.Background())
-
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Logf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Logf("drop schema %s: %v", schema, err)
+		if err := pgschema.Drop(ctx, base, schema); err != nil {
+			t.Log(err)
 		}
 	})
 	return WithSearchPath(t, base, schema)
@@ -75,12 +64,5 @@ func MustSchema(t testing.TB) string {
 // WithSearchPath returns base with its search_path set to schema.
 func WithSearchPath(t testing.TB, base, schema string) string {
 	t.Helper()
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", base, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgschema.WithParam(base, "search_path", schema)
 }

@@ -87,7 +87,7 @@ func (h *hist) cover(from, to int) {
 // sums one histogram per group: over 1,000,000 needs a month × subject
 // query allocated about 3 MB of spans per request, and under concurrent
 // requests the garbage collector took a third of the CPU (profile of
-// `reso bench http --needs 1000000`, stats phase).
+// `reso-bench http --needs 1000000`, stats phase).
 var countsPool sync.Pool
 
 // takeCounts returns a zeroed span of n counts, recycled when one fits.

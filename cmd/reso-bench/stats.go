@@ -2,20 +2,15 @@ package main
 
 import (
 	"context"
-	"flag"
-	"os"
+	"io"
 	"time"
 
 	"github.com/reso-fr/reso/internal/bench"
 )
 
-func init() {
-	register("bench stats", "seed N needs, rebuild the read models, measure the funders' statistics queries", benchStats)
-}
-
-func benchStats(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench stats", flag.ContinueOnError)
-	cfg := bench.StatsConfig{Progress: os.Stderr}
+func benchStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("stats", stderr)
+	cfg := bench.StatsConfig{Progress: stderr}
 	fs.StringVar(&cfg.Store, "store", "postgres", "postgres or sqlite")
 	fs.StringVar(&cfg.DSN, "dsn", "", "PostgreSQL URL (default the local server; a bench_<random> schema is used) or SQLite file path")
 	fs.IntVar(&cfg.Needs, "needs", 1_000_000, "needs to seed")
@@ -25,12 +20,11 @@ func benchStats(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.Reuse, "reuse", false, "reuse the SQLite file --dsn instead of seeding")
 	fs.BoolVar(&cfg.Rebuild, "rebuild", true, "with --schema or --reuse: rebuild the read models before measuring")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the bench_ schema or SQLite file")
-	asJSON := fs.Bool("json", true, "print the report as JSON (the only format)")
+	_ = fs.Bool("json", true, "print the report as JSON (the only format)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	_ = asJSON
 	stopProfile, err := bench.StartCPUProfile(*cpuProfile)
 	if err != nil {
 		return err
@@ -42,5 +36,5 @@ func benchStats(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return bench.WriteJSON(os.Stdout, report)
+	return bench.WriteJSON(stdout, report)
 }

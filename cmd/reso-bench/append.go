@@ -2,21 +2,15 @@ package main
 
 import (
 	"context"
-	"flag"
-	"os"
+	"io"
 	"time"
 
 	"github.com/reso-fr/reso/internal/bench"
 )
 
-func init() {
-	register("bench append", "measure appends: writers, batch, latency, conflicts (--baseline: vs plain INSERTs)", benchAppend)
-	register("bench read", "seed N events, then measure reading the whole log in global order", benchRead)
-}
-
-func benchAppend(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench append", flag.ContinueOnError)
-	cfg := bench.AppendConfig{Progress: os.Stderr}
+func benchAppend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("append", stderr)
+	cfg := bench.AppendConfig{Progress: stderr}
 	fs.StringVar(&cfg.Store, "store", "postgres", "postgres, sqlite or memory")
 	fs.StringVar(&cfg.DSN, "dsn", "", "PostgreSQL URL (default the local server; a bench_<random> schema is used) or SQLite file path")
 	fs.IntVar(&cfg.Writers, "writers", 8, "concurrent writers")
@@ -29,35 +23,33 @@ func benchAppend(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.BaselineIndexes, "baseline-indexes", false, "give the baseline table the store's unique indexes")
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "with --baseline: alternating store/baseline slices sharing --duration")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the bench_ schema")
-	asJSON := fs.Bool("json", true, "print the report as JSON (the only format)")
+	_ = fs.Bool("json", true, "print the report as JSON (the only format)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	_ = asJSON
 	report, err := bench.RunAppend(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	return bench.WriteJSON(os.Stdout, report)
+	return bench.WriteJSON(stdout, report)
 }
 
-func benchRead(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench read", flag.ContinueOnError)
-	cfg := bench.ReadConfig{Progress: os.Stderr}
+func benchRead(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("read", stderr)
+	cfg := bench.ReadConfig{Progress: stderr}
 	fs.StringVar(&cfg.Store, "store", "postgres", "postgres, sqlite or memory")
 	fs.StringVar(&cfg.DSN, "dsn", "", "PostgreSQL URL (default the local server; a bench_<random> schema is used) or SQLite file path")
 	fs.IntVar(&cfg.Events, "events", 1000000, "events to seed and read")
 	fs.IntVar(&cfg.Page, "page", 10000, "events per ReadAll page")
 	fs.IntVar(&cfg.StreamLength, "stream-length", 10, "events per seeded stream")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the bench_ schema")
-	asJSON := fs.Bool("json", true, "print the report as JSON (the only format)")
+	_ = fs.Bool("json", true, "print the report as JSON (the only format)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	_ = asJSON
 	report, err := bench.RunRead(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	return bench.WriteJSON(os.Stdout, report)
+	return bench.WriteJSON(stdout, report)
 }

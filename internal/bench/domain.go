@@ -1,11 +1,9 @@
-package main
+package bench
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
+	"io"
 	"runtime"
 	"testing"
 	"time"
@@ -15,12 +13,14 @@ import (
 	"github.com/reso-fr/reso/domain"
 )
 
-func init() {
-	register("bench domain", "measure the pure domain: geography parse, routing, need fold, event codec, SIRET", benchDomain)
+// DomainConfig shapes `reso-bench domain`.
+type DomainConfig struct {
+	Referents int       // referents in the routing directory
+	Progress  io.Writer // one line per measured operation; nil for none
 }
 
-// domainBenchResult is one measured operation.
-type domainBenchResult struct {
+// DomainResult is one measured operation.
+type DomainResult struct {
 	Name        string  `json:"name"`
 	Iterations  int     `json:"iterations"`
 	NsPerOp     float64 `json:"ns_per_op"`
@@ -28,17 +28,30 @@ type domainBenchResult struct {
 	AllocsPerOp int64   `json:"allocs_per_op"`
 }
 
-func benchDomain(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench domain", flag.ContinueOnError)
-	referents := fs.Int("referents", 5000, "referents in the routing directory")
-	if err := fs.Parse(args); err != nil {
-		return err
+// DomainReport is what `reso-bench domain` prints; its fields keep the
+// alphabetical order the report has always had.
+type DomainReport struct {
+	Benchmark string         `json:"benchmark"`
+	CPUs      int            `json:"cpus"`
+	Go        string         `json:"go"`
+	Results   []DomainResult `json:"results"`
+}
+
+// RunDomain measures the pure domain with the testing package's benchmark
+// loop (geography parse, commune lookup, routing among cfg.Referents, need
+// fold with and without decoding, event encoding, SIRET parsing). It
+// returns the error of building the need history, a failed measure or the
+// context's error.
+func RunDomain(ctx context.Context, cfg DomainConfig) (DomainReport, error) {
+	rep := DomainReport{Benchmark: "domain", Go: runtime.Version(), CPUs: runtime.NumCPU()}
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
 	}
 	geo := domain.DefaultGeography()
-	covs := benchCoverages(geo, *referents)
+	covs := benchCoverages(geo, cfg.Referents)
 	events, err := benchNeedEvents()
 	if err != nil {
-		return err
+		return rep, err
 	}
 	type encoded struct {
 		typ  string
@@ -49,7 +62,7 @@ func benchDomain(ctx context.Context, args []string) error {
 	for _, e := range events {
 		typ, ver, data, err := domain.Marshal(e)
 		if err != nil {
-			return err
+			return rep, err
 		}
 		stored = append(stored, encoded{typ, ver, data})
 	}
@@ -113,29 +126,21 @@ func benchDomain(ctx context.Context, args []string) error {
 			}
 		}},
 	}
-	var results []domainBenchResult
 	for _, c := range cases {
 		if err := ctx.Err(); err != nil {
-			return err
+			return rep, err
 		}
 		r := testing.Benchmark(c.fn)
 		if r.N == 0 {
-			return fmt.Errorf("bench domain %s failed", c.name)
+			return rep, fmt.Errorf("bench domain %s failed", c.name)
 		}
-		results = append(results, domainBenchResult{
+		rep.Results = append(rep.Results, DomainResult{
 			Name: c.name, Iterations: r.N, NsPerOp: float64(r.T.Nanoseconds()) / float64(r.N),
 			BytesPerOp: r.AllocedBytesPerOp(), AllocsPerOp: r.AllocsPerOp(),
 		})
-		fmt.Fprintf(os.Stderr, "%-32s %12.0f ns/op\n", c.name, results[len(results)-1].NsPerOp)
+		fmt.Fprintf(cfg.Progress, "%-32s %12.0f ns/op\n", c.name, rep.Results[len(rep.Results)-1].NsPerOp)
 	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{
-		"benchmark": "domain",
-		"go":        runtime.Version(),
-		"cpus":      runtime.NumCPU(),
-		"results":   results,
-	})
+	return rep, nil
 }
 
 // benchCoverages spreads n referents over départements and subjects, the

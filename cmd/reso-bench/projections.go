@@ -2,21 +2,15 @@ package main
 
 import (
 	"context"
-	"flag"
-	"os"
+	"io"
 	"time"
 
 	"github.com/reso-fr/reso/internal/bench"
 )
 
-func init() {
-	register("bench rebuild", "seed N simulated events, then measure the plain read and the rebuild of every read model", benchRebuild)
-	register("bench lag", "append at --rate events/s and measure the live lag of the read models (p50/p99)", benchLag)
-}
-
-func benchRebuild(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench rebuild", flag.ContinueOnError)
-	cfg := bench.RebuildConfig{Progress: os.Stderr}
+func benchRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rebuild", stderr)
+	cfg := bench.RebuildConfig{Progress: stderr}
 	fs.StringVar(&cfg.Store, "store", "postgres", "postgres or sqlite")
 	fs.StringVar(&cfg.DSN, "dsn", "", "PostgreSQL URL (default the local server; a bench_<random> schema is used) or SQLite file path (default a temporary file)")
 	fs.IntVar(&cfg.Events, "events", 1000000, "simulated events to seed (about)")
@@ -36,12 +30,12 @@ func benchRebuild(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return bench.WriteJSON(os.Stdout, report)
+	return bench.WriteJSON(stdout, report)
 }
 
-func benchLag(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench lag", flag.ContinueOnError)
-	cfg := bench.LagConfig{Progress: os.Stderr}
+func benchLag(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("lag", stderr)
+	cfg := bench.LagConfig{Progress: stderr}
 	fs.StringVar(&cfg.Store, "store", "postgres", "postgres or sqlite")
 	fs.StringVar(&cfg.DSN, "dsn", "", "PostgreSQL URL (default the local server; a bench_<random> schema is used) or SQLite file path (default a temporary file)")
 	fs.IntVar(&cfg.Rate, "rate", 1000, "events appended per second")
@@ -56,5 +50,5 @@ func benchLag(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return bench.WriteJSON(os.Stdout, report)
+	return bench.WriteJSON(stdout, report)
 }
