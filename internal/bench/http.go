@@ -118,7 +118,9 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	logger := slog.New(slog.NewTextHandler(cfg.Progress, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srvCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	srv, err := server.New(srvCtx, server.Config{Addr: "127.0.0.1:0", DatabaseURL: dsn, AdminToken: adminToken, Logger: logger})
+	// The load is the point: no rate limit.
+	srv, err := server.New(srvCtx, server.Config{Addr: "127.0.0.1:0", DatabaseURL: dsn, AdminToken: adminToken, Logger: logger,
+		Limits: server.Limits{Off: true}})
 	if err != nil {
 		return rep, fmt.Errorf("start server: %w", err)
 	}
