@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 type checkpoint struct {
@@ -21,7 +22,7 @@ type checkpoint struct {
 func (e *Engine) readCheckpoint(ctx context.Context, name string) (checkpoint, error) {
 	var raw string
 	var cp checkpoint
-	err := e.db.QueryRowContext(ctx,
+	err := e.db.SQL().QueryRowContext(ctx,
 		`SELECT position, generation, last_error FROM projection_checkpoints WHERE name=$1`, name).
 		Scan(&raw, &cp.generation, &cp.lastErr)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -43,10 +44,10 @@ func (e *Engine) readCheckpoint(ctx context.Context, name string) (checkpoint, e
 // is false when another session has it. SQLite serves one process: always
 // held.
 func (e *Engine) lock(ctx context.Context, name string) (release func(), held bool, err error) {
-	if e.dialect != DialectPostgres {
+	if e.dialect != sqldb.Postgres {
 		return func() {}, true, nil
 	}
-	conn, err := e.db.Conn(ctx)
+	conn, err := e.db.SQL().Conn(ctx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -150,7 +151,7 @@ func (e *Engine) WaitFor(ctx context.Context, pos eventstore.Position) error {
 }
 
 func (e *Engine) reached(ctx context.Context, want string) (bool, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT name, position FROM projection_checkpoints`)
+	rows, err := e.db.SQL().QueryContext(ctx, `SELECT name, position FROM projection_checkpoints`)
 	if err != nil {
 		return false, fmt.Errorf("wait for %s: %w", want, err)
 	}

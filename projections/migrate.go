@@ -2,8 +2,9 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // Times are stored as microseconds since the Unix epoch (UTC) in BIGINT
@@ -19,7 +20,8 @@ const checkpointDDL = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
 
 // migrate creates the checkpoint table and every read model's live tables
 // with their indexes, and a checkpoint row per read model. It is idempotent.
-func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []ReadModel) error {
+func migrate(ctx context.Context, handle sqldb.DB, projs []ReadModel) error {
+	db, d := handle.SQL(), handle.Dialect()
 	if err := upgradeStatsLayout(ctx, db, d); err != nil {
 		return err
 	}
@@ -34,7 +36,7 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []ReadModel) erro
 	}
 	exec := func(stmts ...string) error {
 		for _, s := range stmts {
-			if _, err := db.ExecContext(ctx, s); err != nil {
+			if _, err := handle.Exec(ctx, s); err != nil {
 				return fmt.Errorf("migrate read models: %w", err)
 			}
 		}
@@ -48,7 +50,7 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []ReadModel) erro
 			if err := exec(t.create(t.Name, d)); err != nil {
 				return err
 			}
-			if d == DialectSQLite {
+			if d == sqldb.SQLite {
 				// A process that died between a swap and dropOld left the
 				// replaced table, which holds index names the next rebuild
 				// needs.
@@ -66,7 +68,7 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []ReadModel) erro
 		}
 	}
 	for _, p := range projs {
-		if _, err := db.ExecContext(ctx,
+		if _, err := handle.Exec(ctx,
 			`INSERT INTO projection_checkpoints (name, position) VALUES ($1, '') ON CONFLICT (name) DO NOTHING`,
 			p.Name); err != nil {
 			return fmt.Errorf("migrate checkpoint of %s: %w", p.Name, err)

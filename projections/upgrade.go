@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // idColumns are the columns typed {U}, by table.
@@ -19,8 +21,8 @@ var idColumns = map[string][]string{
 // that tables created by earlier versions hold as TEXT, one rewrite per
 // table: the projections write those ids as 16 bytes (Dialect.idArg),
 // which a TEXT column would not take. It returns the database error.
-func upgradeIDColumns(ctx context.Context, db *sql.DB, d Dialect) error {
-	if d != DialectPostgres {
+func upgradeIDColumns(ctx context.Context, db *sql.DB, d sqldb.Dialect) error {
+	if d != sqldb.Postgres {
 		return nil
 	}
 	for _, table := range []string{"needs", "matches", "stats_needs"} {
@@ -49,10 +51,10 @@ func upgradeIDColumns(ctx context.Context, db *sql.DB, d Dialect) error {
 // "" when the table or the column does not exist: Migrate's upgrades look
 // before they touch, rather than run a statement that fails (and leaves
 // an ERROR in the server's log at every start).
-func columnType(ctx context.Context, db *sql.DB, d Dialect, table, column string) (string, error) {
+func columnType(ctx context.Context, db *sql.DB, d sqldb.Dialect, table, column string) (string, error) {
 	q := `SELECT data_type FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`
-	if d == DialectSQLite {
+	if d == sqldb.SQLite {
 		q = `SELECT type FROM pragma_table_info($1) WHERE name = $2`
 	}
 	var typ string
@@ -70,7 +72,7 @@ func columnType(ctx context.Context, db *sql.DB, d Dialect, table, column string
 // columns and matches were read back instead (the rows are otherwise the
 // same, so the projection goes on from its checkpoint). It returns the
 // database error.
-func upgradeNeedsLayout(ctx context.Context, db *sql.DB, d Dialect) error {
+func upgradeNeedsLayout(ctx context.Context, db *sql.DB, d sqldb.Dialect) error {
 	if typ, err := columnType(ctx, db, d, "needs", "state"); err != nil || typ == "" {
 		return err // no such column (or table): nothing to upgrade
 	}
@@ -84,7 +86,7 @@ func upgradeNeedsLayout(ctx context.Context, db *sql.DB, d Dialect) error {
 // (histograms as rows of stats_hours) and sends the stats projection back
 // to the start of the log, so that its runner refolds every need into the
 // new layout. It returns the database error.
-func upgradeStatsLayout(ctx context.Context, db *sql.DB, d Dialect) error {
+func upgradeStatsLayout(ctx context.Context, db *sql.DB, d sqldb.Dialect) error {
 	if typ, err := columnType(ctx, db, d, "stats_hours", "month"); err != nil || typ == "" {
 		return err // no such table: nothing to upgrade
 	}
@@ -115,8 +117,8 @@ func upgradeStatsLayout(ctx context.Context, db *sql.DB, d Dialect) error {
 // stats_needs of earlier versions (JSON) into BYTEA: the JSON stays, and
 // reads back beside the binary states written from now on. SQLite stores
 // either in its column as it is. It returns the database error.
-func upgradeStatsState(ctx context.Context, db *sql.DB, d Dialect) error {
-	if d != DialectPostgres {
+func upgradeStatsState(ctx context.Context, db *sql.DB, d sqldb.Dialect) error {
+	if d != sqldb.Postgres {
 		return nil
 	}
 	typ, err := columnType(ctx, db, d, "stats_needs", "state")

@@ -17,6 +17,7 @@ import (
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // routes is a Suggester over the referents the fixture registered: the
@@ -54,26 +55,24 @@ const (
 func mustFixture(t testing.TB, kind string) *fixture {
 	t.Helper()
 	f := &fixture{dbPath: filepath.Join(t.TempDir(), "reso.db")}
-	db, err := sqlite.OpenDB(f.dbPath)
+	file, err := sqlite.OpenDB(f.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	f.db = db
-	dialect := "sqlite"
+	t.Cleanup(func() { file.Close() })
+	var db sqldb.DB = file
 	switch kind {
 	case "postgres":
 		st, err := postgres.Open(ctx, pgtest.MustSchema(t))
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.store, dialect = st, "postgres"
-		f.db = stdlib.OpenDBFromPool(st.Pool())
-		db = f.db
+		f.store = st
+		db = sqldb.NewPostgres(stdlib.OpenDBFromPool(st.Pool()))
 	case "memory":
 		f.store = memory.New()
 	case "sqlite":
-		st, err := sqlite.New(ctx, db)
+		st, err := sqlite.New(ctx, file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +81,8 @@ func mustFixture(t testing.TB, kind string) *fixture {
 		t.Fatalf("unknown store %q", kind)
 	}
 	t.Cleanup(func() { f.store.Close() })
-	kr, err := keys.New(ctx, db, dialect)
+	f.db = db.SQL()
+	kr, err := keys.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

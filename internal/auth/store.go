@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // ErrUnauthenticated means the token is unknown.
@@ -34,19 +35,13 @@ const CacheTTL = 30 * time.Second
 // Store authenticates tokens and registers users. It is safe for concurrent
 // use.
 type Store struct {
-	db     *sql.DB
+	db     sqldb.DB
 	events eventstore.Store
 	now    func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cached
-	gate  sync.Locker
 }
-
-// UseWriteGate makes the store's writes hold g, the lock the writers of
-// the embedded SQLite file take in turn (the event store's WriteGate).
-// Call it before any use.
-func (s *Store) UseWriteGate(g sync.Locker) { s.gate = g }
 
 type cached struct {
 	user    User
@@ -68,9 +63,9 @@ var schema = []string{
 }
 
 // Migrate creates the credentials table if it does not exist.
-func Migrate(ctx context.Context, db *sql.DB) error {
+func Migrate(ctx context.Context, db sqldb.DB) error {
 	for _, stmt := range schema {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
+		if _, err := db.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate credentials: %w", err)
 		}
 	}
@@ -78,8 +73,9 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // New migrates the credentials table in db and returns a Store writing user
-// events to events. It returns the database error when migration fails.
-func New(ctx context.Context, db *sql.DB, events eventstore.Store) (*Store, error) {
+// events to events and credentials through db. It returns the database
+// error when migration fails.
+func New(ctx context.Context, db sqldb.DB, events eventstore.Store) (*Store, error) {
 	if err := Migrate(ctx, db); err != nil {
 		return nil, err
 	}
@@ -116,7 +112,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (User, error) {
 
 func (s *Store) lookup(ctx context.Context, hash string) (User, error) {
 	var userID, name, role, org, ref, terr string
-	err := s.db.QueryRowContext(ctx,
+	err := s.db.SQL().QueryRowContext(ctx,
 		`SELECT user_id, name, role, organisation_id, referent_id, territories FROM reso_credentials WHERE token_hash = $1`,
 		hash).Scan(&userID, &name, &role, &org, &ref, &terr)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -166,11 +162,7 @@ func (s *Store) AddToken(ctx context.Context, u User, token string) error {
 	if u.Territories == nil {
 		terr = []byte("[]")
 	}
-	if s.gate != nil {
-		s.gate.Lock()
-		defer s.gate.Unlock()
-	}
-	_, err = s.db.ExecContext(ctx, `
+	_, err = s.db.Exec(ctx, `
 		INSERT INTO reso_credentials (token_hash, user_id, name, role, organisation_id, referent_id, territories, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (token_hash) DO NOTHING`,
 		HashToken(token), u.ID.String(), u.Name, string(u.Role), optional(u.OrganisationID), optional(u.ReferentID),

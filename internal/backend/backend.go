@@ -10,14 +10,12 @@ package backend
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,8 +27,8 @@ import (
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/httpapi"
 	"github.com/reso-fr/reso/internal/keys"
-	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/readmodels"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // ErrConfig means the configuration names no usable storage, or a
@@ -54,9 +52,11 @@ type Config struct {
 
 // Backend is the opened storage. Close releases it.
 type Backend struct {
-	Events      eventstore.Store
-	DB          *sql.DB
-	Dialect     projections.Dialect
+	Events eventstore.Store
+	// DB holds the read models, keys, credentials and idempotency records
+	// (and, on SQLite, the log): they all write through it, which on
+	// SQLite makes them take turns with the log's writer.
+	DB          sqldb.DB
 	Keys        *keys.Keyring
 	Auth        *auth.Store
 	Projections *readmodels.Engine
@@ -64,11 +64,6 @@ type Backend struct {
 	Kind string
 	// Path is the SQLite file, when there is one.
 	Path string
-	// WriteGate, on SQLite, is the lock every writer of the file in this
-	// process holds for each write (the event store's WriteGate): the
-	// keys, credentials, idempotency records and read models take it; nil
-	// on PostgreSQL.
-	WriteGate sync.Locker
 
 	pool   *pgxpool.Pool
 	closed atomic.Bool
@@ -124,8 +119,7 @@ func (b *Backend) openSQLite(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	b.Events, b.Dialect, b.Kind = st, projections.DialectSQLite, "sqlite"
-	b.WriteGate = st.WriteGate()
+	b.Events, b.Kind = st, "sqlite"
 	return nil
 }
 
@@ -158,8 +152,7 @@ func (b *Backend) openPool(ctx context.Context, url string) error {
 		return fmt.Errorf("connect to postgres: %w", err)
 	}
 	b.pool = pool
-	b.DB = stdlib.OpenDBFromPool(pool)
-	b.Dialect = projections.DialectPostgres
+	b.DB = sqldb.NewPostgres(stdlib.OpenDBFromPool(pool))
 	return nil
 }
 
@@ -204,14 +197,14 @@ func scheme(u string) string {
 
 func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	var err error
-	b.Projections, err = readmodels.New(b.DB, b.Dialect, b.Events, cfg.Projections)
+	b.Projections, err = readmodels.New(b.DB, b.Events, cfg.Projections)
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
 	if err := b.Projections.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate projections: %w", err)
 	}
-	if b.Keys, err = keys.New(ctx, b.DB, string(b.Dialect)); err != nil {
+	if b.Keys, err = keys.New(ctx, b.DB); err != nil {
 		return err
 	}
 	if b.pool != nil {
@@ -220,11 +213,7 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	if b.Auth, err = auth.New(ctx, b.DB, b.Events); err != nil {
 		return err
 	}
-	if b.WriteGate != nil {
-		b.Keys.UseWriteGate(b.WriteGate)
-		b.Auth.UseWriteGate(b.WriteGate)
-	}
-	return httpapi.Migrate(ctx, b.DB, b.Dialect)
+	return httpapi.Migrate(ctx, b.DB)
 }
 
 // PoolStats returns the PostgreSQL connection pool's counters (nil on
@@ -261,7 +250,7 @@ func (b *Backend) Close() error {
 		}
 	}
 	if b.DB != nil {
-		if err := b.DB.Close(); err != nil && first == nil {
+		if err := b.DB.SQL().Close(); err != nil && first == nil {
 			first = err
 		}
 	}

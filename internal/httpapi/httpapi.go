@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,8 +16,8 @@ import (
 
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
-	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/readmodels"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // Deps is what the API serves from. Service, Projections, Events and DB are
@@ -27,16 +26,11 @@ type Deps struct {
 	Service     *app.Service
 	Projections *readmodels.Engine
 	Events      eventstore.Store
-	DB          *sql.DB // holds the idempotency table (migrated by New)
-	Dialect     projections.Dialect
-	// WriteGate, when set, is held by every write to DB: on the embedded
-	// SQLite file, the lock its writers take in turn (the event store's
-	// WriteGate).
-	WriteGate sync.Locker
-	Logger    *slog.Logger         // default slog.Default()
-	Registry  *prometheus.Registry // nil: /metrics serves an empty registry
-	Now       func() time.Time     // default time.Now
-	Ready     func(ctx context.Context) error
+	DB          sqldb.DB             // holds the idempotency table (migrated by New)
+	Logger      *slog.Logger         // default slog.Default()
+	Registry    *prometheus.Registry // nil: /metrics serves an empty registry
+	Now         func() time.Time     // default time.Now
+	Ready       func(ctx context.Context) error
 	// Background, when set, bounds work that outlives a request (projection
 	// rebuilds); default context.Background().
 	Background context.Context
@@ -54,8 +48,8 @@ type api struct {
 
 // Migrate creates the API's own table (the Idempotency-Key responses) if it
 // is missing. New calls it too; it returns the database's error.
-func Migrate(ctx context.Context, db *sql.DB, dialect projections.Dialect) error {
-	s := &idemStore{db: db, dialect: dialect}
+func Migrate(ctx context.Context, db sqldb.DB) error {
+	s := &idemStore{db: db}
 	if err := s.migrate(ctx); err != nil {
 		return fmt.Errorf("httpapi: %w", err)
 	}
@@ -81,7 +75,7 @@ func New(d Deps) http.Handler {
 	if d.Background == nil {
 		d.Background = context.Background()
 	}
-	a := &api{d: d, idem: &idemStore{db: d.DB, dialect: d.Dialect, gate: d.WriteGate}}
+	a := &api{d: d, idem: &idemStore{db: d.DB}}
 	ctx, cancel := context.WithTimeout(d.Background, 30*time.Second)
 	defer cancel()
 	if err := a.ensureMigrated(ctx); err != nil {

@@ -9,10 +9,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // idemStore keeps the first response of every keyed POST, per principal.
@@ -24,18 +23,11 @@ import (
 // of which is stored: a database dump alone cannot read them (a new user's
 // token in the response of POST /api/users, for one).
 type idemStore struct {
-	db      *sql.DB
-	dialect projections.Dialect
-	gate    sync.Locker // see Deps.WriteGate; nil: none
+	db sqldb.DB // writes go through it (on SQLite, in their turn)
 }
 
-// exec runs a write, holding the write gate when there is one.
 func (s *idemStore) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if s.gate != nil {
-		s.gate.Lock()
-		defer s.gate.Unlock()
-	}
-	return s.db.ExecContext(ctx, q, args...)
+	return s.db.Exec(ctx, q, args...)
 }
 
 // idemRecord is one stored response.
@@ -51,7 +43,7 @@ type idemRecord struct {
 
 func (s *idemStore) migrate(ctx context.Context) error {
 	blob := "BLOB"
-	if s.dialect == projections.DialectPostgres {
+	if s.db.Dialect() == sqldb.Postgres {
 		blob = "BYTEA"
 	}
 	q := `CREATE TABLE IF NOT EXISTS http_idempotency (
@@ -66,7 +58,7 @@ func (s *idemStore) migrate(ctx context.Context) error {
 	created_ms   BIGINT  NOT NULL,
 	PRIMARY KEY (principal, idem_key)
 )`
-	if _, err := s.db.ExecContext(ctx, q); err != nil {
+	if _, err := s.db.Exec(ctx, q); err != nil {
 		return fmt.Errorf("create http_idempotency: %w", err)
 	}
 	return nil
@@ -92,7 +84,7 @@ func (s *idemStore) get(ctx context.Context, principal, key string) (idemRecord,
 	var rec idemRecord
 	var done int
 	var ms int64
-	err := s.db.QueryRowContext(ctx, `SELECT request_hash, done, status, headers, body, need_id, created_ms
+	err := s.db.SQL().QueryRowContext(ctx, `SELECT request_hash, done, status, headers, body, need_id, created_ms
 FROM http_idempotency WHERE principal = $1 AND idem_key = $2`, principal, key).
 		Scan(&rec.RequestHash, &done, &rec.Status, &rec.Headers, &rec.Body, &rec.NeedID, &ms)
 	if err != nil {

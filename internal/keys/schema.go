@@ -2,8 +2,9 @@ package keys
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // schema is the same on SQLite and PostgreSQL: TEXT columns only, so that no
@@ -36,9 +37,9 @@ var schema = []string{
 }
 
 // Migrate creates the key tables if they do not exist. It is idempotent.
-func Migrate(ctx context.Context, db *sql.DB) error {
+func Migrate(ctx context.Context, db sqldb.DB) error {
 	for _, stmt := range schema {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
+		if _, err := db.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate keys: %w", err)
 		}
 	}
