@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/reso-fr/reso/internal/sqlmigrate"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 //go:embed *.sql

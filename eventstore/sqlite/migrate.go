@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"time"
 
-	"github.com/reso-fr/reso/internal/sqlmigrate"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 //go:embed migrations/*.sql

@@ -25,7 +25,7 @@ import (
 	"github.com/reso-fr/reso/eventstore/postgres"
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/auth"
-	"github.com/reso-fr/reso/internal/httpapi"
+	"github.com/reso-fr/reso/internal/idempotency"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/projections/readmodels"
 	"github.com/reso-fr/reso/sqldb"
@@ -59,6 +59,7 @@ type Backend struct {
 	DB          sqldb.DB
 	Keys        *keys.Keyring
 	Auth        *auth.Store
+	Idempotency *idempotency.Store
 	Projections *readmodels.Engine
 	// Kind is "sqlite", "postgres" or "kurrentdb+postgres", for logs.
 	Kind string
@@ -213,7 +214,11 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	if b.Auth, err = auth.New(ctx, b.DB, b.Events); err != nil {
 		return err
 	}
-	return httpapi.Migrate(ctx, b.DB)
+	if err := idempotency.Migrate(ctx, b.DB); err != nil {
+		return err
+	}
+	b.Idempotency = idempotency.New(b.DB)
+	return nil
 }
 
 // PoolStats returns the PostgreSQL connection pool's counters (nil on

@@ -15,7 +15,8 @@ import (
 	"github.com/reso-fr/reso/internal/keys"
 )
 
-// On SQLite, the log, the keys, the credentials and the read models write
+// On SQLite, the log, the keys, the credentials, the idempotency records
+// and the read models write
 // through the one DB, whose gate makes them take turns, so that a long
 // writer (a rebuild of the read models) hands the file's lock to them in
 // turn: none of them writes while the writers are held, and all do once
@@ -44,6 +45,10 @@ func TestSQLiteWritersShareTheGate(t *testing.T) {
 		},
 		"token": func() error {
 			return b.Auth.AddToken(ctx, auth.User{ID: uuid.New(), Name: "A", Role: domain.RoleAdmin}, uuid.NewString())
+		},
+		"idempotency": func() error {
+			_, err := b.Idempotency.Reserve(ctx, uuid.NewString(), "k", "h", time.Now())
+			return err
 		},
 		"read models": func() error { return b.Projections.Reset(ctx) },
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -16,17 +15,17 @@ import (
 
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/idempotency"
 	"github.com/reso-fr/reso/projections/readmodels"
-	"github.com/reso-fr/reso/sqldb"
 )
 
-// Deps is what the API serves from. Service, Projections, Events and DB are
-// required; the others have defaults.
+// Deps is what the API serves from. Service, Projections, Events and
+// Idempotency are required; the others have defaults.
 type Deps struct {
 	Service     *app.Service
 	Projections *readmodels.Engine
 	Events      eventstore.Store
-	DB          sqldb.DB             // holds the idempotency table (migrated by New)
+	Idempotency *idempotency.Store   // the Idempotency-Key responses
 	Logger      *slog.Logger         // default slog.Default()
 	Registry    *prometheus.Registry // nil: /metrics serves an empty registry
 	Now         func() time.Time     // default time.Now
@@ -39,29 +38,15 @@ type Deps struct {
 // api is the handlers' shared state.
 type api struct {
 	d       Deps
-	idem    *idemStore
+	idem    *idempotency.Store
 	metrics *metrics
-
-	mu       sync.Mutex
-	migrated bool
 }
 
-// Migrate creates the API's own table (the Idempotency-Key responses) if it
-// is missing. New calls it too; it returns the database's error.
-func Migrate(ctx context.Context, db sqldb.DB) error {
-	s := &idemStore{db: db}
-	if err := s.migrate(ctx); err != nil {
-		return fmt.Errorf("httpapi: %w", err)
-	}
-	return nil
-}
-
-// New returns the API's handler. It panics when Service, Projections, Events
-// or DB is nil (a wiring mistake). It migrates the idempotency table; when
-// that fails it logs and tries again on the first keyed request.
+// New returns the API's handler. It panics when Service, Projections,
+// Events or Idempotency is nil (a wiring mistake).
 func New(d Deps) http.Handler {
-	if d.Service == nil || d.Projections == nil || d.Events == nil || d.DB == nil {
-		panic("httpapi: Service, Projections, Events and DB are required")
+	if d.Service == nil || d.Projections == nil || d.Events == nil || d.Idempotency == nil {
+		panic("httpapi: Service, Projections, Events and Idempotency are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -75,12 +60,7 @@ func New(d Deps) http.Handler {
 	if d.Background == nil {
 		d.Background = context.Background()
 	}
-	a := &api{d: d, idem: &idemStore{db: d.DB}}
-	ctx, cancel := context.WithTimeout(d.Background, 30*time.Second)
-	defer cancel()
-	if err := a.ensureMigrated(ctx); err != nil {
-		d.Logger.Error("migrate http_idempotency; will retry", "err", err)
-	}
+	a := &api{d: d, idem: d.Idempotency}
 	a.metrics = newMetrics(d.Registry, d.Projections)
 	for _, c := range d.Service.Collectors() {
 		// The server may have registered them already: that is fine.
@@ -92,20 +72,6 @@ func New(d Deps) http.Handler {
 		}
 	}
 	return a.routes()
-}
-
-// ensureMigrated creates the idempotency table once.
-func (a *api) ensureMigrated(ctx context.Context) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.migrated {
-		return nil
-	}
-	if err := a.idem.migrate(ctx); err != nil {
-		return err
-	}
-	a.migrated = true
-	return nil
 }
 
 // routes is the whole route table; the OpenAPI document is tested against

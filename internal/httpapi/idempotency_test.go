@@ -20,13 +20,14 @@ import (
 
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/idempotency"
 	"github.com/reso-fr/reso/internal/pgtest"
 	"github.com/reso-fr/reso/sqldb"
 )
 
 // mustIdemAPI returns an api whose only working part is the idempotency
-// middleware, on a real database of the given dialect.
-func mustIdemAPI(t *testing.T, dialect sqldb.Dialect) *api {
+// middleware, on a real database of the given dialect, and that database.
+func mustIdemAPI(t *testing.T, dialect sqldb.Dialect) (*api, sqldb.DB) {
 	t.Helper()
 	var db sqldb.DB
 	switch dialect {
@@ -44,16 +45,11 @@ func mustIdemAPI(t *testing.T, dialect sqldb.Dialect) *api {
 		db = sqldb.NewPostgres(pg)
 	}
 	t.Cleanup(func() { _ = db.SQL().Close() })
-	a := &api{d: Deps{DB: db, Logger: slog.New(slog.DiscardHandler), Now: time.Now},
-		idem: &idemStore{db: db}}
-	if err := a.ensureMigrated(context.Background()); err != nil {
+	if err := idempotency.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
-	// Migrating twice is harmless.
-	if err := a.idem.migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return a
+	store := idempotency.New(db)
+	return &api{d: Deps{Idempotency: store, Logger: slog.New(slog.DiscardHandler), Now: time.Now}, idem: store}, db
 }
 
 // counting is a handler that creates a numbered thing per call.
@@ -90,7 +86,7 @@ func TestIdempotency(t *testing.T) {
 	for _, dialect := range []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} {
 		t.Run(string(dialect), func(t *testing.T) {
 			t.Parallel()
-			a := mustIdemAPI(t, dialect)
+			a, db := mustIdemAPI(t, dialect)
 			alice, bob := uuid.New(), uuid.New()
 
 			t.Run("repeat replays", func(t *testing.T) {
@@ -173,7 +169,7 @@ func TestIdempotency(t *testing.T) {
 				h := &counting{status: http.StatusOK}
 				mustPost(t, a.idempotent(h), alice, "k-sealed", `{"secret":"tok-ABCDEF"}`)
 				var body []byte
-				err := a.d.DB.SQL().QueryRow(`SELECT body FROM http_idempotency WHERE idem_key = 'k-sealed'`).Scan(&body)
+				err := db.SQL().QueryRow(`SELECT body FROM http_idempotency WHERE idem_key = 'k-sealed'`).Scan(&body)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -208,37 +204,5 @@ func TestWithContact(t *testing.T) {
 	}
 	if !strings.Contains(string(back), `"erased":true`) {
 		t.Fatalf("spliced %s", back)
-	}
-}
-
-// On the embedded SQLite file, every write of the idempotency records
-// takes its turn among the file's writers (its DB's gate).
-func TestIdempotencyWritesHoldTheGate(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	a := mustIdemAPI(t, sqldb.SQLite)
-	file := a.d.DB.(*sqlite.DB)
-	writes := map[string]func() error{
-		"reserve": func() error { _, err := a.idem.reserve(ctx, "p", "k1", "h", time.Now()); return err },
-		"complete": func() error {
-			return a.idem.complete(ctx, "p", "k2", idemRecord{Status: 201, Headers: "{}"})
-		},
-		"release":      func() error { return a.idem.release(ctx, "p", "k3") },
-		"releaseStale": func() error { return a.idem.releaseStale(ctx, "p", "k4", time.Now()) },
-	}
-	for name, w := range writes {
-		release := file.HoldWrites()
-		done := make(chan error, 1)
-		go func() { done <- w() }()
-		select {
-		case err := <-done:
-			release()
-			t.Fatalf("%s wrote while the writers were held (err %v)", name, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-		release()
-		if err := <-done; err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
 	}
 }

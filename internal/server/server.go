@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.registry.MustRegister(s.service.Collectors()...)
 	s.handler = httpapi.New(httpapi.Deps{
-		Service: s.service, Projections: b.Projections, Events: b.Events, DB: b.DB,
+		Service: s.service, Projections: b.Projections, Events: b.Events, Idempotency: b.Idempotency,
 		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready,
 	})
 	return s, nil
