@@ -17,14 +17,15 @@ type checkpoint struct {
 	pos        eventstore.Position
 	generation int64
 	lastErr    string
+	version    int // the schema version of the live tables (ReadModel.Version)
 }
 
 func (e *Engine) readCheckpoint(ctx context.Context, name string) (checkpoint, error) {
 	var raw string
 	var cp checkpoint
 	err := e.db.SQL().QueryRowContext(ctx,
-		`SELECT position, generation, last_error FROM projection_checkpoints WHERE name=$1`, name).
-		Scan(&raw, &cp.generation, &cp.lastErr)
+		`SELECT position, generation, last_error, schema_version FROM projection_checkpoints WHERE name=$1`, name).
+		Scan(&raw, &cp.generation, &cp.lastErr, &cp.version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cp, fmt.Errorf("checkpoint of %s: %w (run Migrate)", name, ErrNotFound)
 	}
@@ -36,6 +37,21 @@ func (e *Engine) readCheckpoint(ctx context.Context, name string) (checkpoint, e
 		return cp, fmt.Errorf("checkpoint of %s: %w", name, err)
 	}
 	return cp, nil
+}
+
+// schemaVersion returns the schema version of the read model's live
+// tables, and false when it has no checkpoint (it was never built). It
+// returns the database error.
+func schemaVersion(ctx context.Context, db sqldb.DB, name string) (int, bool, error) {
+	var v int
+	err := db.SQL().QueryRowContext(ctx, `SELECT schema_version FROM projection_checkpoints WHERE name=$1`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("schema version of %s: %w", name, err)
+	}
+	return v, true, nil
 }
 
 // lock makes this process the only runner of a projection. On PostgreSQL it

@@ -103,7 +103,8 @@ type Engine struct {
 	states  map[string]*runState
 	advance chan struct{} // closed and replaced when a checkpoint moves
 
-	rebuildMu sync.Mutex
+	// rebuilding holds a token while a rebuild runs: one at a time.
+	rebuilding chan struct{}
 }
 
 type runState struct {
@@ -125,8 +126,8 @@ func New(db sqldb.DB, store eventstore.Store, models []ReadModel, opts Options) 
 	}
 	names := make([]string, 0, len(models))
 	for _, m := range models {
-		if m.Name == "" || m.New == nil || slices.Contains(names, m.Name) {
-			return nil, fmt.Errorf("projections: read model %q declared without a name or fold, or twice", m.Name)
+		if m.Name == "" || m.New == nil || m.Version < 1 || slices.Contains(names, m.Name) {
+			return nil, fmt.Errorf("projections: read model %q declared without a name, fold or version, or twice", m.Name)
 		}
 		names = append(names, m.Name)
 	}
@@ -135,7 +136,7 @@ func New(db sqldb.DB, store eventstore.Store, models []ReadModel, opts Options) 
 	}
 	e := &Engine{db: db, dialect: dialect, store: store, models: slices.Clone(models), opts: opts,
 		log: opts.Logger.With("component", "projections"), states: make(map[string]*runState),
-		advance: make(chan struct{})}
+		advance: make(chan struct{}), rebuilding: make(chan struct{}, 1)}
 	for _, n := range opts.Projections {
 		e.states[n] = &runState{state: StateStopped}
 	}
@@ -211,14 +212,34 @@ func (e *Engine) advanced() <-chan struct{} {
 // A projection that fails (an event it cannot apply, a database error) is
 // marked failed with its error, which Status shows, and restarts from its
 // checkpoint after Options.RetryDelay; the event is never skipped.
+//
+// Read models whose tables an older schema version built are first
+// rebuilt beside them and swapped in (see upgrade.go); the others run at
+// once.
 func (e *Engine) Run(ctx context.Context) error {
 	tail := newLogTail(ctx, e.store, tailKeep, e.log)
 	var wg sync.WaitGroup
-	for _, n := range e.opts.Projections {
+	start := func(n string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			e.runLoop(ctx, n, tail)
+		}()
+	}
+	outdated := e.outdated(ctx)
+	for _, n := range e.opts.Projections {
+		if !slices.Contains(outdated, n) {
+			start(n)
+		}
+	}
+	if len(outdated) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.upgradeTogether(ctx, outdated)
+			for _, n := range outdated {
+				start(n)
+			}
 		}()
 	}
 	wg.Wait()
@@ -252,7 +273,10 @@ func (e *Engine) runLoop(ctx context.Context, name string, tail *logTail) {
 			sleepCtx(ctx, e.opts.StandbyRetry)
 			continue
 		}
-		err = e.follow(ctx, name, failed, tail)
+		err = e.upgrade(ctx, name)
+		if err == nil {
+			err = e.follow(ctx, name, failed, tail)
+		}
 		release()
 		switch {
 		case ctx.Err() != nil:

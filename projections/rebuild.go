@@ -53,14 +53,14 @@ func (e *Engine) StartRebuild(ctx context.Context, name string, progress func(Pr
 	if _, err := e.model(name); err != nil {
 		return nil, fmt.Errorf("rebuild %q: %w", name, ErrUnknownProjection)
 	}
-	if !e.rebuildMu.TryLock() {
+	if !e.tryRebuild() {
 		return nil, ErrRebuildRunning
 	}
 	names := []string{name}
 	e.markRebuilding(names, true)
 	done := make(chan error, 1)
 	go func() {
-		defer e.rebuildMu.Unlock()
+		defer e.rebuilt()
 		defer e.markRebuilding(names, false)
 		done <- e.rebuildLocked(ctx, names, progress)
 	}()
@@ -78,16 +78,40 @@ func (e *Engine) markRebuilding(names []string, on bool) {
 }
 
 func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Progress)) error {
-	if !e.rebuildMu.TryLock() {
+	if !e.tryRebuild() {
 		return ErrRebuildRunning
 	}
-	defer e.rebuildMu.Unlock()
+	defer e.rebuilt()
 	e.markRebuilding(names, true)
 	defer e.markRebuilding(names, false)
 	return e.rebuildLocked(ctx, names, progress)
 }
 
-// rebuildLocked is rebuild, rebuildMu held and names marked rebuilding.
+// tryRebuild takes the engine's one rebuild token, unless a rebuild holds
+// it; rebuilt gives it back.
+func (e *Engine) tryRebuild() bool {
+	select {
+	case e.rebuilding <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *Engine) rebuilt() { <-e.rebuilding }
+
+// waitRebuild takes the rebuild token, waiting for the rebuild that holds
+// it; it returns ctx's error when ctx ends first.
+func (e *Engine) waitRebuild(ctx context.Context) error {
+	select {
+	case e.rebuilding <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// rebuildLocked is rebuild, the token held and names marked rebuilding.
 func (e *Engine) rebuildLocked(ctx context.Context, names []string, progress func(Progress)) error {
 	if progress == nil {
 		progress = func(Progress) {}
@@ -572,11 +596,17 @@ func (e *Engine) swapIn(ctx context.Context, tx *sqldb.Tx, workers []*rebuildWor
 				// Dropping a large table takes SQLite long (it frees every
 				// page): the old one is set aside, and dropped after the
 				// swap (dropOld). Its indexes go with it, the new table's
-				// with the new one.
-				stmts = []string{
-					`ALTER TABLE ` + t.Name + ` RENAME TO ` + t.Name + oldSuffix,
-					`ALTER TABLE ` + t.Name + rebuildSuffix + ` RENAME TO ` + t.Name,
+				// with the new one. A table new in this version has no
+				// live one to set aside.
+				var live int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`,
+					t.Name).Scan(&live); err != nil {
+					return fmt.Errorf("rebuild %s: swap %s: %w", p.Name, t.Name, err)
 				}
+				if live > 0 {
+					stmts = append(stmts, `ALTER TABLE `+t.Name+` RENAME TO `+t.Name+oldSuffix)
+				}
+				stmts = append(stmts, `ALTER TABLE `+t.Name+rebuildSuffix+` RENAME TO `+t.Name)
 			}
 			for _, q := range stmts {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -584,9 +614,14 @@ func (e *Engine) swapIn(ctx context.Context, tx *sqldb.Tx, workers []*rebuildWor
 				}
 			}
 		}
+		for _, old := range p.Replaces {
+			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+old); err != nil {
+				return fmt.Errorf("rebuild %s: drop replaced %s: %w", p.Name, old, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE projection_checkpoints SET position=$1, updated_at=$2, last_error='' WHERE name=$3`,
-			pos.String(), time.Now().UnixMicro(), p.Name); err != nil {
+			`UPDATE projection_checkpoints SET position=$1, updated_at=$2, last_error='', schema_version=$3 WHERE name=$4`,
+			pos.String(), time.Now().UnixMicro(), p.Version, p.Name); err != nil {
 			return fmt.Errorf("rebuild %s: set checkpoint: %w", p.Name, err)
 		}
 	}

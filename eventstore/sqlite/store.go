@@ -58,7 +58,7 @@ var _ eventstore.Store = (*Store)(nil)
 // writer takes turns with the database's other writers (see gate.go). It
 // returns the migration's or the driver's error.
 func New(ctx context.Context, db *DB) (*Store, error) {
-	if err := migrate(ctx, db.db); err != nil {
+	if err := migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("migrate event store: %w", err)
 	}
 	s := &Store{db: db, closing: make(chan struct{}), wake: make(chan struct{}), writer: make(chan struct{}, 1), checkpointDone: make(chan struct{})}

@@ -18,6 +18,7 @@ import (
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
 	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // routes is a Suggester over the referents the fixture registered: the
@@ -82,6 +83,9 @@ func mustFixture(t testing.TB, kind string) *fixture {
 	}
 	t.Cleanup(func() { f.store.Close() })
 	f.db = db.SQL()
+	if _, err := sqlmigrate.Apply(ctx, db, keys.Migrations, auth.Migrations); err != nil {
+		t.Fatal(err)
+	}
 	kr, err := keys.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)

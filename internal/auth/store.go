@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // ErrUnauthenticated means the token is unknown.
@@ -48,36 +50,27 @@ type cached struct {
 	expires time.Time
 }
 
-var schema = []string{
-	`CREATE TABLE IF NOT EXISTS reso_credentials (
-		token_hash      TEXT PRIMARY KEY,
-		user_id         TEXT NOT NULL,
-		name            TEXT NOT NULL,
-		role            TEXT NOT NULL,
-		organisation_id TEXT NOT NULL,
-		referent_id     TEXT NOT NULL,
-		territories     TEXT NOT NULL,
-		created_at      TEXT NOT NULL
-	)`,
-	`CREATE INDEX IF NOT EXISTS reso_credentials_user ON reso_credentials (user_id)`,
-}
+//go:embed migrations/*.sql
+var files embed.FS
 
-// Migrate creates the credentials table if it does not exist.
+// Migrations are the credentials table's numbered migrations, the same
+// files on SQLite and PostgreSQL.
+var Migrations = sqlmigrate.Set{Name: "credentials", SQLite: sqlmigrate.Dir(files, "migrations"), Postgres: sqlmigrate.Dir(files, "migrations")}
+
+// Migrate applies the credentials table's migrations not yet applied to
+// db. It returns the database error.
 func Migrate(ctx context.Context, db sqldb.DB) error {
-	for _, stmt := range schema {
-		if _, err := db.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate credentials: %w", err)
-		}
-	}
-	return nil
+	_, err := sqlmigrate.Apply(ctx, db, Migrations)
+	return err
 }
 
-// New migrates the credentials table in db and returns a Store writing user
-// events to events and credentials through db. It returns the database
-// error when migration fails.
+// New returns a Store writing user events to events and credentials
+// through db, whose credentials table Migrate created. It returns an error
+// wrapping sqlmigrate.ErrPending when db was not migrated, or the database
+// error.
 func New(ctx context.Context, db sqldb.DB, events eventstore.Store) (*Store, error) {
-	if err := Migrate(ctx, db); err != nil {
-		return nil, err
+	if err := sqlmigrate.Check(ctx, db, Migrations); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
 	}
 	return &Store{db: db, events: events, now: time.Now, cache: map[string]cached{}}, nil
 }

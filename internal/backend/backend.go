@@ -29,6 +29,7 @@ import (
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/projections/readmodels"
 	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // ErrConfig means the configuration names no usable storage, or a
@@ -196,7 +197,15 @@ func scheme(u string) string {
 	return s + "://"
 }
 
+// migrate is the one migrate step: the event store's adapter has applied
+// its migrations when it opened; the keys', credentials' and idempotency
+// records' numbered migrations follow, then the projections' (checkpoints,
+// and the tables of read models never built). It then opens them all, each
+// checking that its tables were migrated.
 func (b *Backend) migrate(ctx context.Context, cfg Config) error {
+	if _, err := sqlmigrate.Apply(ctx, b.DB, keys.Migrations, auth.Migrations, idempotency.Migrations); err != nil {
+		return err
+	}
 	var err error
 	b.Projections, err = readmodels.New(b.DB, b.Events, cfg.Projections)
 	if err != nil {
@@ -214,11 +223,8 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	if b.Auth, err = auth.New(ctx, b.DB, b.Events); err != nil {
 		return err
 	}
-	if err := idempotency.Migrate(ctx, b.DB); err != nil {
-		return err
-	}
-	b.Idempotency = idempotency.New(b.DB)
-	return nil
+	b.Idempotency, err = idempotency.New(ctx, b.DB)
+	return err
 }
 
 // PoolStats returns the PostgreSQL connection pool's counters (nil on

@@ -48,7 +48,10 @@ func mustIdemAPI(t *testing.T, dialect sqldb.Dialect) (*api, sqldb.DB) {
 	if err := idempotency.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
-	store := idempotency.New(db)
+	store, err := idempotency.New(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &api{d: Deps{Idempotency: store, Logger: slog.New(slog.DiscardHandler), Now: time.Now}, idem: store}, db
 }
 

@@ -19,11 +19,13 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
+	"embed"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // Store keeps the records in the table http_idempotency. It is safe for
@@ -32,8 +34,15 @@ type Store struct {
 	db sqldb.DB
 }
 
-// New returns the store of the records in db.
-func New(db sqldb.DB) *Store { return &Store{db: db} }
+// New returns the store of the records in db, whose table Migrate
+// created. It returns an error wrapping sqlmigrate.ErrPending when db was
+// not migrated, or the database error.
+func New(ctx context.Context, db sqldb.DB) (*Store, error) {
+	if err := sqlmigrate.Check(ctx, db, Migrations); err != nil {
+		return nil, fmt.Errorf("idempotency: %w", err)
+	}
+	return &Store{db: db}, nil
+}
 
 // Record is one stored response.
 type Record struct {
@@ -46,29 +55,19 @@ type Record struct {
 	CreatedAt   time.Time
 }
 
-// Migrate creates the records' table if it is missing. It returns the
-// database error.
+//go:embed migrations
+var files embed.FS
+
+// Migrations are the records table's numbered migrations (the body's type
+// differs: BLOB, BYTEA).
+var Migrations = sqlmigrate.Set{Name: "http_idempotency",
+	SQLite: sqlmigrate.Dir(files, "migrations/sqlite"), Postgres: sqlmigrate.Dir(files, "migrations/postgres")}
+
+// Migrate applies the records table's migrations not yet applied to db.
+// It returns the database error.
 func Migrate(ctx context.Context, db sqldb.DB) error {
-	blob := "BLOB"
-	if db.Dialect() == sqldb.Postgres {
-		blob = "BYTEA"
-	}
-	q := `CREATE TABLE IF NOT EXISTS http_idempotency (
-	principal    TEXT    NOT NULL,
-	idem_key     TEXT    NOT NULL,
-	request_hash TEXT    NOT NULL,
-	done         INTEGER NOT NULL DEFAULT 0,
-	status       INTEGER NOT NULL DEFAULT 0,
-	headers      TEXT    NOT NULL DEFAULT '{}',
-	body         ` + blob + `,
-	need_id      TEXT    NOT NULL DEFAULT '',
-	created_ms   BIGINT  NOT NULL,
-	PRIMARY KEY (principal, idem_key)
-)`
-	if _, err := db.Exec(ctx, q); err != nil {
-		return fmt.Errorf("create http_idempotency: %w", err)
-	}
-	return nil
+	_, err := sqlmigrate.Apply(ctx, db, Migrations)
+	return err
 }
 
 // Reserve inserts a pending record of the request whose hash is hash; it

@@ -10,6 +10,7 @@ import (
 
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/idempotency"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // On the embedded SQLite file, every write of the idempotency records
@@ -25,7 +26,10 @@ func TestIdempotencyWritesHoldTheGate(t *testing.T) {
 	if err := idempotency.Migrate(ctx, file); err != nil {
 		t.Fatal(err)
 	}
-	s := idempotency.New(file)
+	s, err := idempotency.New(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
 	writes := map[string]func() error{
 		"reserve": func() error { _, err := s.Reserve(ctx, "p", "k1", "h", time.Now()); return err },
 		"complete": func() error {
@@ -75,5 +79,18 @@ func TestSealOpensUnderItsKeyOnly(t *testing.T) {
 	}
 	if _, err := idempotency.Open(k, sealed[:5]); !errors.Is(err, idempotency.ErrSealed) {
 		t.Fatalf("Open of a truncated body: %v, want ErrSealed", err)
+	}
+}
+
+// A store on a database nobody migrated is refused with ErrPending.
+func TestNewWantsMigratedTables(t *testing.T) {
+	t.Parallel()
+	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "idem.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := idempotency.New(context.Background(), db); !errors.Is(err, sqlmigrate.ErrPending) {
+		t.Fatalf("New on an unmigrated database: %v, want ErrPending", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // ErrErased means the contact's key was deleted: the data is gone for good.
@@ -77,13 +78,14 @@ func (r pgxRow) Scan(dest ...any) error {
 
 const secretSetting = "contact_hash_secret"
 
-// New migrates the key tables in db and loads (or, the first time, creates)
-// the look-up secret. The SQL is the same on SQLite and PostgreSQL, but an
-// erasure compacts storage differently. Every write goes through db. It
-// returns the database error when the tables cannot be created.
+// New loads (or, the first time, creates) the look-up secret from db,
+// whose key tables Migrate created, and returns the keyring. The SQL is
+// the same on SQLite and PostgreSQL, but an erasure compacts storage
+// differently. Every write goes through db. It returns an error wrapping
+// sqlmigrate.ErrPending when db was not migrated, or the database error.
 func New(ctx context.Context, db sqldb.DB) (*Keyring, error) {
-	if err := Migrate(ctx, db); err != nil {
-		return nil, err
+	if err := sqlmigrate.Check(ctx, db, Migrations); err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {

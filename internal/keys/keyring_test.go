@@ -18,6 +18,7 @@ import (
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
 	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 type backend struct {
@@ -79,6 +80,9 @@ func mustPostgres(t *testing.T) sqldb.DB {
 func mustKeyring(t *testing.T, b backend) (*keys.Keyring, *sql.DB) {
 	t.Helper()
 	db := b.open(t)
+	if err := keys.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
 	k, err := keys.New(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
@@ -196,6 +200,9 @@ func TestSecretStable(t *testing.T) {
 	t.Parallel()
 	db := mustSQLite(t)
 	ctx := context.Background()
+	if err := keys.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	k1, err := keys.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -341,5 +348,14 @@ func TestKeyOfNeed(t *testing.T) {
 				t.Fatalf("Bob after Alice's erasure = %+v, %v", c, err)
 			}
 		})
+	}
+}
+
+// A keyring on a database nobody migrated is refused with ErrPending,
+// before any table is missed.
+func TestNewWantsMigratedTables(t *testing.T) {
+	t.Parallel()
+	if _, err := keys.New(context.Background(), mustSQLite(t)); !errors.Is(err, sqlmigrate.ErrPending) {
+		t.Fatalf("New on an unmigrated database: %v, want ErrPending", err)
 	}
 }
