@@ -119,7 +119,7 @@ func (e *Engine) progressLog(ctx context.Context, names []string) func(Progress)
 		}
 		last = time.Now()
 		e.log.InfoContext(ctx, "rebuild", "projections", names, "phase", p.Phase, "events", p.Events, "total", p.Total,
-			"elapsed", p.Elapsed.Round(time.Millisecond), "eta", p.ETA.Round(time.Second))
+			"elapsed", p.Elapsed.Round(time.Millisecond).String(), "eta", p.ETA.Round(time.Second).String())
 	}
 }
 
