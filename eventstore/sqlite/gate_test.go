@@ -4,10 +4,10 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/eventstore/sqlite"
+	"github.com/reso-fr/reso/eventstore/sqlite/sqlitetest"
 	"github.com/reso-fr/reso/sqldb"
 )
 
@@ -57,35 +57,5 @@ func TestDBWritesTakeTurns(t *testing.T) {
 			return err
 		},
 	}
-	release := db.HoldWrites()
-	done := make(chan string, len(writes))
-	failed := make(chan error, len(writes))
-	for name, w := range writes {
-		go func() {
-			if err := w(); err != nil {
-				failed <- err
-				return
-			}
-			done <- name
-		}()
-	}
-	select {
-	case name := <-done:
-		release()
-		t.Fatalf("%s wrote while the writers were held", name)
-	case err := <-failed:
-		release()
-		t.Fatal(err)
-	case <-time.After(300 * time.Millisecond):
-	}
-	release()
-	for range writes {
-		select {
-		case <-done:
-		case err := <-failed:
-			t.Fatal(err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("a write never finished after the writers were let go")
-		}
-	}
+	sqlitetest.MustTakeTurns(t, db, writes)
 }

@@ -10,17 +10,17 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/eventstore/sqlite"
+	"github.com/reso-fr/reso/eventstore/sqlite/sqlitetest"
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/keys"
 )
 
 // On SQLite, the log, the keys, the credentials, the idempotency records
-// and the read models write
-// through the one DB, whose gate makes them take turns, so that a long
-// writer (a rebuild of the read models) hands the file's lock to them in
-// turn: none of them writes while the writers are held, and all do once
-// they are let go.
+// and the read models write through the one DB, whose gate makes them take
+// turns, so that a long writer (a rebuild of the read models) hands the
+// file's lock to them in turn: none of them writes while the writers are
+// held, and all do once they are let go.
 func TestSQLiteWritersShareTheGate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -52,35 +52,5 @@ func TestSQLiteWritersShareTheGate(t *testing.T) {
 		},
 		"read models": func() error { return b.Projections.Reset(ctx) },
 	}
-	release := file.HoldWrites()
-	done := make(chan string, len(writes))
-	failed := make(chan error, len(writes))
-	for name, w := range writes {
-		go func() {
-			if err := w(); err != nil {
-				failed <- err
-				return
-			}
-			done <- name
-		}()
-	}
-	select {
-	case name := <-done:
-		release()
-		t.Fatalf("%s wrote while the writers were held", name)
-	case err := <-failed:
-		release()
-		t.Fatal(err)
-	case <-time.After(300 * time.Millisecond):
-	}
-	release()
-	for range writes {
-		select {
-		case <-done:
-		case err := <-failed:
-			t.Fatal(err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("a write never finished after the writers were let go")
-		}
-	}
+	sqlitetest.MustTakeTurns(t, file, writes)
 }

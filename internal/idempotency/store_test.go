@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/reso-fr/reso/eventstore/sqlite"
+	"github.com/reso-fr/reso/eventstore/sqlite/sqlitetest"
 	"github.com/reso-fr/reso/internal/idempotency"
 	"github.com/reso-fr/reso/sqlmigrate"
 )
@@ -38,21 +39,7 @@ func TestIdempotencyWritesHoldTheGate(t *testing.T) {
 		"release":      func() error { return s.Release(ctx, "p", "k3") },
 		"releaseStale": func() error { return s.ReleaseStale(ctx, "p", "k4", time.Now()) },
 	}
-	for name, w := range writes {
-		release := file.HoldWrites()
-		done := make(chan error, 1)
-		go func() { done <- w() }()
-		select {
-		case err := <-done:
-			release()
-			t.Fatalf("%s wrote while the writers were held (err %v)", name, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-		release()
-		if err := <-done; err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	sqlitetest.MustTakeTurns(t, file, writes)
 }
 
 // A sealed body opens under its key only: another token or another
