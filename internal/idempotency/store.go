@@ -141,13 +141,19 @@ func SealKey(token, key string) []byte {
 	return h[:]
 }
 
-// Seal encrypts a body under k (SealKey) with AES-256-GCM.
-func Seal(k, plain []byte) ([]byte, error) {
+// newGCM is AES-256-GCM under k.
+func newGCM(k []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(k)
 	if err != nil {
 		return nil, err
 	}
-	gcm, err := cipher.NewGCM(block)
+	return cipher.NewGCM(block)
+}
+
+// Seal encrypts a body under k (SealKey) with AES-256-GCM. It returns the
+// error of a key of the wrong size or of the random source.
+func Seal(k, plain []byte) ([]byte, error) {
+	gcm, err := newGCM(k)
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +170,7 @@ var ErrSealed = errors.New("idempotent response cannot be opened")
 // Open decrypts a body Seal encrypted under k. It returns ErrSealed when
 // it does not authenticate.
 func Open(k, sealed []byte) ([]byte, error) {
-	block, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, err
-	}
-	gcm, err := cipher.NewGCM(block)
+	gcm, err := newGCM(k)
 	if err != nil {
 		return nil, err
 	}
