@@ -10,20 +10,22 @@ import (
 	"time"
 
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 type checkpoint struct {
 	pos        eventstore.Position
 	generation int64
 	lastErr    string
+	version    int // the schema version of the live tables (ReadModel.Version)
 }
 
 func (e *Engine) readCheckpoint(ctx context.Context, name string) (checkpoint, error) {
 	var raw string
 	var cp checkpoint
-	err := e.db.QueryRowContext(ctx,
-		`SELECT position, generation, last_error FROM projection_checkpoints WHERE name=$1`, name).
-		Scan(&raw, &cp.generation, &cp.lastErr)
+	err := e.db.SQL().QueryRowContext(ctx,
+		`SELECT position, generation, last_error, schema_version FROM projection_checkpoints WHERE name=$1`, name).
+		Scan(&raw, &cp.generation, &cp.lastErr, &cp.version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cp, fmt.Errorf("checkpoint of %s: %w (run Migrate)", name, ErrNotFound)
 	}
@@ -37,16 +39,31 @@ func (e *Engine) readCheckpoint(ctx context.Context, name string) (checkpoint, e
 	return cp, nil
 }
 
+// schemaVersion returns the schema version of the read model's live
+// tables, and false when it has no checkpoint (it was never built). It
+// returns the database error.
+func schemaVersion(ctx context.Context, db sqldb.DB, name string) (int, bool, error) {
+	var v int
+	err := db.SQL().QueryRowContext(ctx, `SELECT schema_version FROM projection_checkpoints WHERE name=$1`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("schema version of %s: %w", name, err)
+	}
+	return v, true, nil
+}
+
 // lock makes this process the only runner of a projection. On PostgreSQL it
 // takes a session advisory lock on a connection of its own, held until
 // release (or until the process dies and the server drops the session); held
 // is false when another session has it. SQLite serves one process: always
 // held.
 func (e *Engine) lock(ctx context.Context, name string) (release func(), held bool, err error) {
-	if e.dialect != DialectPostgres {
+	if e.dialect != sqldb.Postgres {
 		return func() {}, true, nil
 	}
-	conn, err := e.db.Conn(ctx)
+	conn, err := e.db.SQL().Conn(ctx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -150,7 +167,7 @@ func (e *Engine) WaitFor(ctx context.Context, pos eventstore.Position) error {
 }
 
 func (e *Engine) reached(ctx context.Context, want string) (bool, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT name, position FROM projection_checkpoints`)
+	rows, err := e.db.SQL().QueryContext(ctx, `SELECT name, position FROM projection_checkpoints`)
 	if err != nil {
 		return false, fmt.Errorf("wait for %s: %w", want, err)
 	}

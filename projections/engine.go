@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // Options configure an Engine. The zero value is usable.
@@ -91,8 +92,8 @@ type Status struct {
 // Engine runs the projections of one read-model database. It is safe for
 // concurrent use.
 type Engine struct {
-	db      *sql.DB
-	dialect Dialect
+	db      sqldb.DB
+	dialect sqldb.Dialect // db's
 	store   eventstore.Store
 	models  []ReadModel // in the order they run
 	opts    Options
@@ -102,16 +103,9 @@ type Engine struct {
 	states  map[string]*runState
 	advance chan struct{} // closed and replaced when a checkpoint moves
 
-	rebuildMu sync.Mutex
-	// gate orders the writers of a SQLite file within this process: the
-	// store's (see writeGater) when it offers one, else the engine's own.
-	// Unused on PostgreSQL.
-	gate sync.Locker
+	// rebuilding holds a token while a rebuild runs: one at a time.
+	rebuilding chan struct{}
 }
-
-// writeGater is a store whose writes to the database hold a lock the
-// engine's writes on SQLite take too (eventstore/sqlite's WriteGate).
-type writeGater interface{ WriteGate() sync.Locker }
 
 type runState struct {
 	state      string
@@ -119,18 +113,21 @@ type runState struct {
 	rebuilding bool
 }
 
-// New returns an engine on db (SQLite or PostgreSQL, as dialect says)
-// following store, maintaining models. Call Migrate before Run or any
-// query. It returns an error for an unknown dialect, a read model without
-// a name or declared twice, or an unknown name in opts.Projections.
-func New(db *sql.DB, dialect Dialect, store eventstore.Store, models []ReadModel, opts Options) (*Engine, error) {
-	if err := dialect.valid(); err != nil {
-		return nil, err
+// New returns an engine on db (SQLite or PostgreSQL) following store,
+// maintaining models. It writes only through db (Exec, WriteTx, relays),
+// so that on SQLite its writers take turns with the file's others. Call
+// Migrate before Run or any query. It returns an error for an unknown
+// dialect, a read model without a name or declared twice, or an unknown
+// name in opts.Projections.
+func New(db sqldb.DB, store eventstore.Store, models []ReadModel, opts Options) (*Engine, error) {
+	dialect := db.Dialect()
+	if dialect != sqldb.SQLite && dialect != sqldb.Postgres {
+		return nil, fmt.Errorf("projections: unknown dialect %q", dialect)
 	}
 	names := make([]string, 0, len(models))
 	for _, m := range models {
-		if m.Name == "" || m.New == nil || slices.Contains(names, m.Name) {
-			return nil, fmt.Errorf("projections: read model %q declared without a name or fold, or twice", m.Name)
+		if m.Name == "" || m.New == nil || m.Version < 1 || slices.Contains(names, m.Name) {
+			return nil, fmt.Errorf("projections: read model %q declared without a name, fold or version, or twice", m.Name)
 		}
 		names = append(names, m.Name)
 	}
@@ -139,10 +136,7 @@ func New(db *sql.DB, dialect Dialect, store eventstore.Store, models []ReadModel
 	}
 	e := &Engine{db: db, dialect: dialect, store: store, models: slices.Clone(models), opts: opts,
 		log: opts.Logger.With("component", "projections"), states: make(map[string]*runState),
-		advance: make(chan struct{}), gate: new(sync.Mutex)}
-	if g, ok := store.(writeGater); ok {
-		e.gate = g.WriteGate()
-	}
+		advance: make(chan struct{}), rebuilding: make(chan struct{}, 1)}
 	for _, n := range opts.Projections {
 		e.states[n] = &runState{state: StateStopped}
 	}
@@ -187,7 +181,7 @@ type running struct {
 // Migrate creates the read-model tables and checkpoints when missing. It is
 // idempotent; it returns the database error, wrapped.
 func (e *Engine) Migrate(ctx context.Context) error {
-	return migrate(ctx, e.db, e.dialect, e.models)
+	return migrate(ctx, e.db, e.models)
 }
 
 func (e *Engine) setState(name, state, lastErr string) {
@@ -218,14 +212,34 @@ func (e *Engine) advanced() <-chan struct{} {
 // A projection that fails (an event it cannot apply, a database error) is
 // marked failed with its error, which Status shows, and restarts from its
 // checkpoint after Options.RetryDelay; the event is never skipped.
+//
+// Read models whose tables an older schema version built are first
+// rebuilt beside them and swapped in (see upgrade.go); the others run at
+// once.
 func (e *Engine) Run(ctx context.Context) error {
 	tail := newLogTail(ctx, e.store, tailKeep, e.log)
 	var wg sync.WaitGroup
-	for _, n := range e.opts.Projections {
+	start := func(n string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			e.runLoop(ctx, n, tail)
+		}()
+	}
+	outdated := e.outdated(ctx)
+	for _, n := range e.opts.Projections {
+		if !slices.Contains(outdated, n) {
+			start(n)
+		}
+	}
+	if len(outdated) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.upgradeTogether(ctx, outdated)
+			for _, n := range outdated {
+				start(n)
+			}
 		}()
 	}
 	wg.Wait()
@@ -259,7 +273,10 @@ func (e *Engine) runLoop(ctx context.Context, name string, tail *logTail) {
 			sleepCtx(ctx, e.opts.StandbyRetry)
 			continue
 		}
-		err = e.follow(ctx, name, failed, tail)
+		err = e.upgrade(ctx, name)
+		if err == nil {
+			err = e.follow(ctx, name, failed, tail)
+		}
 		release()
 		switch {
 		case ctx.Err() != nil:
@@ -280,7 +297,7 @@ func (e *Engine) fail(ctx context.Context, name string, err error) {
 	msg := err.Error()
 	e.log.Error("projection failed", "projection", name, "err", msg)
 	e.setState(name, StateFailed, msg)
-	if _, dbErr := e.db.ExecContext(ctx, `UPDATE projection_checkpoints SET last_error=$1 WHERE name=$2`, msg, name); dbErr != nil {
+	if _, dbErr := e.db.Exec(ctx, `UPDATE projection_checkpoints SET last_error=$1 WHERE name=$2`, msg, name); dbErr != nil {
 		e.log.Error("record projection failure", "projection", name, "err", dbErr)
 	}
 }
@@ -353,7 +370,7 @@ func (e *Engine) follow(ctx context.Context, name string, careful bool, tail *lo
 		// The fold happens in memory before the transaction begins: on
 		// PostgreSQL a writing transaction holds back the log's visibility
 		// horizon for every reader, so it must stay short.
-		if err := p.p.Apply(ctx, Txn{d: e.dialect, db: e.db}, "", pg.ds); err != nil {
+		if err := p.p.Apply(ctx, Txn{d: e.dialect, db: e.db.SQL()}, "", pg.ds); err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name, err)
 		}
 		if e.opts.BeforeCommit != nil {
@@ -388,12 +405,12 @@ var errReaderStopped = errors.New("log reader stopped")
 // ensureIndexes creates the secondary indexes of tables that are missing.
 func (e *Engine) ensureIndexes(ctx context.Context, tables []Table) error {
 	for _, t := range tables {
-		stmts, err := liveIndexDDL(ctx, e.db, e.dialect, t)
+		stmts, err := liveIndexDDL(ctx, e.db.SQL(), e.dialect, t)
 		if err != nil {
 			return err
 		}
 		for _, q := range stmts {
-			if err := e.execGated(ctx, q); err != nil {
+			if err := e.exec(ctx, q); err != nil {
 				return fmt.Errorf("table %s: %w", t.Name, err)
 			}
 		}
@@ -408,7 +425,7 @@ func (e *Engine) ensureIndexes(ctx context.Context, tables []Table) error {
 // statistics of tables that were empty. Autovacuum would do both in time,
 // where it runs; queries should not wait for it.
 func (e *Engine) tidy(ctx context.Context, tables []Table) error {
-	if e.dialect != DialectPostgres {
+	if e.dialect != sqldb.Postgres {
 		return nil
 	}
 	return e.execEach(ctx, tables, func(t Table) []string { return []string{"VACUUM (ANALYZE) " + t.Name} })
@@ -419,7 +436,7 @@ func (e *Engine) tidy(ctx context.Context, tables []Table) error {
 func (e *Engine) execEach(ctx context.Context, tables []Table, stmts func(Table) []string) error {
 	for _, t := range tables {
 		for _, q := range stmts(t) {
-			if err := e.execGated(ctx, q); err != nil {
+			if err := e.exec(ctx, q); err != nil {
 				return fmt.Errorf("table %s: %w", t.Name, err)
 			}
 		}
@@ -443,43 +460,44 @@ const followAhead = 4
 // that changes none of the projection's rows (the directory's, most of the
 // time) is that UPDATE alone, in a transaction of its own.
 func (e *Engine) commitBatch(ctx context.Context, p running, gen int64, bulk *bulkSet, last eventstore.Position, evs []eventstore.Event) error {
-	if e.dialect == DialectPostgres && p.p.Idle() {
+	if e.dialect == sqldb.Postgres && p.p.Idle() {
 		if e.opts.BeforeCommit != nil {
 			if err := e.opts.BeforeCommit(p.Name, evs); err != nil {
 				return fmt.Errorf("projection %s: %w", p.Name, err)
 			}
 		}
-		return e.moveCheckpoint(ctx, e.db, p.Name, gen, last)
+		return e.moveCheckpoint(ctx, e.db.SQL(), p.Name, gen, last)
 	}
-	if e.dialect == DialectSQLite {
-		e.gate.Lock() // before the connection: see openRelay
-		defer e.gate.Unlock()
-	}
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("begin %s batch: %w", p.Name, err)
-	}
-	defer conn.Close()
-	tx, err := beginRetryingBusy(ctx, conn)
-	if err != nil {
-		return fmt.Errorf("begin %s batch: %w", p.Name, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := e.moveCheckpoint(ctx, tx, p.Name, gen, last); err != nil {
-		return err
-	}
-	if err := p.p.Flush(ctx, Txn{tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: bulk}, ""); err != nil {
-		return fmt.Errorf("projection %s: %w", p.Name, err)
-	}
-	if e.opts.BeforeCommit != nil {
-		if err := e.opts.BeforeCommit(p.Name, evs); err != nil {
+	return e.writeTx(ctx, p.Name+" batch", func(tx *sqldb.Tx) error {
+		if err := e.moveCheckpoint(ctx, tx, p.Name, gen, last); err != nil {
+			return err
+		}
+		if err := p.p.Flush(ctx, Txn{tx: tx.Tx, d: e.dialect, db: e.db.SQL(), conn: tx.Conn, bulk: bulk}, ""); err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name, err)
 		}
+		if e.opts.BeforeCommit != nil {
+			if err := e.opts.BeforeCommit(p.Name, evs); err != nil {
+				return fmt.Errorf("projection %s: %w", p.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// writeTx runs fn in a write transaction of the engine's database (see
+// sqldb.DB.WriteTx: on SQLite it takes its turn among the file's writers,
+// before a connection). fn's errors come back as they are, BEGIN's and
+// COMMIT's wrapped with what.
+func (e *Engine) writeTx(ctx context.Context, what string, fn func(tx *sqldb.Tx) error) error {
+	var fnErr error
+	err := e.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		fnErr = fn(tx)
+		return fnErr
+	})
+	if err != nil && fnErr == nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit %s batch: %w", p.Name, err)
-	}
-	return nil
+	return err
 }
 
 // moveCheckpoint sets the checkpoint of projection name to last, if its
@@ -492,7 +510,7 @@ func (e *Engine) moveCheckpoint(ctx context.Context, ex interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, name string, gen int64, last eventstore.Position) error {
 	q := `UPDATE projection_checkpoints SET position=$1, updated_at=$2 WHERE name=$3 AND generation=$4`
-	if e.dialect == DialectPostgres {
+	if e.dialect == sqldb.Postgres {
 		q += ` AND set_config('synchronous_commit', 'off', true) = 'off'`
 	}
 	res, err := ex.ExecContext(ctx, q, last.String(), time.Now().UnixMicro(), name, gen)

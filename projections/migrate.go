@@ -2,53 +2,59 @@ package projections
 
 import (
 	"context"
-	"database/sql"
+	"embed"
 	"fmt"
+
+	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
-// Times are stored as microseconds since the Unix epoch (UTC) in BIGINT
-// columns, 0 when unset, and booleans as 0/1 INTEGER: both dialects then
-// share every statement and compare the same way.
-const checkpointDDL = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
-	name       TEXT PRIMARY KEY,
-	position   TEXT NOT NULL,
-	generation BIGINT NOT NULL DEFAULT 0,
-	updated_at BIGINT NOT NULL DEFAULT 0,
-	last_error TEXT NOT NULL DEFAULT ''
-)`
+//go:embed migrations/*.sql
+var files embed.FS
 
-// migrate creates the checkpoint table and every read model's live tables
-// with their indexes, and a checkpoint row per read model. It is idempotent.
-func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []ReadModel) error {
-	if err := upgradeStatsLayout(ctx, db, d); err != nil {
-		return err
+// Migrations are the runtime's numbered migrations (the checkpoints
+// table), the same files on SQLite and PostgreSQL. Read-model tables are
+// not among them: each read model declares its tables and their Version,
+// and the engine builds them (Migrate, for a read model never built) or
+// rebuilds them beside the live ones when their version changes (Run).
+var Migrations = sqlmigrate.Set{Name: "projections",
+	SQLite: sqlmigrate.Dir(files, "migrations"), Postgres: sqlmigrate.Dir(files, "migrations")}
+
+// migrate applies the runtime's migrations, then creates, at their
+// current version, the tables of every read model never built (it has no
+// checkpoint yet) with their indexes and checkpoint. A read model built at
+// its current version gets the indexes it misses (a process may have died
+// before building them) and, on SQLite, loses the replaced table a process
+// that died after a swap left. One built by another version is left as it
+// is: Run rebuilds it. It is idempotent.
+func migrate(ctx context.Context, db sqldb.DB, models []ReadModel) error {
+	if _, err := sqlmigrate.Apply(ctx, db, Migrations); err != nil {
+		return fmt.Errorf("migrate read models: %w", err)
 	}
-	if err := upgradeNeedsLayout(ctx, db, d); err != nil {
-		return err
-	}
-	if err := upgradeStatsState(ctx, db, d); err != nil {
-		return err
-	}
-	if err := upgradeIDColumns(ctx, db, d); err != nil {
-		return err
-	}
+	d := db.Dialect()
 	exec := func(stmts ...string) error {
 		for _, s := range stmts {
-			if _, err := db.ExecContext(ctx, s); err != nil {
+			if _, err := db.Exec(ctx, s); err != nil {
 				return fmt.Errorf("migrate read models: %w", err)
 			}
 		}
 		return nil
 	}
-	if err := exec(checkpointDDL); err != nil {
-		return err
-	}
-	for _, p := range projs {
-		for _, t := range p.Tables {
-			if err := exec(t.create(t.Name, d)); err != nil {
-				return err
+	for _, m := range models {
+		version, found, err := schemaVersion(ctx, db, m.Name)
+		if err != nil {
+			return err
+		}
+		if found && version != m.Version {
+			continue
+		}
+		for _, t := range m.Tables {
+			if !found {
+				if err := exec(t.create(t.Name, d)); err != nil {
+					return err
+				}
 			}
-			if d == DialectSQLite {
+			if d == sqldb.SQLite {
 				// A process that died between a swap and dropOld left the
 				// replaced table, which holds index names the next rebuild
 				// needs.
@@ -56,7 +62,7 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []ReadModel) erro
 					return err
 				}
 			}
-			indexes, err := liveIndexDDL(ctx, db, d, t)
+			indexes, err := liveIndexDDL(ctx, db.SQL(), d, t)
 			if err != nil {
 				return fmt.Errorf("migrate read models: %w", err)
 			}
@@ -64,12 +70,12 @@ func migrate(ctx context.Context, db *sql.DB, d Dialect, projs []ReadModel) erro
 				return err
 			}
 		}
-	}
-	for _, p := range projs {
-		if _, err := db.ExecContext(ctx,
-			`INSERT INTO projection_checkpoints (name, position) VALUES ($1, '') ON CONFLICT (name) DO NOTHING`,
-			p.Name); err != nil {
-			return fmt.Errorf("migrate checkpoint of %s: %w", p.Name, err)
+		if !found {
+			if _, err := db.Exec(ctx,
+				`INSERT INTO projection_checkpoints (name, position, schema_version) VALUES ($1, '', $2) ON CONFLICT (name) DO NOTHING`,
+				m.Name, m.Version); err != nil {
+				return fmt.Errorf("migrate checkpoint of %s: %w", m.Name, err)
+			}
 		}
 	}
 	return nil

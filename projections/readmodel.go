@@ -14,8 +14,18 @@ import (
 // directory), which depend on this one; projections/readmodels registers
 // them with an engine.
 type ReadModel struct {
-	Name   string
-	Tables []Table
+	Name string
+	// Version is the schema version of Tables: raise it whenever their
+	// columns, keys or indexes, or what a row holds, change. The engine
+	// then rebuilds the read model beside its live tables at its next
+	// start and swaps the new ones in (serving the old ones meanwhile),
+	// instead of altering tables in place. Starts at 1.
+	Version int
+	Tables  []Table
+	// Replaces names tables that earlier versions of the read model had
+	// and this one has not: the swap that brings this version in drops
+	// them.
+	Replaces []string
 	// New returns a projection with nothing in memory. fresh says its
 	// tables are empty (a rebuild's, or a runner's starting from the
 	// beginning of the log), so that it needs not look rows up.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // Progress reports a rebuild's advance to its caller.
@@ -52,14 +53,14 @@ func (e *Engine) StartRebuild(ctx context.Context, name string, progress func(Pr
 	if _, err := e.model(name); err != nil {
 		return nil, fmt.Errorf("rebuild %q: %w", name, ErrUnknownProjection)
 	}
-	if !e.rebuildMu.TryLock() {
+	if !e.tryRebuild() {
 		return nil, ErrRebuildRunning
 	}
 	names := []string{name}
 	e.markRebuilding(names, true)
 	done := make(chan error, 1)
 	go func() {
-		defer e.rebuildMu.Unlock()
+		defer e.rebuilt()
 		defer e.markRebuilding(names, false)
 		done <- e.rebuildLocked(ctx, names, progress)
 	}()
@@ -77,16 +78,40 @@ func (e *Engine) markRebuilding(names []string, on bool) {
 }
 
 func (e *Engine) rebuild(ctx context.Context, names []string, progress func(Progress)) error {
-	if !e.rebuildMu.TryLock() {
+	if !e.tryRebuild() {
 		return ErrRebuildRunning
 	}
-	defer e.rebuildMu.Unlock()
+	defer e.rebuilt()
 	e.markRebuilding(names, true)
 	defer e.markRebuilding(names, false)
 	return e.rebuildLocked(ctx, names, progress)
 }
 
-// rebuildLocked is rebuild, rebuildMu held and names marked rebuilding.
+// tryRebuild takes the engine's one rebuild token, unless a rebuild holds
+// it; rebuilt gives it back.
+func (e *Engine) tryRebuild() bool {
+	select {
+	case e.rebuilding <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *Engine) rebuilt() { <-e.rebuilding }
+
+// waitRebuild takes the rebuild token, waiting for the rebuild that holds
+// it; it returns ctx's error when ctx ends first.
+func (e *Engine) waitRebuild(ctx context.Context) error {
+	select {
+	case e.rebuilding <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// rebuildLocked is rebuild, the token held and names marked rebuilding.
 func (e *Engine) rebuildLocked(ctx context.Context, names []string, progress func(Progress)) error {
 	if progress == nil {
 		progress = func(Progress) {}
@@ -107,7 +132,7 @@ func (e *Engine) rebuildLocked(ctx context.Context, names []string, progress fun
 			// old table, whose index names the new table needs.
 			for _, q := range []string{`DROP TABLE IF EXISTS ` + t.Name + rebuildSuffix, `DROP TABLE IF EXISTS ` + t.Name + oldSuffix,
 				t.create(t.Name+rebuildSuffix, e.dialect)} {
-				if err := e.execGated(ctx, q); err != nil {
+				if err := e.exec(ctx, q); err != nil {
 					return fmt.Errorf("rebuild %s: prepare %s: %w", n, t.Name, err)
 				}
 			}
@@ -139,10 +164,11 @@ func (e *Engine) rebuildLocked(ctx context.Context, names []string, progress fun
 	// fold stops after a short read: the rest is folded inside the swap.
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// On SQLite the projections' flushes take turns. The write gate alone
-	// would order their slices, but each relay waits for the gate holding
-	// a connection: with one relay at a time, the gate's holder still
-	// finds one of the pool's few free (see relay).
+	// On SQLite the projections' flushes take turns. The DB's gate alone
+	// would order their relays' slices, but each relay waits for the gate
+	// holding a connection: with one relay at a time, the gate's holder
+	// still finds one of the pool's few free (see sqldb.Relay and
+	// eventstore/sqlite's relay).
 	var writeMu sync.Mutex
 	workers := make([]*rebuildWorker, len(projs))
 	for i, p := range projs {
@@ -266,7 +292,7 @@ func (e *Engine) runRebuildWorker(ctx context.Context, cancel context.CancelFunc
 		if err != nil {
 			continue
 		}
-		if err = w.p.p.Apply(ctx, Txn{d: e.dialect, db: e.db}, rebuildSuffix, ds); err != nil {
+		if err = w.p.p.Apply(ctx, Txn{d: e.dialect, db: e.db.SQL()}, rebuildSuffix, ds); err != nil {
 			err = fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 			cancel()
 			continue
@@ -307,7 +333,7 @@ func (e *Engine) runRebuildWorker(ctx context.Context, cancel context.CancelFunc
 // when it is not nil).
 func (e *Engine) foldPage(ctx context.Context, tx *sql.Tx, projs []running, ds []Decoded) error {
 	for _, p := range projs {
-		if err := p.p.Apply(ctx, Txn{tx: tx, d: e.dialect, db: e.db}, rebuildSuffix, ds); err != nil {
+		if err := p.p.Apply(ctx, Txn{tx: tx, d: e.dialect, db: e.db.SQL()}, rebuildSuffix, ds); err != nil {
 			return fmt.Errorf("rebuild %s: %w", p.Name, err)
 		}
 	}
@@ -335,90 +361,53 @@ func (e *Engine) foldInto(ctx context.Context, tx *sql.Tx, projs []running, pos 
 	return len(evs), evs[len(evs)-1].Position, nil
 }
 
-// beginWrite opens a writing transaction on a connection of its own, so
-// that upsert can COPY on it; end rolls it back unless it was committed
-// and gives the connection back. On SQLite it holds the engine's write
-// gate until end. On PostgreSQL the commit does not wait for
-// the WAL flush (synchronous_commit off): a crash may lose the last
-// transactions of the read models, but never part of one nor one without
-// those before it, so the checkpoints written with the rows go back with
-// them and the events are folded again. The log itself stays durable.
-func (e *Engine) beginWrite(ctx context.Context) (conn *sql.Conn, tx *sql.Tx, end func(), err error) {
-	unlock := func() {}
-	if e.dialect == DialectSQLite {
-		e.gate.Lock() // before the connection: see openRelay
-		unlock = e.gate.Unlock
+// asyncCommit makes, on PostgreSQL, tx's commit not wait for the WAL
+// flush (synchronous_commit off): a crash may lose the last transactions
+// of the read models, but never part of one nor one without those before
+// it, so the checkpoints written with the rows go back with them and the
+// events are folded again. The log itself stays durable. It returns the
+// database error.
+func (e *Engine) asyncCommit(ctx context.Context, tx *sqldb.Tx) error {
+	if e.dialect != sqldb.Postgres {
+		return nil
 	}
-	conn, err = e.db.Conn(ctx)
-	if err != nil {
-		unlock()
-		return nil, nil, nil, err
-	}
-	tx, err = beginRetryingBusy(ctx, conn)
-	if err != nil {
-		unlock()
-		conn.Close()
-		return nil, nil, nil, err
-	}
-	end = func() {
-		tx.Rollback() //nolint:errcheck // a no-op after Commit
-		unlock()
-		conn.Close()
-	}
-	if e.dialect == DialectPostgres {
-		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			end()
-			return nil, nil, nil, err
-		}
-	}
-	return conn, tx, end, nil
+	_, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`)
+	return err
 }
 
 // flushRebuild writes what w's projection folded in memory: on PostgreSQL
-// in one transaction, on SQLite through a relay (see relay), the
+// in one transaction, on SQLite through a relay (see sqldb.Relay), the
 // projections' flushes taking turns.
 func (e *Engine) flushRebuild(ctx context.Context, w *rebuildWorker, writeMu *sync.Mutex) error {
-	if e.dialect == DialectSQLite {
+	if rl, ok := e.db.(sqldb.Relayer); ok {
 		writeMu.Lock()
 		defer writeMu.Unlock()
-		return e.flushRelayed(ctx, w)
+		return e.flushRelayed(ctx, rl, w)
 	}
-	conn, tx, end, err := e.beginWrite(ctx)
-	if err != nil {
-		return fmt.Errorf("rebuild %s: begin: %w", w.p.Name, err)
-	}
-	defer end()
-	if err := w.p.p.Flush(ctx, Txn{tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: w.bulk}, rebuildSuffix); err != nil {
-		return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("rebuild %s: commit: %w", w.p.Name, err)
-	}
-	return nil
+	return e.writeTx(ctx, "rebuild "+w.p.Name, func(tx *sqldb.Tx) error {
+		if err := e.asyncCommit(ctx, tx); err != nil {
+			return fmt.Errorf("rebuild %s: begin: %w", w.p.Name, err)
+		}
+		if err := w.p.p.Flush(ctx, Txn{tx: tx.Tx, d: e.dialect, db: e.db.SQL(), conn: tx.Conn, bulk: w.bulk}, rebuildSuffix); err != nil {
+			return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
+		}
+		return nil
+	})
 }
 
-// flushRelayed is flushRebuild on SQLite. Its connection gets a page cache
-// large enough for the tables it fills, and its own size back before it
-// returns to the pool.
-func (e *Engine) flushRelayed(ctx context.Context, w *rebuildWorker) (err error) {
-	r, err := e.openRelay(ctx)
+// flushRelayed is flushRebuild through a relay: a run of short
+// transactions that let the application's writers in between.
+func (e *Engine) flushRelayed(ctx context.Context, rl sqldb.Relayer, w *rebuildWorker) (err error) {
+	r, err := rl.Relay(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 	}
-	defer func() { r.close(err != nil) }()
-	tx := Txn{d: e.dialect, db: e.db, conn: r.conn, bulk: w.bulk, relay: r}
-	var usual int
-	if err := r.conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&usual); err != nil {
-		return fmt.Errorf("rebuild: cache size: %w", err)
-	}
-	if _, err := r.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size=%d", rebuildCacheKiB)); err != nil {
-		return fmt.Errorf("rebuild: cache size: %w", err)
-	}
-	defer r.conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size=%d", usual)) //nolint:errcheck // at worst the connection keeps a larger cache
+	defer func() { r.Close(err != nil) }()
+	tx := Txn{d: e.dialect, db: e.db.SQL(), conn: r.Conn(), bulk: w.bulk, relay: r}
 	if err := w.p.p.Flush(ctx, tx, rebuildSuffix); err != nil {
 		return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 	}
-	if err := r.pause(ctx); err != nil {
+	if err := r.Pause(ctx); err != nil {
 		return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 	}
 	return nil
@@ -436,17 +425,18 @@ func (e *Engine) flushRelayed(ctx context.Context, w *rebuildWorker) (err error)
 // later).
 //
 // On SQLite, which has one writer and cannot rename an index, it builds
-// them one statement at a time through the write gate, under the set of
+// them one statement at a time, each in its turn among the file's writers
+// (db.Exec), under the set of
 // names the live table does not use (see altIndexSuffix).
 func (e *Engine) buildIndexes(ctx context.Context, p running) error {
-	if e.dialect == DialectSQLite {
+	if e.dialect == sqldb.SQLite {
 		for _, t := range p.Tables {
-			alt, err := sqliteAltIndexes(ctx, e.db, t)
+			alt, err := sqliteAltIndexes(ctx, e.db.SQL(), t)
 			if err != nil {
 				return fmt.Errorf("rebuild %s: %w", p.Name, err)
 			}
 			for _, q := range t.indexDDLOn(t.Name+rebuildSuffix, !alt) {
-				if err := e.execGated(ctx, q); err != nil {
+				if err := e.exec(ctx, q); err != nil {
 					return fmt.Errorf("rebuild %s: build index: %w", p.Name, err)
 				}
 			}
@@ -470,7 +460,7 @@ func (e *Engine) buildIndexes(ctx context.Context, p running) error {
 				if first != nil {
 					continue
 				}
-				if _, err := e.db.ExecContext(ctx, q); err != nil {
+				if _, err := e.db.Exec(ctx, q); err != nil {
 					first = fmt.Errorf("rebuild %s: build index: %w", p.Name, err)
 				}
 			}
@@ -496,11 +486,12 @@ const indexBuilders = 2
 const oldSuffix = "_old"
 
 // dropOld drops, on SQLite, the tables a swap set aside: first each
-// index, then the table, each in its own statement through the write gate,
-// so that the application's writes wait for one of them at most. A failure
+// index, then the table, each in its own statement and its own turn among
+// the file's writers (db.Exec), so that the application's writes wait for
+// one of them at most. A failure
 // is logged: the rebuild is done, and the next one drops what is left.
 func (e *Engine) dropOld(ctx context.Context, projs []running) {
-	if e.dialect != DialectSQLite {
+	if e.dialect != sqldb.SQLite {
 		return
 	}
 	for _, p := range projs {
@@ -514,7 +505,7 @@ func (e *Engine) dropOld(ctx context.Context, projs []running) {
 
 // dropSQLiteTable drops table's indexes one by one, then the table.
 func (e *Engine) dropSQLiteTable(ctx context.Context, table string) error {
-	rows, err := e.db.QueryContext(ctx,
+	rows, err := e.db.SQL().QueryContext(ctx,
 		`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`, table)
 	if err != nil {
 		return err
@@ -532,27 +523,20 @@ func (e *Engine) dropSQLiteTable(ctx context.Context, table string) error {
 		return err
 	}
 	for _, n := range indexes {
-		if err := e.execGated(ctx, `DROP INDEX IF EXISTS `+n); err != nil {
+		if err := e.exec(ctx, `DROP INDEX IF EXISTS `+n); err != nil {
 			return err
 		}
 	}
-	return e.execGated(ctx, `DROP TABLE IF EXISTS `+table)
+	return e.exec(ctx, `DROP TABLE IF EXISTS `+table)
 }
 
-// execGated runs one statement in a transaction of its own, holding, on
-// SQLite, the write gate (see Engine.gate). It returns the database error.
-func (e *Engine) execGated(ctx context.Context, q string) error {
-	if e.dialect == DialectSQLite {
-		e.gate.Lock()
-		defer e.gate.Unlock()
-	}
-	_, err := e.db.ExecContext(ctx, q)
+// exec runs one statement that writes, in a transaction of its own (on
+// SQLite, in its turn among the file's writers). It returns the database
+// error.
+func (e *Engine) exec(ctx context.Context, q string) error {
+	_, err := e.db.Exec(ctx, q)
 	return err
 }
-
-// rebuildCacheKiB is the page cache, in SQLite's negative KiB, of a
-// rebuild's flush on SQLite: the tables it fills fit in it.
-const rebuildCacheKiB = -262144 // 256 MiB
 
 // swap locks the checkpoints of projs (runners wait for it, and restart
 // afterwards since the generation moves), folds what arrived meanwhile, then
@@ -563,11 +547,16 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 	for i, w := range workers {
 		projs[i] = w.p
 	}
-	conn, tx, end, err := e.beginWrite(ctx)
-	if err != nil {
-		return fmt.Errorf("rebuild: begin swap: %w", err)
-	}
-	defer end()
+	return e.writeTx(ctx, "rebuild: swap", func(tx *sqldb.Tx) error {
+		if err := e.asyncCommit(ctx, tx); err != nil {
+			return fmt.Errorf("rebuild: begin swap: %w", err)
+		}
+		return e.swapIn(ctx, tx, workers, projs, pos, pr)
+	})
+}
+
+// swapIn is swap's transaction.
+func (e *Engine) swapIn(ctx context.Context, tx *sqldb.Tx, workers []*rebuildWorker, projs []running, pos eventstore.Position, pr *Progress) error {
 	for _, p := range projs {
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE projection_checkpoints SET generation=generation+1 WHERE name=$1`, p.Name); err != nil {
@@ -575,7 +564,7 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 		}
 	}
 	for {
-		n, next, err := e.foldInto(ctx, tx, projs, pos, e.opts.RebuildBatch)
+		n, next, err := e.foldInto(ctx, tx.Tx, projs, pos, e.opts.RebuildBatch)
 		if err != nil {
 			return err
 		}
@@ -586,14 +575,14 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 		}
 	}
 	for _, w := range workers {
-		if err := w.p.p.Flush(ctx, Txn{tx: tx, d: e.dialect, db: e.db, conn: conn, bulk: w.bulk}, rebuildSuffix); err != nil {
+		if err := w.p.p.Flush(ctx, Txn{tx: tx.Tx, d: e.dialect, db: e.db.SQL(), conn: tx.Conn, bulk: w.bulk}, rebuildSuffix); err != nil {
 			return fmt.Errorf("rebuild %s: %w", w.p.Name, err)
 		}
 	}
 	for _, p := range projs {
 		for _, t := range p.Tables {
 			var stmts []string
-			if e.dialect == DialectPostgres {
+			if e.dialect == sqldb.Postgres {
 				// PostgreSQL names the primary key's index after the table it
 				// was created for; give it the live name so that the next
 				// rebuild can create its table again.
@@ -607,11 +596,17 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 				// Dropping a large table takes SQLite long (it frees every
 				// page): the old one is set aside, and dropped after the
 				// swap (dropOld). Its indexes go with it, the new table's
-				// with the new one.
-				stmts = []string{
-					`ALTER TABLE ` + t.Name + ` RENAME TO ` + t.Name + oldSuffix,
-					`ALTER TABLE ` + t.Name + rebuildSuffix + ` RENAME TO ` + t.Name,
+				// with the new one. A table new in this version has no
+				// live one to set aside.
+				var live int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`,
+					t.Name).Scan(&live); err != nil {
+					return fmt.Errorf("rebuild %s: swap %s: %w", p.Name, t.Name, err)
 				}
+				if live > 0 {
+					stmts = append(stmts, `ALTER TABLE `+t.Name+` RENAME TO `+t.Name+oldSuffix)
+				}
+				stmts = append(stmts, `ALTER TABLE `+t.Name+rebuildSuffix+` RENAME TO `+t.Name)
 			}
 			for _, q := range stmts {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -619,14 +614,16 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 				}
 			}
 		}
+		for _, old := range p.Replaces {
+			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+old); err != nil {
+				return fmt.Errorf("rebuild %s: drop replaced %s: %w", p.Name, old, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE projection_checkpoints SET position=$1, updated_at=$2, last_error='' WHERE name=$3`,
-			pos.String(), time.Now().UnixMicro(), p.Name); err != nil {
+			`UPDATE projection_checkpoints SET position=$1, updated_at=$2, last_error='', schema_version=$3 WHERE name=$4`,
+			pos.String(), time.Now().UnixMicro(), p.Version, p.Name); err != nil {
 			return fmt.Errorf("rebuild %s: set checkpoint: %w", p.Name, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("rebuild: commit swap: %w", err)
 	}
 	return nil
 }
@@ -638,33 +635,27 @@ func (e *Engine) swap(ctx context.Context, workers []*rebuildWorker, pos eventst
 // serving; Reset is for measuring a runner's catch-up. It returns the
 // database error.
 func (e *Engine) Reset(ctx context.Context) error {
-	if e.dialect == DialectSQLite {
-		e.gate.Lock()
-		defer e.gate.Unlock()
-	}
-	tx, err := e.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("reset: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for _, n := range e.opts.Projections {
-		// The checkpoint first, as runners and the swap lock it first.
-		if _, err := tx.ExecContext(ctx,
-			`UPDATE projection_checkpoints SET position='', generation=generation+1, last_error='' WHERE name=$1`, n); err != nil {
-			return fmt.Errorf("reset %s: %w", n, err)
-		}
-		p, err := e.start(n, true)
-		if err != nil {
-			return err
-		}
-		for _, t := range p.Tables {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name); err != nil {
-				return fmt.Errorf("reset %s: %w", t.Name, err)
+	err := e.writeTx(ctx, "reset", func(tx *sqldb.Tx) error {
+		for _, n := range e.opts.Projections {
+			// The checkpoint first, as runners and the swap lock it first.
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE projection_checkpoints SET position='', generation=generation+1, last_error='' WHERE name=$1`, n); err != nil {
+				return fmt.Errorf("reset %s: %w", n, err)
+			}
+			m, err := e.model(n)
+			if err != nil {
+				return err
+			}
+			for _, t := range m.Tables {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name); err != nil {
+					return fmt.Errorf("reset %s: %w", t.Name, err)
+				}
 			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("reset: %w", err)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	e.moved()
 	return nil

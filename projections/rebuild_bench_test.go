@@ -23,7 +23,7 @@ func benchRebuild(b *testing.B, be pt.Backend) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := readmodels.New(be.DB, be.Dialect, be.Store, readmodels.Options{})
+	e, err := readmodels.New(be.Handle, be.Store, readmodels.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

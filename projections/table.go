@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // Table is one read-model table. DDL and Indexes use {T} for the table's
@@ -31,8 +33,8 @@ type Table struct {
 // keep the database's collation. Every read-model table uses it, so that
 // joins never mix collations. Tables created before keep their columns
 // until their next rebuild.
-func keyType(d Dialect) string {
-	if d == DialectPostgres {
+func keyType(d sqldb.Dialect) string {
+	if d == sqldb.Postgres {
 		return `TEXT COLLATE "C"`
 	}
 	return "TEXT"
@@ -44,14 +46,14 @@ func keyType(d Dialect) string {
 // and their comparisons cheaper (a rebuild loads and indexes them about a
 // third faster, docs/benchmarks.md). Both dialects take and give the ids
 // as text, so statements and scans are the same.
-func uuidType(d Dialect) string {
-	if d == DialectPostgres {
+func uuidType(d sqldb.Dialect) string {
+	if d == sqldb.Postgres {
 		return "UUID"
 	}
 	return "TEXT"
 }
 
-func (t Table) create(name string, d Dialect) string {
+func (t Table) create(name string, d sqldb.Dialect) string {
 	return strings.NewReplacer("{T}", name, "{K}", keyType(d), "{U}", uuidType(d)).Replace(t.DDL)
 }
 
@@ -126,9 +128,9 @@ type querier interface {
 // liveIndexDDL returns the statements creating t's missing indexes on the
 // live table, under the set of names it uses. It returns the database
 // error.
-func liveIndexDDL(ctx context.Context, q querier, d Dialect, t Table) ([]string, error) {
+func liveIndexDDL(ctx context.Context, q querier, d sqldb.Dialect, t Table) ([]string, error) {
 	alt := false
-	if d == DialectSQLite {
+	if d == sqldb.SQLite {
 		var err error
 		if alt, err = sqliteAltIndexes(ctx, q, t); err != nil {
 			return nil, err

@@ -3,6 +3,8 @@ package projections
 import (
 	"context"
 	"database/sql"
+
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // Txn is what a projection reads and writes through: a transaction with
@@ -15,22 +17,22 @@ import (
 // breathe commits in slices.
 type Txn struct {
 	tx    *sql.Tx
-	d     Dialect
+	d     sqldb.Dialect
 	db    *sql.DB
 	conn  *sql.Conn
 	bulk  *bulkSet
-	relay *relay
+	relay sqldb.Relay
 }
 
 // Dialect is the dialect of the database the transaction runs on.
-func (t Txn) Dialect() Dialect { return t.d }
+func (t Txn) Dialect() sqldb.Dialect { return t.d }
 
 // QueryContext runs a query in the transaction, or on the database while
 // the projection folds into memory.
 func (t Txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	switch {
 	case t.relay != nil:
-		return t.relay.conn.QueryContext(ctx, q, args...)
+		return t.relay.Conn().QueryContext(ctx, q, args...)
 	case t.tx == nil:
 		return t.db.QueryContext(ctx, q, args...)
 	}
@@ -42,7 +44,7 @@ func (t Txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 func (t Txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	switch {
 	case t.relay != nil:
-		return t.relay.conn.QueryRowContext(ctx, q, args...)
+		return t.relay.Conn().QueryRowContext(ctx, q, args...)
 	case t.tx == nil:
 		return t.db.QueryRowContext(ctx, q, args...)
 	}
@@ -55,20 +57,20 @@ func (t Txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 	if t.relay == nil {
 		return t.tx.ExecContext(ctx, q, args...)
 	}
-	if err := t.relay.write(ctx); err != nil {
+	if err := t.relay.Write(ctx); err != nil {
 		return nil, err
 	}
-	res, err := t.relay.conn.ExecContext(ctx, q, args...)
+	res, err := t.relay.Conn().ExecContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	return res, t.relay.breathe(ctx)
+	return res, t.relay.Breathe(ctx)
 }
 
 // PrepareContext prepares a statement in the transaction (Flush only).
 func (t Txn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
 	if t.relay != nil {
-		return t.relay.conn.PrepareContext(ctx, q)
+		return t.relay.Conn().PrepareContext(ctx, q)
 	}
 	return t.tx.PrepareContext(ctx, q)
 }
@@ -80,19 +82,19 @@ func (t Txn) writing(ctx context.Context) error {
 	if t.relay == nil {
 		return nil
 	}
-	return t.relay.write(ctx)
+	return t.relay.Write(ctx)
 }
 
 func (t Txn) breathe(ctx context.Context) error {
 	if t.relay == nil {
 		return nil
 	}
-	return t.relay.breathe(ctx)
+	return t.relay.Breathe(ctx)
 }
 
 func (t Txn) pause(ctx context.Context) error {
 	if t.relay == nil {
 		return nil
 	}
-	return t.relay.pause(ctx)
+	return t.relay.Pause(ctx)
 }

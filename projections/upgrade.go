@@ -2,133 +2,126 @@ package projections
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"strings"
+	"time"
 )
 
-// idColumns are the columns typed {U}, by table.
-var idColumns = map[string][]string{
-	"needs":       {"id", "advisor_id"},
-	"matches":     {"need_id", "referent_id", "organisation_id"},
-	"stats_needs": {"id"},
-}
+// A read model whose Version is above the schema version recorded with its
+// checkpoint (0 for tables built before versions existed) is rebuilt
+// beside its live tables and swapped in, as Rebuild does, instead of being
+// altered in place: its runner does not start before, and queries read
+// the old tables until the swap. Run upgrades every outdated read model
+// it can take in one pass over the log, then starts their runners; a
+// runner that finds its read model outdated when it takes over (another
+// process held it at start) upgrades it alone. A read model built by a
+// newer version is not touched: its runner fails with an error saying so.
 
-// upgradeIDColumns gives, on PostgreSQL, the UUID type to the id columns
-// that tables created by earlier versions hold as TEXT, one rewrite per
-// table: the projections write those ids as 16 bytes (Dialect.idArg),
-// which a TEXT column would not take. It returns the database error.
-func upgradeIDColumns(ctx context.Context, db *sql.DB, d Dialect) error {
-	if d != DialectPostgres {
-		return nil
-	}
-	for _, table := range []string{"needs", "matches", "stats_needs"} {
-		var alters []string
-		for _, col := range idColumns[table] {
-			typ, err := columnType(ctx, db, d, table, col)
-			if err != nil {
-				return fmt.Errorf("upgrade %s: %w", table, err)
-			}
-			if typ == "text" {
-				alters = append(alters, fmt.Sprintf("ALTER COLUMN %s TYPE UUID USING %s::uuid", col, col))
-			}
-		}
-		if len(alters) == 0 {
+// outdated returns the read models of the engine built by an older schema
+// version. One whose version cannot be read is left to its runner, which
+// reports the error.
+func (e *Engine) outdated(ctx context.Context) []string {
+	var out []string
+	for _, n := range e.opts.Projections {
+		m, err := e.model(n)
+		if err != nil {
 			continue
 		}
-		if _, err := db.ExecContext(ctx, "ALTER TABLE "+table+" "+strings.Join(alters, ", ")); err != nil {
-			return fmt.Errorf("upgrade %s: %w", table, err)
+		if v, found, err := schemaVersion(ctx, e.db, n); err == nil && found && v < m.Version {
+			out = append(out, n)
 		}
 	}
-	return nil
+	return out
 }
 
-// columnType returns the type of table.column as the database names it
-// (PostgreSQL's information_schema data_type, SQLite's declared type), or
-// "" when the table or the column does not exist: Migrate's upgrades look
-// before they touch, rather than run a statement that fails (and leaves
-// an ERROR in the server's log at every start).
-func columnType(ctx context.Context, db *sql.DB, d Dialect, table, column string) (string, error) {
-	q := `SELECT data_type FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`
-	if d == DialectSQLite {
-		q = `SELECT type FROM pragma_table_info($1) WHERE name = $2`
+// upgradeTogether upgrades, in one rebuild, those of names whose runner's
+// lock it takes (on PostgreSQL, others may be held by another process,
+// whose runner then upgrades them). A failure is logged: each runner then
+// tries again alone, and shows the error in its status.
+func (e *Engine) upgradeTogether(ctx context.Context, names []string) {
+	var held []string
+	for _, n := range names {
+		release, ok, err := e.lock(ctx, n)
+		if err != nil || !ok {
+			continue
+		}
+		defer release()
+		held = append(held, n)
 	}
-	var typ string
-	err := db.QueryRowContext(ctx, q, table, column).Scan(&typ)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+	if len(held) == 0 || e.waitRebuild(ctx) != nil {
+		return
 	}
+	defer e.rebuilt()
+	if err := e.upgradeLocked(ctx, held); err != nil && ctx.Err() == nil {
+		e.log.Error("upgrade read models", "projections", held, "err", err)
+	}
+}
+
+// upgrade makes the live tables of name those of its current version
+// before its runner follows the log: it rebuilds them when an older
+// version built them, and returns an error when a newer one did. The
+// runner holds the read model's lock.
+func (e *Engine) upgrade(ctx context.Context, name string) error {
+	m, err := e.model(name)
 	if err != nil {
-		return "", fmt.Errorf("look up %s.%s: %w", table, column, err)
+		return err
 	}
-	return typ, nil
+	v, found, err := schemaVersion(ctx, e.db, name)
+	if err != nil || !found || v == m.Version {
+		return err // without a checkpoint, follow says to run Migrate
+	}
+	if v > m.Version {
+		return fmt.Errorf("read model %s: its tables were built by schema version %d, newer than this program's %d: run the newer program",
+			name, v, m.Version)
+	}
+	if err := e.waitRebuild(ctx); err != nil {
+		return err
+	}
+	defer e.rebuilt()
+	return e.upgradeLocked(ctx, []string{name})
 }
 
-// upgradeNeedsLayout drops the state column that needs had before its
-// columns and matches were read back instead (the rows are otherwise the
-// same, so the projection goes on from its checkpoint). It returns the
-// database error.
-func upgradeNeedsLayout(ctx context.Context, db *sql.DB, d Dialect) error {
-	if typ, err := columnType(ctx, db, d, "needs", "state"); err != nil || typ == "" {
-		return err // no such column (or table): nothing to upgrade
-	}
-	if _, err := db.ExecContext(ctx, `ALTER TABLE needs DROP COLUMN state`); err != nil {
-		return fmt.Errorf("upgrade needs table: %w", err)
-	}
-	return nil
-}
-
-// upgradeStatsLayout drops the statistics tables of the earlier layout
-// (histograms as rows of stats_hours) and sends the stats projection back
-// to the start of the log, so that its runner refolds every need into the
-// new layout. It returns the database error.
-func upgradeStatsLayout(ctx context.Context, db *sql.DB, d Dialect) error {
-	if typ, err := columnType(ctx, db, d, "stats_hours", "month"); err != nil || typ == "" {
-		return err // no such table: nothing to upgrade
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("upgrade statistics tables: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for _, t := range []string{"stats_needs", "stats_cells", "stats_hours"} {
-		for _, name := range []string{t, t + rebuildSuffix} {
-			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+name); err != nil {
-				return fmt.Errorf("upgrade statistics tables: drop %s: %w", name, err)
-			}
+// upgradeLocked rebuilds those of names still outdated (another process
+// may have upgraded them meanwhile), the rebuild token held.
+func (e *Engine) upgradeLocked(ctx context.Context, names []string) error {
+	var stale []string
+	for _, n := range names {
+		m, err := e.model(n)
+		if err != nil {
+			return err
+		}
+		v, found, err := schemaVersion(ctx, e.db, n)
+		if err != nil {
+			return err
+		}
+		if found && v < m.Version {
+			stale = append(stale, n)
 		}
 	}
-	// The checkpoint table exists wherever stats_hours did.
-	if _, err := tx.ExecContext(ctx,
-		`UPDATE projection_checkpoints SET position='', generation=generation+1 WHERE name=$1`, "stats"); err != nil {
-		return fmt.Errorf("upgrade statistics tables: reset checkpoint: %w", err)
+	if len(stale) == 0 {
+		return nil
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("upgrade statistics tables: %w", err)
+	e.log.InfoContext(ctx, "read model schema changed: rebuilding beside the live tables, which serve meanwhile", "projections", stale)
+	e.markRebuilding(stale, true)
+	defer e.markRebuilding(stale, false)
+	if err := e.rebuildLocked(ctx, stale, e.progressLog(ctx, stale)); err != nil {
+		return fmt.Errorf("upgrade %v: %w", stale, err)
 	}
 	return nil
 }
 
-// upgradeStatsState turns, on PostgreSQL, the TEXT state column of
-// stats_needs of earlier versions (JSON) into BYTEA: the JSON stays, and
-// reads back beside the binary states written from now on. SQLite stores
-// either in its column as it is. It returns the database error.
-func upgradeStatsState(ctx context.Context, db *sql.DB, d Dialect) error {
-	if d != DialectPostgres {
-		return nil
+// progressLog logs a rebuild's progress at most every progressEvery, and
+// its end.
+func (e *Engine) progressLog(ctx context.Context, names []string) func(Progress) {
+	var last time.Time
+	return func(p Progress) {
+		if p.Phase != "done" && time.Since(last) < progressEvery {
+			return
+		}
+		last = time.Now()
+		e.log.InfoContext(ctx, "rebuild", "projections", names, "phase", p.Phase, "events", p.Events, "total", p.Total,
+			"elapsed", p.Elapsed.Round(time.Millisecond).String(), "eta", p.ETA.Round(time.Second).String())
 	}
-	typ, err := columnType(ctx, db, d, "stats_needs", "state")
-	if err != nil {
-		return fmt.Errorf("upgrade stats_needs: %w", err)
-	}
-	if typ != "text" {
-		return nil
-	}
-	if _, err := db.ExecContext(ctx,
-		`ALTER TABLE stats_needs ALTER COLUMN state TYPE BYTEA USING convert_to(state, 'UTF8')`); err != nil {
-		return fmt.Errorf("upgrade stats_needs: %w", err)
-	}
-	return nil
 }
+
+// progressEvery is how often an upgrade logs its progress.
+const progressEvery = 10 * time.Second

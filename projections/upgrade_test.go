@@ -2,143 +2,173 @@ package projections_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/projections/directory"
+	"github.com/reso-fr/reso/projections/needs"
 	pt "github.com/reso-fr/reso/projections/projectionstest"
 	"github.com/reso-fr/reso/projections/readmodels"
+	"github.com/reso-fr/reso/projections/stats"
 )
 
-// A database of the earlier layout (histograms as rows of stats_hours) is
-// sent back to the start on Migrate: its statistics tables are dropped and
-// the stats checkpoint cleared, so that the runner refolds every need.
-func TestMigrateReplacesEarlierStatsLayout(t *testing.T) {
+// versions are the schema versions of Réso's read models.
+var versions = map[string]int{directory.Name: directory.Version, needs.Name: needs.Version, stats.Name: stats.Version}
+
+// schemaVersions reads the schema version of every checkpoint.
+func schemaVersions(t *testing.T, b pt.Backend) map[string]int {
+	t.Helper()
+	rows, err := b.DB.Query(`SELECT name, schema_version FROM projection_checkpoints`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var n string
+		var v int
+		if err := rows.Scan(&n, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[n] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// An installation made before read models had schema versions (no
+// projections_migrations, checkpoints without schema_version) and holding
+// tables of earlier layouts (needs with the JSON state column it kept, the
+// statistics' stats_hours, on PostgreSQL ids as TEXT) is upgraded by
+// rebuilding, not by altering: Migrate leaves its tables as they are and
+// they answer queries; Run rebuilds every read model beside them and swaps
+// the new ones in, at the current versions, equal row for row to those of
+// a deployment built by this version; the runners then go on.
+func TestOldInstallationIsRebuiltToCurrentSchema(t *testing.T) {
 	t.Parallel()
 	for _, name := range pt.Backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			ctx := context.Background()
 			b := pt.MustBackend(t, name)
-			e := pt.MustEngine(t, b, readmodels.Options{})
-			for _, q := range []string{
+			res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 6, Months: 2, NeedsPerMonth: 40, Writers: 2})
+			current := pt.MustEngine(t, b, readmodels.Options{})
+			stop := pt.MustRun(t, current)
+			pt.MustWait(t, current, res.Last)
+			stop()
+			want := pt.MustDump(t, b.DB)
+
+			old := []string{
+				`DROP TABLE projections_migrations`,
+				`ALTER TABLE projection_checkpoints DROP COLUMN schema_version`,
+				`ALTER TABLE needs ADD COLUMN state TEXT NOT NULL DEFAULT '{}'`,
 				`CREATE TABLE stats_hours (month TEXT, bucket INTEGER, n BIGINT)`,
-				`DROP TABLE stats_cells`,
-				`CREATE TABLE stats_cells (month TEXT, needs BIGINT)`,
-				`UPDATE projection_checkpoints SET position='0000000000000001-0000000000000001' WHERE name='stats'`,
-			} {
+			}
+			if name == "postgres" {
+				old = append(old,
+					`ALTER TABLE needs ALTER COLUMN id TYPE TEXT, ALTER COLUMN advisor_id TYPE TEXT`,
+					`ALTER TABLE matches ALTER COLUMN need_id TYPE TEXT, ALTER COLUMN referent_id TYPE TEXT, ALTER COLUMN organisation_id TYPE TEXT`,
+					`ALTER TABLE stats_needs ALTER COLUMN id TYPE TEXT`)
+			}
+			for _, q := range old {
 				if _, err := b.DB.Exec(q); err != nil {
-					t.Fatal(err)
+					t.Fatalf("%s: %v", q, err)
 				}
 			}
-			if err := e.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
+
+			e := pt.MustEngine(t, b, readmodels.Options{}) // migrates
+			for n, v := range schemaVersions(t, b) {
+				if v != 0 {
+					t.Fatalf("after Migrate, %s has schema version %d, want 0 (built before versions)", n, v)
+				}
 			}
-			if _, err := b.DB.Exec(`SELECT 1 FROM stats_hours`); err == nil {
-				t.Error("stats_hours survived the migration")
+			if _, err := b.DB.Exec(`SELECT state FROM needs`); err != nil {
+				t.Fatalf("Migrate altered the old needs table: %v", err)
 			}
-			if _, err := b.DB.Exec(`SELECT layer, hist FROM stats_cells`); err != nil {
-				t.Errorf("stats_cells of the new layout: %v", err)
+			page, err := e.ListNeeds(ctx, needs.NeedFilter{Limit: 5})
+			if err != nil || len(page.Items) == 0 {
+				t.Fatalf("the old tables do not answer before the upgrade: %d needs, %v", len(page.Items), err)
 			}
-			var pos string
-			if err := b.DB.QueryRow(`SELECT position FROM projection_checkpoints WHERE name='stats'`).Scan(&pos); err != nil || pos != "" {
-				t.Errorf("stats checkpoint = %q, %v; want it cleared", pos, err)
+
+			pt.MustRun(t, e)
+			deadline := time.Now().Add(60 * time.Second)
+			for got := schemaVersions(t, b); !equalVersions(got); got = schemaVersions(t, b) {
+				if time.Now().After(deadline) {
+					st, _ := e.Status(ctx)
+					t.Fatalf("schema versions %v, want %v (status %+v)", got, versions, st)
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
-			if err := e.Migrate(context.Background()); err != nil {
-				t.Fatalf("second migration: %v", err)
+			pt.MustWait(t, e, res.Last)
+			pt.MustEqualDumps(t, want, pt.MustDump(t, b.DB))
+			for _, q := range []string{`SELECT 1 FROM stats_hours`, `SELECT state FROM needs`} {
+				if _, err := b.DB.Exec(q); err == nil {
+					t.Errorf("%s: the old layout survived the upgrade", q)
+				}
 			}
+			if name == "postgres" {
+				var text int
+				if err := b.DB.QueryRow(`SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()
+					AND table_name IN ('needs', 'matches', 'stats_needs') AND column_name LIKE '%id' AND data_type <> 'uuid'
+					AND column_name <> 'contact_key_id'`).Scan(&text); err != nil {
+					t.Fatal(err)
+				}
+				if text != 0 {
+					t.Errorf("%d id columns are not UUID after the upgrade", text)
+				}
+			}
+			more := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 8, Months: 1, NeedsPerMonth: 20, Writers: 2})
+			pt.MustWait(t, e, more.Last)
+			pt.MustMatchRebuild(t, e, b.DB)
 		})
 	}
 }
 
-// A stats_needs of earlier versions (states as JSON in a TEXT column) gets
-// a BYTEA column on Migrate with its states kept byte for byte (the JSON
-// form still decodes: TestStatsStateReadsEarlierJSON).
-func TestMigrateKeepsJSONStatsStates(t *testing.T) {
-	t.Parallel()
-	b := pt.MustBackend(t, "postgres")
-	e := pt.MustEngine(t, b, readmodels.Options{})
-	const state = `{"id":"0190f3a2-0000-7000-8000-000000000001","departement":"59","region":"32","subject":"recruitment","captured_at":1700000000000000,"version":1}`
-	for _, q := range []string{
-		`ALTER TABLE stats_needs ALTER COLUMN state TYPE TEXT`,
-		`INSERT INTO stats_needs (id, state) VALUES ('0190f3a2-0000-7000-8000-000000000001', '` + state + `')`,
-	} {
-		if _, err := b.DB.Exec(q); err != nil {
-			t.Fatal(err)
+func equalVersions(got map[string]int) bool {
+	for n, v := range versions {
+		if got[n] != v {
+			return false
 		}
 	}
-	for range 2 { // idempotent
-		if err := e.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var typ string
-	var got []byte
-	if err := b.DB.QueryRow(`SELECT pg_typeof(state)::text, state FROM stats_needs`).Scan(&typ, &got); err != nil {
-		t.Fatal(err)
-	}
-	if typ != "bytea" || string(got) != state {
-		t.Fatalf("after Migrate: %s %q, want bytea %q", typ, got, state)
-	}
+	return len(got) == len(versions)
 }
 
-// Tables of earlier versions hold the ids of needs, matches and
-// statistics states as TEXT: Migrate turns them into UUID columns with
-// their rows unchanged, and the runners go on writing into them.
-func TestMigrateTypesIDColumns(t *testing.T) {
+// Tables a newer version built are left alone: their runner fails, saying
+// so, and the others run.
+func TestNewerSchemaStopsItsRunner(t *testing.T) {
 	t.Parallel()
-	b := pt.MustBackend(t, "postgres")
+	b := pt.MustSQLite(t)
 	e := pt.MustEngine(t, b, readmodels.Options{})
-	stop := pt.MustRun(t, e)
-	res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 30, Writers: 2})
-	pt.MustWait(t, e, res.Last)
-	stop()
-	before := pt.MustDump(t, b.DB)
-	for _, q := range []string{
-		`ALTER TABLE needs ALTER COLUMN id TYPE TEXT, ALTER COLUMN advisor_id TYPE TEXT`,
-		`ALTER TABLE matches ALTER COLUMN need_id TYPE TEXT, ALTER COLUMN referent_id TYPE TEXT, ALTER COLUMN organisation_id TYPE TEXT`,
-		`ALTER TABLE stats_needs ALTER COLUMN id TYPE TEXT`,
-	} {
-		if _, err := b.DB.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e = pt.MustEngine(t, b, readmodels.Options{}) // migrates
-	var text int
-	if err := b.DB.QueryRow(`SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()
-		AND table_name IN ('needs', 'matches', 'stats_needs') AND column_name LIKE '%id' AND data_type <> 'uuid'
-		AND column_name <> 'contact_key_id'`).Scan(&text); err != nil {
+	if _, err := b.DB.Exec(`UPDATE projection_checkpoints SET schema_version = 99 WHERE name = 'stats'`); err != nil {
 		t.Fatal(err)
 	}
-	if text != 0 {
-		t.Fatalf("%d id columns are not UUID after Migrate", text)
-	}
-	pt.MustEqualDumps(t, before, pt.MustDump(t, b.DB))
 	pt.MustRun(t, e)
-	more := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 4, Months: 1, NeedsPerMonth: 20, Writers: 2})
-	pt.MustWait(t, e, more.Last)
-	pt.MustMatchRebuild(t, e, b.DB)
-}
-
-// needs of earlier versions kept each need's state as JSON in a state
-// column: Migrate drops it (the columns and matches hold the state), on
-// both pt.Backends, and a second Migrate finds nothing to do.
-func TestMigrateDropsNeedsStateColumn(t *testing.T) {
-	t.Parallel()
-	for _, name := range pt.Backends {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			b := pt.MustBackend(t, name)
-			e := pt.MustEngine(t, b, readmodels.Options{})
-			if _, err := b.DB.Exec(`ALTER TABLE needs ADD COLUMN state TEXT NOT NULL DEFAULT '{}'`); err != nil {
-				t.Fatal(err)
-			}
-			for range 2 {
-				if err := e.Migrate(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := b.DB.Exec(`SELECT state FROM needs`); err == nil {
-				t.Fatal("needs.state survived the migration")
-			}
-		})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sts, err := e.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		states := map[string]projections.Status{}
+		for _, s := range sts {
+			states[s.Name] = s
+		}
+		st := states[stats.Name]
+		if st.State == projections.StateFailed && strings.Contains(st.LastError, "schema version 99, newer") &&
+			states[needs.Name].State == projections.StateRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("states %+v, want stats failed on its newer schema and needs running", sts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v := schemaVersions(t, b)[stats.Name]; v != 99 {
+		t.Fatalf("the newer tables' version became %d", v)
 	}
 }

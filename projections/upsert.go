@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // maxParams keeps one statement under both drivers' parameter limits
@@ -21,7 +23,7 @@ const maxParams = 30000
 // are loaded with COPY, several times faster than INSERT; the others are
 // upserted.
 func Upsert(ctx context.Context, tx Txn, table string, cols, keys []string, set string, rows [][]any) error {
-	if tx.bulk != nil && tx.conn != nil && tx.d == DialectPostgres && len(rows) > 0 {
+	if tx.bulk != nil && tx.conn != nil && tx.d == sqldb.Postgres && len(rows) > 0 {
 		// Few new rows (or no COPY): one upsert for all, in key order.
 		fresh, seen := tx.bulk.split(table, keyIndexes(cols, keys), rows)
 		if len(fresh) >= minCopyRows {
@@ -87,7 +89,7 @@ func Chunk(left, per int) int {
 	return 1
 }
 
-func upsertSQL(d Dialect, table string, cols, keys []string, set string, n int) string {
+func upsertSQL(d sqldb.Dialect, table string, cols, keys []string, set string, n int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ","))
 	for i := 0; i < n; i++ {

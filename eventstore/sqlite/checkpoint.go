@@ -32,7 +32,7 @@ func (s *Store) checkpointer() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		var busy, logFrames, done int
-		err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &done)
+		err := s.db.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &done)
 		cancel()
 		if err != nil {
 			slog.Warn("sqlite event store: checkpoint", "err", translate(err))

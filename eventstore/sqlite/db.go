@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"sync"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // busyTimeoutMillis is how long SQLite itself waits for another writer's
@@ -16,6 +19,31 @@ const busyTimeoutMillis = 5000
 // walAutocheckpointPages is the WAL size, in pages, past which a commit
 // checkpoints by itself.
 const walAutocheckpointPages = 10000
+
+// DB is the embedded database: one SQLite file, its pool of connections,
+// and the gate its writers in this process take in turn (see gate.go). The
+// event store, the read models, the contact keys, the credentials and the
+// idempotency records all write through it, and only through it: Exec,
+// WriteTx, Relay, and the store's own writer. It implements sqldb.DB and
+// sqldb.Relayer, and is safe for concurrent use.
+type DB struct {
+	db   *sql.DB
+	gate sync.Mutex
+}
+
+var (
+	_ sqldb.DB      = (*DB)(nil)
+	_ sqldb.Relayer = (*DB)(nil)
+)
+
+// SQL is the connection pool, for reads.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+// Dialect is sqldb.SQLite.
+func (d *DB) Dialect() sqldb.Dialect { return sqldb.SQLite }
+
+// Close closes the pool. It returns the driver's error.
+func (d *DB) Close() error { return d.db.Close() }
 
 // OpenDB opens (creating if needed) the SQLite file at path, configured for
 // Réso: WAL journal (readers never block the writer nor each other),
@@ -34,13 +62,13 @@ const walAutocheckpointPages = 10000
 //
 // The pool keeps several connections so that read models and subscriptions
 // read in parallel with the one writer; it never closes idle connections, to
-// keep their prepared statements and page cache. The *sql.DB may be shared
-// with other packages (read models in the same file), whose writes should
-// hold the store's WriteGate. path must name a file:
-// ":memory:" would give every connection its own database.
+// keep their prepared statements and page cache. The DB is shared with
+// other packages (read models, keys... in the same file), which write
+// through it. path must name a file: ":memory:" would give every
+// connection its own database.
 //
 // It returns the driver's error when the file cannot be opened or configured.
-func OpenDB(path string) (*sql.DB, error) {
+func OpenDB(path string) (*DB, error) {
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis))
@@ -66,5 +94,5 @@ func OpenDB(path string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return db, nil
+	return &DB{db: db}, nil
 }

@@ -112,8 +112,8 @@ func (s *Store) commitGroup(batch []*appendRequest) {
 // transaction as a whole failed; each request's own failure is in r.err.
 func (s *Store) groupTx(batch []*appendRequest) (err error) {
 	w := s.w
-	s.gate.Lock()
-	defer s.gate.Unlock()
+	s.db.gate.Lock()
+	defer s.db.gate.Unlock()
 	if err := exec(w.begin); err != nil {
 		return err
 	}

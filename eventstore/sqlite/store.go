@@ -13,7 +13,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -28,7 +27,7 @@ const PollInterval = 25 * time.Millisecond
 
 // Store is the SQLite eventstore.Store. It is safe for concurrent use.
 type Store struct {
-	db     *sql.DB
+	db     *DB
 	ownsDB bool
 
 	// closeMu is held for reading by every call while it uses db, so that
@@ -42,7 +41,6 @@ type Store struct {
 	stmts  statements
 	w      *writer
 	delay  atomic.Pointer[func() time.Duration]
-	gate   sync.Mutex // see WriteGate
 
 	wakeMu sync.Mutex
 	wake   chan struct{} // closed and replaced after every append
@@ -54,20 +52,21 @@ type Store struct {
 var _ eventstore.Store = (*Store)(nil)
 
 // New returns a store on db, creating its tables if missing (embedded
-// migrations, recorded in eventstore_migrations). db should come from
-// OpenDB; the caller keeps owning it: Close leaves it open. The store holds
-// one of db's connections for its writer until Close, and checkpoints the
-// WAL in the background. It returns the migration's or the driver's error.
-func New(ctx context.Context, db *sql.DB) (*Store, error) {
+// migrations, recorded in eventstore_migrations). The caller keeps owning
+// db: Close leaves it open. The store holds one of db's connections for
+// its writer until Close, and checkpoints the WAL in the background. Its
+// writer takes turns with the database's other writers (see gate.go). It
+// returns the migration's or the driver's error.
+func New(ctx context.Context, db *DB) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("migrate event store: %w", err)
 	}
 	s := &Store{db: db, closing: make(chan struct{}), wake: make(chan struct{}), writer: make(chan struct{}, 1), checkpointDone: make(chan struct{})}
-	if err := s.stmts.prepare(ctx, db); err != nil {
+	if err := s.stmts.prepare(ctx, db.db); err != nil {
 		s.stmts.close()
 		return nil, fmt.Errorf("prepare event store statements: %w", translate(err))
 	}
-	w, err := newWriter(ctx, db)
+	w, err := newWriter(ctx, db.db)
 	if err != nil {
 		s.stmts.close()
 		return nil, fmt.Errorf("prepare event store writer: %w", translate(err))
@@ -94,7 +93,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // DB returns the store's database, for read models kept in the same file.
-func (s *Store) DB() *sql.DB { return s.db }
+func (s *Store) DB() *DB { return s.db }
 
 // SetAppendDelay makes every append sleep for f() inside its write
 // transaction, after inserting and before committing; nil removes it. Tests

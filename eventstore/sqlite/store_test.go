@@ -42,7 +42,7 @@ func TestOpenDBSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got string
-		if err := db.QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil {
+		if err := db.SQL().QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil {
 			t.Fatalf("pragma %s: %v", tt.pragma, err)
 		}
 		if got != tt.want {
@@ -58,7 +58,7 @@ func TestOpenDBBadPath(t *testing.T) {
 	}
 }
 
-// TestSharedDB puts two stores on one *sql.DB: migrations apply once, and
+// TestSharedDB puts two stores on one DB: migrations apply once, and
 // closing a store leaves the caller's database open.
 func TestSharedDB(t *testing.T) {
 	t.Parallel()
@@ -84,7 +84,7 @@ func TestSharedDB(t *testing.T) {
 		t.Fatalf("append on b: %+v, want version 3", res)
 	}
 	var migrations int
-	if err := db.QueryRow(`SELECT count(*) FROM eventstore_migrations`).Scan(&migrations); err != nil {
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM eventstore_migrations`).Scan(&migrations); err != nil {
 		t.Fatalf("count migrations: %v", err)
 	}
 	if migrations != 1 {

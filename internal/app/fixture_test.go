@@ -17,6 +17,8 @@ import (
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // routes is a Suggester over the referents the fixture registered: the
@@ -31,6 +33,7 @@ type fixture struct {
 	svc    *app.Service
 	store  eventstore.Store
 	db     *sql.DB
+	handle sqldb.DB
 	dbPath string
 	org    uuid.UUID
 	refA   uuid.UUID // covers recruitment in Nord (59)
@@ -54,26 +57,24 @@ const (
 func mustFixture(t testing.TB, kind string) *fixture {
 	t.Helper()
 	f := &fixture{dbPath: filepath.Join(t.TempDir(), "reso.db")}
-	db, err := sqlite.OpenDB(f.dbPath)
+	file, err := sqlite.OpenDB(f.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	f.db = db
-	dialect := "sqlite"
+	t.Cleanup(func() { file.Close() })
+	var db sqldb.DB = file
 	switch kind {
 	case "postgres":
 		st, err := postgres.Open(ctx, pgtest.MustSchema(t))
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.store, dialect = st, "postgres"
-		f.db = stdlib.OpenDBFromPool(st.Pool())
-		db = f.db
+		f.store = st
+		db = sqldb.NewPostgres(stdlib.OpenDBFromPool(st.Pool()))
 	case "memory":
 		f.store = memory.New()
 	case "sqlite":
-		st, err := sqlite.New(ctx, db)
+		st, err := sqlite.New(ctx, file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +83,11 @@ func mustFixture(t testing.TB, kind string) *fixture {
 		t.Fatalf("unknown store %q", kind)
 	}
 	t.Cleanup(func() { f.store.Close() })
-	kr, err := keys.New(ctx, db, dialect)
+	f.db, f.handle = db.SQL(), db
+	if _, err := sqlmigrate.Apply(ctx, db, keys.Migrations, auth.Migrations); err != nil {
+		t.Fatal(err)
+	}
+	kr, err := keys.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/keys"
-	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/readmodels"
 )
 
@@ -21,7 +20,7 @@ import (
 // f's SQLite file, their workers running until the test ends.
 func (f *fixture) mustReadService(t *testing.T) *app.Service {
 	t.Helper()
-	e, err := readmodels.New(f.db, projections.DialectSQLite, f.store, readmodels.Options{})
+	e, err := readmodels.New(f.handle, f.store, readmodels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,11 +31,11 @@ func (f *fixture) mustReadService(t *testing.T) *app.Service {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = e.Run(runCtx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	kr, err := keys.New(ctx, f.db, "sqlite")
+	kr, err := keys.New(ctx, f.handle)
 	if err != nil {
 		t.Fatal(err)
 	}
-	as, err := auth.New(ctx, f.db, f.store)
+	as, err := auth.New(ctx, f.handle, f.store)
 	if err != nil {
 		t.Fatal(err)
 	}

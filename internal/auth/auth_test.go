@@ -13,6 +13,7 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/auth"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 func mustStore(t *testing.T) (*auth.Store, *sqlite.Store) {
@@ -28,6 +29,9 @@ func mustStore(t *testing.T) (*auth.Store, *sqlite.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { events.Close() })
+	if err := auth.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	s, err := auth.New(ctx, db, events)
 	if err != nil {
 		t.Fatal(err)
@@ -120,5 +124,18 @@ func TestEnsureAdmin(t *testing.T) {
 		if _, err := s.EnsureAdmin(ctx, weak); !errors.Is(err, auth.ErrWeakToken) {
 			t.Errorf("EnsureAdmin(%q) = %v, want ErrWeakToken", weak, err)
 		}
+	}
+}
+
+// A store on a database nobody migrated is refused with ErrPending.
+func TestNewWantsMigratedTables(t *testing.T) {
+	t.Parallel()
+	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "auth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := auth.New(context.Background(), db, nil); !errors.Is(err, sqlmigrate.ErrPending) {
+		t.Fatalf("New on an unmigrated database: %v, want ErrPending", err)
 	}
 }

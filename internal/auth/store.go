@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // ErrUnauthenticated means the token is unknown.
@@ -34,54 +37,40 @@ const CacheTTL = 30 * time.Second
 // Store authenticates tokens and registers users. It is safe for concurrent
 // use.
 type Store struct {
-	db     *sql.DB
+	db     sqldb.DB
 	events eventstore.Store
 	now    func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cached
-	gate  sync.Locker
 }
-
-// UseWriteGate makes the store's writes hold g, the lock the writers of
-// the embedded SQLite file take in turn (the event store's WriteGate).
-// Call it before any use.
-func (s *Store) UseWriteGate(g sync.Locker) { s.gate = g }
 
 type cached struct {
 	user    User
 	expires time.Time
 }
 
-var schema = []string{
-	`CREATE TABLE IF NOT EXISTS reso_credentials (
-		token_hash      TEXT PRIMARY KEY,
-		user_id         TEXT NOT NULL,
-		name            TEXT NOT NULL,
-		role            TEXT NOT NULL,
-		organisation_id TEXT NOT NULL,
-		referent_id     TEXT NOT NULL,
-		territories     TEXT NOT NULL,
-		created_at      TEXT NOT NULL
-	)`,
-	`CREATE INDEX IF NOT EXISTS reso_credentials_user ON reso_credentials (user_id)`,
+//go:embed migrations/*.sql
+var files embed.FS
+
+// Migrations are the credentials table's numbered migrations, the same
+// files on SQLite and PostgreSQL.
+var Migrations = sqlmigrate.Set{Name: "credentials", SQLite: sqlmigrate.Dir(files, "migrations"), Postgres: sqlmigrate.Dir(files, "migrations")}
+
+// Migrate applies the credentials table's migrations not yet applied to
+// db. It returns the database error.
+func Migrate(ctx context.Context, db sqldb.DB) error {
+	_, err := sqlmigrate.Apply(ctx, db, Migrations)
+	return err
 }
 
-// Migrate creates the credentials table if it does not exist.
-func Migrate(ctx context.Context, db *sql.DB) error {
-	for _, stmt := range schema {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate credentials: %w", err)
-		}
-	}
-	return nil
-}
-
-// New migrates the credentials table in db and returns a Store writing user
-// events to events. It returns the database error when migration fails.
-func New(ctx context.Context, db *sql.DB, events eventstore.Store) (*Store, error) {
-	if err := Migrate(ctx, db); err != nil {
-		return nil, err
+// New returns a Store writing user events to events and credentials
+// through db, whose credentials table Migrate created. It returns an error
+// wrapping sqlmigrate.ErrPending when db was not migrated, or the database
+// error.
+func New(ctx context.Context, db sqldb.DB, events eventstore.Store) (*Store, error) {
+	if err := sqlmigrate.Check(ctx, db, Migrations); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
 	}
 	return &Store{db: db, events: events, now: time.Now, cache: map[string]cached{}}, nil
 }
@@ -116,7 +105,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (User, error) {
 
 func (s *Store) lookup(ctx context.Context, hash string) (User, error) {
 	var userID, name, role, org, ref, terr string
-	err := s.db.QueryRowContext(ctx,
+	err := s.db.SQL().QueryRowContext(ctx,
 		`SELECT user_id, name, role, organisation_id, referent_id, territories FROM reso_credentials WHERE token_hash = $1`,
 		hash).Scan(&userID, &name, &role, &org, &ref, &terr)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -166,11 +155,7 @@ func (s *Store) AddToken(ctx context.Context, u User, token string) error {
 	if u.Territories == nil {
 		terr = []byte("[]")
 	}
-	if s.gate != nil {
-		s.gate.Lock()
-		defer s.gate.Unlock()
-	}
-	_, err = s.db.ExecContext(ctx, `
+	_, err = s.db.Exec(ctx, `
 		INSERT INTO reso_credentials (token_hash, user_id, name, role, organisation_id, referent_id, territories, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (token_hash) DO NOTHING`,
 		HashToken(token), u.ID.String(), u.Name, string(u.Role), optional(u.OrganisationID), optional(u.ReferentID),

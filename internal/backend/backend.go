@@ -10,14 +10,12 @@ package backend
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,10 +25,11 @@ import (
 	"github.com/reso-fr/reso/eventstore/postgres"
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/auth"
-	"github.com/reso-fr/reso/internal/httpapi"
+	"github.com/reso-fr/reso/internal/idempotency"
 	"github.com/reso-fr/reso/internal/keys"
-	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/readmodels"
+	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // ErrConfig means the configuration names no usable storage, or a
@@ -54,21 +53,19 @@ type Config struct {
 
 // Backend is the opened storage. Close releases it.
 type Backend struct {
-	Events      eventstore.Store
-	DB          *sql.DB
-	Dialect     projections.Dialect
+	Events eventstore.Store
+	// DB holds the read models, keys, credentials and idempotency records
+	// (and, on SQLite, the log): they all write through it, which on
+	// SQLite makes them take turns with the log's writer.
+	DB          sqldb.DB
 	Keys        *keys.Keyring
 	Auth        *auth.Store
+	Idempotency *idempotency.Store
 	Projections *readmodels.Engine
 	// Kind is "sqlite", "postgres" or "kurrentdb+postgres", for logs.
 	Kind string
 	// Path is the SQLite file, when there is one.
 	Path string
-	// WriteGate, on SQLite, is the lock every writer of the file in this
-	// process holds for each write (the event store's WriteGate): the
-	// keys, credentials, idempotency records and read models take it; nil
-	// on PostgreSQL.
-	WriteGate sync.Locker
 
 	pool   *pgxpool.Pool
 	closed atomic.Bool
@@ -124,8 +121,7 @@ func (b *Backend) openSQLite(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	b.Events, b.Dialect, b.Kind = st, projections.DialectSQLite, "sqlite"
-	b.WriteGate = st.WriteGate()
+	b.Events, b.Kind = st, "sqlite"
 	return nil
 }
 
@@ -158,8 +154,7 @@ func (b *Backend) openPool(ctx context.Context, url string) error {
 		return fmt.Errorf("connect to postgres: %w", err)
 	}
 	b.pool = pool
-	b.DB = stdlib.OpenDBFromPool(pool)
-	b.Dialect = projections.DialectPostgres
+	b.DB = sqldb.NewPostgres(stdlib.OpenDBFromPool(pool))
 	return nil
 }
 
@@ -202,16 +197,24 @@ func scheme(u string) string {
 	return s + "://"
 }
 
+// migrate is the one migrate step: the event store's adapter has applied
+// its migrations when it opened; the keys', credentials' and idempotency
+// records' numbered migrations follow, then the projections' (checkpoints,
+// and the tables of read models never built). It then opens them all, each
+// checking that its tables were migrated.
 func (b *Backend) migrate(ctx context.Context, cfg Config) error {
+	if _, err := sqlmigrate.Apply(ctx, b.DB, keys.Migrations, auth.Migrations, idempotency.Migrations); err != nil {
+		return err
+	}
 	var err error
-	b.Projections, err = readmodels.New(b.DB, b.Dialect, b.Events, cfg.Projections)
+	b.Projections, err = readmodels.New(b.DB, b.Events, cfg.Projections)
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
 	if err := b.Projections.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate projections: %w", err)
 	}
-	if b.Keys, err = keys.New(ctx, b.DB, string(b.Dialect)); err != nil {
+	if b.Keys, err = keys.New(ctx, b.DB); err != nil {
 		return err
 	}
 	if b.pool != nil {
@@ -220,11 +223,8 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	if b.Auth, err = auth.New(ctx, b.DB, b.Events); err != nil {
 		return err
 	}
-	if b.WriteGate != nil {
-		b.Keys.UseWriteGate(b.WriteGate)
-		b.Auth.UseWriteGate(b.WriteGate)
-	}
-	return httpapi.Migrate(ctx, b.DB, b.Dialect)
+	b.Idempotency, err = idempotency.New(ctx, b.DB)
+	return err
 }
 
 // PoolStats returns the PostgreSQL connection pool's counters (nil on
@@ -261,7 +261,7 @@ func (b *Backend) Close() error {
 		}
 	}
 	if b.DB != nil {
-		if err := b.DB.Close(); err != nil && first == nil {
+		if err := b.DB.SQL().Close(); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 func TestOpen(t *testing.T) {
@@ -20,10 +20,10 @@ func TestOpen(t *testing.T) {
 	cases := []struct {
 		name    string
 		cfg     func(t *testing.T) backend.Config
-		dialect projections.Dialect
+		dialect sqldb.Dialect
 	}{
-		{"sqlite", func(t *testing.T) backend.Config { return backend.Config{DataDir: filepath.Join(t.TempDir(), "data")} }, projections.DialectSQLite},
-		{"postgres", func(t *testing.T) backend.Config { return backend.Config{DatabaseURL: pgtest.MustSchema(t)} }, projections.DialectPostgres},
+		{"sqlite", func(t *testing.T) backend.Config { return backend.Config{DataDir: filepath.Join(t.TempDir(), "data")} }, sqldb.SQLite},
+		{"postgres", func(t *testing.T) backend.Config { return backend.Config{DatabaseURL: pgtest.MustSchema(t)} }, sqldb.Postgres},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -34,7 +34,7 @@ func TestOpen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b.Dialect != c.dialect || b.Projections == nil || b.Keys == nil || b.Auth == nil {
+			if b.DB.Dialect() != c.dialect || b.Projections == nil || b.Keys == nil || b.Auth == nil {
 				t.Errorf("backend = %+v", b)
 			}
 			if err := b.Ready(ctx); err != nil {

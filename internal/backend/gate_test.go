@@ -9,15 +9,18 @@ import (
 	"github.com/google/uuid"
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/eventstore/sqlite"
+	"github.com/reso-fr/reso/eventstore/sqlite/sqlitetest"
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/keys"
 )
 
-// On SQLite, the log, the keys and the credentials write through one gate,
-// so that a long writer (a rebuild of the read models) hands the file's
-// lock to them in turn: none of them writes while the gate is held, and
-// all do once it is given back.
+// On SQLite, the log, the keys, the credentials, the idempotency records
+// and the read models write through the one DB, whose gate makes them take
+// turns, so that a long writer (a rebuild of the read models) hands the
+// file's lock to them in turn: none of them writes while the writers are
+// held, and all do once they are let go.
 func TestSQLiteWritersShareTheGate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -26,8 +29,9 @@ func TestSQLiteWritersShareTheGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if b.WriteGate == nil {
-		t.Fatal("no write gate on SQLite")
+	file, ok := b.DB.(*sqlite.DB)
+	if !ok {
+		t.Fatalf("the SQLite backend's DB is a %T", b.DB)
 	}
 	writes := map[string]func() error{
 		"append": func() error {
@@ -42,36 +46,11 @@ func TestSQLiteWritersShareTheGate(t *testing.T) {
 		"token": func() error {
 			return b.Auth.AddToken(ctx, auth.User{ID: uuid.New(), Name: "A", Role: domain.RoleAdmin}, uuid.NewString())
 		},
+		"idempotency": func() error {
+			_, err := b.Idempotency.Reserve(ctx, uuid.NewString(), "k", "h", time.Now())
+			return err
+		},
+		"read models": func() error { return b.Projections.Reset(ctx) },
 	}
-	b.WriteGate.Lock()
-	done := make(chan string, len(writes))
-	failed := make(chan error, len(writes))
-	for name, w := range writes {
-		go func() {
-			if err := w(); err != nil {
-				failed <- err
-				return
-			}
-			done <- name
-		}()
-	}
-	select {
-	case name := <-done:
-		b.WriteGate.Unlock()
-		t.Fatalf("%s wrote while the gate was held", name)
-	case err := <-failed:
-		b.WriteGate.Unlock()
-		t.Fatal(err)
-	case <-time.After(300 * time.Millisecond):
-	}
-	b.WriteGate.Unlock()
-	for range writes {
-		select {
-		case <-done:
-		case err := <-failed:
-			t.Fatal(err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("a write never finished after the gate was given back")
-		}
-	}
+	sqlitetest.MustTakeTurns(t, file, writes)
 }

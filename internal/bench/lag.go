@@ -69,7 +69,7 @@ func RunLag(ctx context.Context, cfg LagConfig) (LagReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	e, err := readmodels.New(t.db, t.dialect, t.store, readmodels.Options{})
+	e, err := readmodels.New(t.db, t.store, readmodels.Options{})
 	if err != nil {
 		return rep, err
 	}
@@ -155,7 +155,7 @@ func watch(ctx context.Context, t *readModelTarget, mu *sync.Mutex, queue *[]pen
 	deadline := time.Time{}
 	for {
 		var slowest string
-		if err := t.db.QueryRowContext(ctx, `SELECT MIN(position) FROM projection_checkpoints`).Scan(&slowest); err != nil {
+		if err := t.db.SQL().QueryRowContext(ctx, `SELECT MIN(position) FROM projection_checkpoints`).Scan(&slowest); err != nil {
 			return fmt.Errorf("bench lag: read checkpoints: %w", err)
 		}
 		seen := time.Now()

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,16 +13,15 @@ import (
 	"github.com/reso-fr/reso/eventstore/postgres"
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/pgschema"
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // readModelTarget is a log and the read-model database beside it, as a
 // deployment has them: one SQLite file, or one PostgreSQL schema.
 type readModelTarget struct {
-	store   eventstore.Store
-	db      *sql.DB
-	dialect projections.Dialect
-	close   []func() error
+	store eventstore.Store
+	db    sqldb.DB
+	close []func() error
 }
 
 func (t *readModelTarget) Close() {
@@ -50,8 +48,9 @@ func (t *readModelTarget) openPostgres(ctx context.Context, dsn string) error {
 		return err
 	}
 	t.close = append(t.close, st.Close)
-	t.db, t.dialect, t.store = stdlib.OpenDBFromPool(pool), projections.DialectPostgres, st
-	t.close = append(t.close, t.db.Close)
+	db := stdlib.OpenDBFromPool(pool)
+	t.db, t.store = sqldb.NewPostgres(db), st
+	t.close = append(t.close, db.Close)
 	return nil
 }
 
@@ -98,7 +97,7 @@ func openReadModelTarget(ctx context.Context, kind, dsn string, keep bool) (*rea
 			return nil, err
 		}
 		t.close = append(t.close, st.Close)
-		t.db, t.dialect, t.store = db, projections.DialectSQLite, st
+		t.db, t.store = db, st
 	default:
 		return nil, fmt.Errorf("unknown store %q (want postgres or sqlite)", kind)
 	}

@@ -94,7 +94,7 @@ func RunRebuild(ctx context.Context, cfg RebuildConfig) (RebuildReport, error) {
 	}
 	if !reuse {
 		if cfg.Store == "postgres" && cfg.Keep {
-			if err := t.db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&rep.Schema); err != nil {
+			if err := t.db.SQL().QueryRowContext(ctx, "SELECT current_schema()").Scan(&rep.Schema); err != nil {
 				return rep, err
 			}
 		}
@@ -128,7 +128,7 @@ func RunRebuild(ctx context.Context, cfg RebuildConfig) (RebuildReport, error) {
 	rep.Read = rate(n, time.Since(start))
 	rep.Events = n
 
-	e, err := readmodels.New(t.db, t.dialect, t.store, readmodels.Options{})
+	e, err := readmodels.New(t.db, t.store, readmodels.Options{})
 	if err != nil {
 		return rep, err
 	}

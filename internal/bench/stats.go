@@ -112,7 +112,7 @@ func RunStats(ctx context.Context, cfg StatsConfig) (StatsReport, error) {
 	if !reuse {
 		if cfg.Store == "postgres" && cfg.Keep {
 			var schema string
-			if err := t.db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err == nil {
+			if err := t.db.SQL().QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err == nil {
 				rep.Schema = schema
 			}
 		}
@@ -125,7 +125,7 @@ func RunStats(ctx context.Context, cfg StatsConfig) (StatsReport, error) {
 		rep.Needs, rep.SeedSeconds = cfg.Needs, Round(time.Since(start).Seconds(), 1)
 		cfg.Rebuild = true
 	}
-	e, err := readmodels.New(t.db, t.dialect, t.store, readmodels.Options{})
+	e, err := readmodels.New(t.db, t.store, readmodels.Options{})
 	if err != nil {
 		return rep, err
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/simulate"
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // sealer lets the simulator seal contacts with the real keyring, so the demo
@@ -44,7 +44,7 @@ func seed(ctx context.Context, b *backend.Backend, svc *app.Service, path string
 	}
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -months+1, 0)
 	writers := 4
-	if b.Dialect == projections.DialectPostgres {
+	if b.DB.Dialect() == sqldb.Postgres {
 		// PostgreSQL commits wait for fsync: more writers share each flush.
 		writers = 12
 	}

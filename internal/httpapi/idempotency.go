@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/internal/idempotency"
 )
 
 // idempotencyHeader names the header of a keyed POST.
@@ -97,14 +99,10 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 	principal := p.UserID.String()
 	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 	hash := hex.EncodeToString(sum[:])
-	secret := sealKey(bearerToken(r), key)
+	secret := idempotency.SealKey(bearerToken(r), key)
 	deadline := time.Now().Add(idemWait)
-	if err := a.ensureMigrated(ctx); err != nil {
-		a.fail(w, r, err)
-		return
-	}
 	for {
-		ok, err := a.idem.reserve(ctx, principal, key, hash, a.d.Now())
+		ok, err := a.idem.Reserve(ctx, principal, key, hash, a.d.Now())
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -113,7 +111,7 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 			a.firstRun(w, r, next, principal, key, hash, secret)
 			return
 		}
-		rec, err := a.idem.get(ctx, principal, key)
+		rec, err := a.idem.Get(ctx, principal, key)
 		if err != nil {
 			// Released between our insert and our read: try again.
 			if time.Now().Before(deadline) {
@@ -131,7 +129,7 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 			return
 		}
 		if a.d.Now().Sub(rec.CreatedAt) > idemStale {
-			if err := a.idem.releaseStale(ctx, principal, key, a.d.Now().Add(-idemStale)); err != nil {
+			if err := a.idem.ReleaseStale(ctx, principal, key, a.d.Now().Add(-idemStale)); err != nil {
 				a.fail(w, r, err)
 				return
 			}
@@ -160,7 +158,7 @@ func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler
 	bg := context.WithoutCancel(r.Context())
 	defer func() {
 		if !stored {
-			if err := a.idem.release(bg, principal, key); err != nil {
+			if err := a.idem.Release(bg, principal, key); err != nil {
 				a.d.Logger.Error("release idempotency key", "err", err)
 			}
 		}
@@ -186,12 +184,12 @@ func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler
 		}
 		plain, needID = stripped, note.needID.String()
 	}
-	sealed, err := sealBody(secret, plain)
+	sealed, err := idempotency.Seal(secret, plain)
 	if err != nil {
 		a.d.Logger.Error("seal idempotent response", "err", err)
 		return
 	}
-	err = a.idem.complete(bg, principal, key, idemRecord{RequestHash: hash, Status: rec.status, Headers: string(hj), Body: sealed, NeedID: needID})
+	err = a.idem.Complete(bg, principal, key, idempotency.Record{RequestHash: hash, Status: rec.status, Headers: string(hj), Body: sealed, NeedID: needID})
 	if err != nil {
 		a.d.Logger.Error("store idempotent response", "err", err)
 		return
@@ -200,8 +198,8 @@ func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler
 }
 
 // replay answers with a stored response.
-func (a *api) replay(w http.ResponseWriter, r *http.Request, rec idemRecord, secret []byte) {
-	body, err := openBody(secret, rec.Body)
+func (a *api) replay(w http.ResponseWriter, r *http.Request, rec idempotency.Record, secret []byte) {
+	body, err := idempotency.Open(secret, rec.Body)
 	if err != nil {
 		a.fail(w, r, err)
 		return

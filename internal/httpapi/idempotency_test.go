@@ -18,39 +18,42 @@ import (
 
 	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite"
 
+	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/idempotency"
 	"github.com/reso-fr/reso/internal/pgtest"
-	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // mustIdemAPI returns an api whose only working part is the idempotency
-// middleware, on a real database of the given dialect.
-func mustIdemAPI(t *testing.T, dialect projections.Dialect) *api {
+// middleware, on a real database of the given dialect, and that database.
+func mustIdemAPI(t *testing.T, dialect sqldb.Dialect) (*api, sqldb.DB) {
 	t.Helper()
-	var db *sql.DB
-	var err error
+	var db sqldb.DB
 	switch dialect {
-	case projections.DialectSQLite:
-		db, err = sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "idem.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
-	case projections.DialectPostgres:
-		db, err = sql.Open("pgx", pgtest.MustSchema(t))
+	case sqldb.SQLite:
+		file, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "idem.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db = file
+	case sqldb.Postgres:
+		pg, err := sql.Open("pgx", pgtest.MustSchema(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db = sqldb.NewPostgres(pg)
 	}
+	t.Cleanup(func() { _ = db.SQL().Close() })
+	if err := idempotency.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	store, err := idempotency.New(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = db.Close() })
-	a := &api{d: Deps{DB: db, Dialect: dialect, Logger: slog.New(slog.DiscardHandler), Now: time.Now},
-		idem: &idemStore{db: db, dialect: dialect}}
-	if err := a.ensureMigrated(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	// Migrating twice is harmless.
-	if err := a.idem.migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return &api{d: Deps{Idempotency: store, Logger: slog.New(slog.DiscardHandler), Now: time.Now}, idem: store}, db
 }
 
 // counting is a handler that creates a numbered thing per call.
@@ -84,10 +87,10 @@ func mustPost(t *testing.T, h http.Handler, user uuid.UUID, key, body string) *h
 
 func TestIdempotency(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range []projections.Dialect{projections.DialectSQLite, projections.DialectPostgres} {
+	for _, dialect := range []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} {
 		t.Run(string(dialect), func(t *testing.T) {
 			t.Parallel()
-			a := mustIdemAPI(t, dialect)
+			a, db := mustIdemAPI(t, dialect)
 			alice, bob := uuid.New(), uuid.New()
 
 			t.Run("repeat replays", func(t *testing.T) {
@@ -170,7 +173,7 @@ func TestIdempotency(t *testing.T) {
 				h := &counting{status: http.StatusOK}
 				mustPost(t, a.idempotent(h), alice, "k-sealed", `{"secret":"tok-ABCDEF"}`)
 				var body []byte
-				err := a.d.DB.QueryRow(`SELECT body FROM http_idempotency WHERE idem_key = 'k-sealed'`).Scan(&body)
+				err := db.SQL().QueryRow(`SELECT body FROM http_idempotency WHERE idem_key = 'k-sealed'`).Scan(&body)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -223,39 +226,6 @@ func TestWithContact(t *testing.T) {
 	for _, bad := range []string{`[1]`, `{"id":"x"}`, `{"id":`, `"contact"`} {
 		if _, err := withContact([]byte(bad), nil); !errors.Is(err, errNotNeedBody) {
 			t.Errorf("%s: %v, want errNotNeedBody", bad, err)
-		}
-	}
-}
-
-// With a write gate (the embedded SQLite file's), every write of the
-// idempotency records holds it.
-func TestIdempotencyWritesHoldTheGate(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	a := mustIdemAPI(t, projections.DialectSQLite)
-	gate := new(sync.Mutex)
-	a.idem.gate = gate
-	writes := map[string]func() error{
-		"reserve": func() error { _, err := a.idem.reserve(ctx, "p", "k1", "h", time.Now()); return err },
-		"complete": func() error {
-			return a.idem.complete(ctx, "p", "k2", idemRecord{Status: 201, Headers: "{}"})
-		},
-		"release":      func() error { return a.idem.release(ctx, "p", "k3") },
-		"releaseStale": func() error { return a.idem.releaseStale(ctx, "p", "k4", time.Now()) },
-	}
-	for name, w := range writes {
-		gate.Lock()
-		done := make(chan error, 1)
-		go func() { done <- w() }()
-		select {
-		case err := <-done:
-			gate.Unlock()
-			t.Fatalf("%s wrote while the gate was held (err %v)", name, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-		gate.Unlock()
-		if err := <-done; err != nil {
-			t.Fatalf("%s: %v", name, err)
 		}
 	}
 }

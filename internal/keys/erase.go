@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // KeyNeed is a need whose contact was sealed under a key.
@@ -45,14 +47,21 @@ func (k *Keyring) erase(ctx context.Context, where string, arg string) ([]string
 }
 
 // eraseTx is erase's transaction. compact runs after it, not inside: each
-// takes the write gate, which is not reentrant.
-func (k *Keyring) eraseTx(ctx context.Context, where string, arg string) ([]string, error) {
-	defer k.holdWrites()()
-	tx, err := k.db.BeginTx(ctx, nil)
+// is a write through the DB, which on SQLite takes its turn among the
+// file's writers (a turn is not reentrant).
+func (k *Keyring) eraseTx(ctx context.Context, where string, arg string) (ids []string, err error) {
+	err = k.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		ids, err = eraseIn(ctx, tx, where, arg)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("erase keys: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	return ids, nil
+}
+
+// eraseIn is eraseTx's transaction.
+func eraseIn(ctx context.Context, tx *sqldb.Tx, where string, arg string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT key_id FROM reso_contact_keys WHERE `+where, arg)
 	if err != nil {
 		return nil, fmt.Errorf("erase keys: %w", err)
@@ -84,9 +93,6 @@ func (k *Keyring) eraseTx(ctx context.Context, where string, arg string) ([]stri
 			return nil, fmt.Errorf("erase key %s: %w", id, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("erase keys: %w", err)
-	}
 	return ids, nil
 }
 
@@ -94,12 +100,11 @@ func (k *Keyring) eraseTx(ctx context.Context, where string, arg string) ([]stri
 // the old pages until a checkpoint, PostgreSQL keeps dead tuples until a
 // vacuum. Failure only delays that; the key is already unreachable.
 func (k *Keyring) compact(ctx context.Context) {
-	defer k.holdWrites()()
 	var err error
 	if k.postgres {
-		_, err = k.db.ExecContext(ctx, `VACUUM reso_contact_keys`)
+		_, err = k.db.Exec(ctx, `VACUUM reso_contact_keys`)
 	} else {
-		_, err = k.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+		_, err = k.db.Exec(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	}
 	if err != nil {
 		slog.WarnContext(ctx, "compact erased keys", "err", err)
@@ -110,7 +115,7 @@ func (k *Keyring) compact(ctx context.Context) {
 // done with MarkErased: the caller still owes them a ContactErased event.
 // It returns the database error, if any.
 func (k *Keyring) Pending(ctx context.Context) ([]KeyNeed, error) {
-	rows, err := k.db.QueryContext(ctx, `
+	rows, err := k.db.SQL().QueryContext(ctx, `
 		SELECT kn.key_id, kn.need_id FROM reso_contact_key_needs kn
 		WHERE kn.erased_at IS NULL
 		  AND NOT EXISTS (SELECT 1 FROM reso_contact_keys k WHERE k.key_id = kn.key_id)
@@ -140,8 +145,7 @@ func (k *Keyring) Pending(ctx context.Context) ([]KeyNeed, error) {
 // MarkErased records that the need got its ContactErased event. It returns
 // the database error, if any.
 func (k *Keyring) MarkErased(ctx context.Context, kn KeyNeed) error {
-	defer k.holdWrites()()
-	_, err := k.db.ExecContext(ctx,
+	_, err := k.db.Exec(ctx,
 		`UPDATE reso_contact_key_needs SET erased_at = $1 WHERE key_id = $2 AND need_id = $3`,
 		time.Now().UTC().Format(time.RFC3339Nano), kn.KeyID, kn.NeedID.String())
 	if err != nil {

@@ -13,12 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 // ErrErased means the contact's key was deleted: the data is gone for good.
@@ -36,11 +37,10 @@ type Contact struct {
 
 // Keyring seals and opens contacts. It is safe for concurrent use.
 type Keyring struct {
-	db       *sql.DB
+	db       sqldb.DB
 	postgres bool
 	secret   []byte // HMAC key of the look-up hashes
 	pool     RowQuerier
-	gate     sync.Locker
 }
 
 // RowQuerier runs a one-row query; *pgxpool.Pool is one.
@@ -55,29 +55,13 @@ type RowQuerier interface {
 // connection handling on top of the pool's). Call it before any use.
 func (k *Keyring) UsePool(pool RowQuerier) { k.pool = pool }
 
-// UseWriteGate makes every write of the keyring hold g, the lock the
-// writers of the embedded SQLite file take in turn (the event store's
-// WriteGate): SQLite's own lock is not fair, and a rebuild of the read
-// models would keep a contact's key waiting. Call it before any use.
-func (k *Keyring) UseWriteGate(g sync.Locker) { k.gate = g }
-
-// holdWrites takes the write gate, if any, before a write takes a
-// connection; release gives it back.
-func (k *Keyring) holdWrites() (release func()) {
-	if k.gate == nil {
-		return func() {}
-	}
-	k.gate.Lock()
-	return k.gate.Unlock
-}
-
 // queryRow runs a one-row query through the pool when there is one;
 // sql.ErrNoRows means no row either way.
 func (k *Keyring) queryRow(ctx context.Context, query string, args ...any) scanner {
 	if k.pool != nil {
 		return pgxRow{k.pool.QueryRow(ctx, query, args...)}
 	}
-	return k.db.QueryRowContext(ctx, query, args...)
+	return k.db.SQL().QueryRowContext(ctx, query, args...)
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -94,13 +78,14 @@ func (r pgxRow) Scan(dest ...any) error {
 
 const secretSetting = "contact_hash_secret"
 
-// New migrates the key tables in db and loads (or, the first time, creates)
-// the look-up secret. dialect is "sqlite" or "postgres"; the SQL is the same
-// but an erasure compacts storage differently. It returns the database error
-// when the tables cannot be created.
-func New(ctx context.Context, db *sql.DB, dialect string) (*Keyring, error) {
-	if err := Migrate(ctx, db); err != nil {
-		return nil, err
+// New loads (or, the first time, creates) the look-up secret from db,
+// whose key tables Migrate created, and returns the keyring. The SQL is
+// the same on SQLite and PostgreSQL, but an erasure compacts storage
+// differently. Every write goes through db. It returns an error wrapping
+// sqlmigrate.ErrPending when db was not migrated, or the database error.
+func New(ctx context.Context, db sqldb.DB) (*Keyring, error) {
+	if err := sqlmigrate.Check(ctx, db, Migrations); err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
@@ -108,20 +93,20 @@ func New(ctx context.Context, db *sql.DB, dialect string) (*Keyring, error) {
 	}
 	// Two processes starting at once both try; the first insert wins and
 	// both read it back.
-	if _, err := db.ExecContext(ctx,
+	if _, err := db.Exec(ctx,
 		`INSERT INTO reso_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
 		secretSetting, hex.EncodeToString(secret)); err != nil {
 		return nil, fmt.Errorf("store key secret: %w", err)
 	}
 	var stored string
-	if err := db.QueryRowContext(ctx, `SELECT value FROM reso_settings WHERE name = $1`, secretSetting).Scan(&stored); err != nil {
+	if err := db.SQL().QueryRowContext(ctx, `SELECT value FROM reso_settings WHERE name = $1`, secretSetting).Scan(&stored); err != nil {
 		return nil, fmt.Errorf("load key secret: %w", err)
 	}
 	secret, err := hex.DecodeString(stored)
 	if err != nil || len(secret) != 32 {
 		return nil, fmt.Errorf("load key secret: %w", ErrCorrupt)
 	}
-	return &Keyring{db: db, postgres: strings.Contains(strings.ToLower(dialect), "postgres"), secret: secret}, nil
+	return &Keyring{db: db, postgres: db.Dialect() == sqldb.Postgres, secret: secret}, nil
 }
 
 // NormaliseEmail is the form under which emails are compared.
@@ -227,23 +212,20 @@ func (k *Keyring) keyForNeed(ctx context.Context, needID uuid.UUID, siret, subje
 // keyForNeedTx finds or creates the subject's key and links the need to it
 // in one transaction (SQLite, whose CTEs cannot hold an INSERT; its round
 // trips are function calls).
-func (k *Keyring) keyForNeedTx(ctx context.Context, needID uuid.UUID, siret, subject string) (string, []byte, error) {
-	defer k.holdWrites()()
-	tx, err := k.db.BeginTx(ctx, nil)
+func (k *Keyring) keyForNeedTx(ctx context.Context, needID uuid.UUID, siret, subject string) (keyID string, key []byte, err error) {
+	err = k.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		var err error
+		if keyID, key, err = keyFor(ctx, tx.Tx, siret, subject); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO reso_contact_key_needs (key_id, need_id) VALUES ($1, $2) ON CONFLICT (key_id, need_id) DO NOTHING`,
+			keyID, needID.String()); err != nil {
+			return fmt.Errorf("link key to need %s: %w", needID, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return "", nil, fmt.Errorf("seal contact: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	keyID, key, err := keyFor(ctx, tx, siret, subject)
-	if err != nil {
-		return "", nil, err
-	}
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO reso_contact_key_needs (key_id, need_id) VALUES ($1, $2) ON CONFLICT (key_id, need_id) DO NOTHING`,
-		keyID, needID.String()); err != nil {
-		return "", nil, fmt.Errorf("link key to need %s: %w", needID, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return "", nil, fmt.Errorf("seal contact: %w", err)
 	}
 	return keyID, key, nil

@@ -17,26 +17,27 @@ import (
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
 type backend struct {
-	name    string
-	dialect string
-	open    func(t *testing.T) *sql.DB
+	name string
+	open func(t *testing.T) sqldb.DB
 	// pool, when set, is given to UsePool (the server's PostgreSQL wiring).
 	pool func(t *testing.T, db *sql.DB) keys.RowQuerier
 }
 
 var backends = []backend{
-	{"sqlite", "sqlite", mustSQLite, nil},
-	{"postgres", "postgres", mustPostgres, nil},
-	{"postgres-pool", "postgres", mustPostgresPool, poolOf},
+	{"sqlite", mustSQLite, nil},
+	{"postgres", mustPostgres, nil},
+	{"postgres-pool", mustPostgresPool, poolOf},
 }
 
 // pools remembers the pgx pool under each database mustPostgresPool opened.
 var pools sync.Map // *sql.DB -> *pgxpool.Pool
 
-func mustPostgresPool(t *testing.T) *sql.DB {
+func mustPostgresPool(t *testing.T) sqldb.DB {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), pgtest.MustSchema(t))
 	if err != nil {
@@ -45,7 +46,7 @@ func mustPostgresPool(t *testing.T) *sql.DB {
 	db := stdlib.OpenDBFromPool(pool)
 	t.Cleanup(func() { db.Close(); pool.Close() })
 	pools.Store(db, pool)
-	return db
+	return sqldb.NewPostgres(db)
 }
 
 func poolOf(t *testing.T, db *sql.DB) keys.RowQuerier {
@@ -56,7 +57,7 @@ func poolOf(t *testing.T, db *sql.DB) keys.RowQuerier {
 	return p.(*pgxpool.Pool)
 }
 
-func mustSQLite(t *testing.T) *sql.DB {
+func mustSQLite(t *testing.T) sqldb.DB {
 	t.Helper()
 	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "keys.db"))
 	if err != nil {
@@ -66,27 +67,30 @@ func mustSQLite(t *testing.T) *sql.DB {
 	return db
 }
 
-func mustPostgres(t *testing.T) *sql.DB {
+func mustPostgres(t *testing.T) sqldb.DB {
 	t.Helper()
 	db, err := sql.Open("pgx", pgtest.MustSchema(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db
+	return sqldb.NewPostgres(db)
 }
 
 func mustKeyring(t *testing.T, b backend) (*keys.Keyring, *sql.DB) {
 	t.Helper()
 	db := b.open(t)
-	k, err := keys.New(context.Background(), db, b.dialect)
+	if err := keys.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	k, err := keys.New(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b.pool != nil {
-		k.UsePool(b.pool(t, db))
+		k.UsePool(b.pool(t, db.SQL()))
 	}
-	return k, db
+	return k, db.SQL()
 }
 
 func mustSeal(t *testing.T, k *keys.Keyring, siret string, c keys.Contact) (uuid.UUID, []byte, string) {
@@ -196,13 +200,16 @@ func TestSecretStable(t *testing.T) {
 	t.Parallel()
 	db := mustSQLite(t)
 	ctx := context.Background()
-	k1, err := keys.New(ctx, db, "sqlite")
+	if err := keys.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	k1, err := keys.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := keys.Contact{Email: "x@example.fr"}
 	_, _, key1 := mustSeal(t, k1, "73282932000074", c)
-	k2, err := keys.New(ctx, db, "sqlite") // a restart
+	k2, err := keys.New(ctx, db) // a restart
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,5 +348,14 @@ func TestKeyOfNeed(t *testing.T) {
 				t.Fatalf("Bob after Alice's erasure = %+v, %v", c, err)
 			}
 		})
+	}
+}
+
+// A keyring on a database nobody migrated is refused with ErrPending,
+// before any table is missed.
+func TestNewWantsMigratedTables(t *testing.T) {
+	t.Parallel()
+	if _, err := keys.New(context.Background(), mustSQLite(t)); !errors.Is(err, sqlmigrate.ErrPending) {
+		t.Fatalf("New on an unmigrated database: %v, want ErrPending", err)
 	}
 }

@@ -2,45 +2,22 @@ package keys
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
+	"embed"
+
+	"github.com/reso-fr/reso/sqldb"
+	"github.com/reso-fr/reso/sqlmigrate"
 )
 
-// schema is the same on SQLite and PostgreSQL: TEXT columns only, so that no
-// statement needs a dialect of its own.
-var schema = []string{
-	`CREATE TABLE IF NOT EXISTS reso_settings (
-		name  TEXT PRIMARY KEY,
-		value TEXT NOT NULL
-	)`,
-	`CREATE TABLE IF NOT EXISTS reso_contact_keys (
-		key_id       TEXT PRIMARY KEY,
-		siret        TEXT NOT NULL,
-		subject_hash TEXT NOT NULL,
-		key_hex      TEXT NOT NULL,
-		created_at   TEXT NOT NULL,
-		UNIQUE (siret, subject_hash)
-	)`,
-	`CREATE INDEX IF NOT EXISTS reso_contact_keys_subject ON reso_contact_keys (subject_hash)`,
-	// key_needs outlives the keys: it holds no personal data and tells an
-	// erasure which needs still lack their ContactErased event.
-	`CREATE TABLE IF NOT EXISTS reso_contact_key_needs (
-		key_id    TEXT NOT NULL,
-		need_id   TEXT NOT NULL,
-		erased_at TEXT,
-		PRIMARY KEY (key_id, need_id)
-	)`,
-	// KeyOfNeed finds a need's key by need id, before the need's stream
-	// (which names the key) has been read.
-	`CREATE INDEX IF NOT EXISTS reso_contact_key_needs_need ON reso_contact_key_needs (need_id)`,
-}
+//go:embed migrations/*.sql
+var files embed.FS
 
-// Migrate creates the key tables if they do not exist. It is idempotent.
-func Migrate(ctx context.Context, db *sql.DB) error {
-	for _, stmt := range schema {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate keys: %w", err)
-		}
-	}
-	return nil
+// Migrations are the key tables' numbered migrations, the same files on
+// SQLite and PostgreSQL.
+var Migrations = sqlmigrate.Set{Name: "contact_keys", SQLite: sqlmigrate.Dir(files, "migrations"), Postgres: sqlmigrate.Dir(files, "migrations")}
+
+// Migrate applies the key tables' migrations not yet applied to db. It
+// returns the database error.
+func Migrate(ctx context.Context, db sqldb.DB) error {
+	_, err := sqlmigrate.Apply(ctx, db, Migrations)
+	return err
 }

@@ -181,7 +181,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.registry.MustRegister(s.service.Collectors()...)
 	s.registry.MustRegister(&lagCollector{engine: b.Projections})
 	s.handler = httpapi.New(httpapi.Deps{
-		Service: s.service, DB: b.DB, Dialect: b.Dialect, WriteGate: b.WriteGate,
+		Service: s.service, Idempotency: b.Idempotency,
 		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready, Guard: cfg.Limits.guard(),
 	})
 	return s, nil

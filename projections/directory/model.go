@@ -16,12 +16,17 @@ import (
 	"github.com/reso-fr/reso/projections"
 )
 
-// Name is the read model's name, and its checkpoint's.
-const Name = "directory"
+// Name is the read model's name, and its checkpoint's; Version the
+// schema version of its tables (projections.ReadModel.Version: raise it
+// when they change, and the engine rebuilds them).
+const (
+	Version = 1
+	Name    = "directory"
+)
 
 // ReadModel declares the directory read model to the engine.
 func ReadModel() projections.ReadModel {
-	return projections.ReadModel{Name: Name, Tables: tables, New: func(bool) projections.Projection {
+	return projections.ReadModel{Name: Name, Version: Version, Tables: tables, New: func(bool) projections.Projection {
 		return &projection{}
 	}}
 }

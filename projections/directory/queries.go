@@ -12,6 +12,7 @@ import (
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/projections"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // Queries answers questions on the directory read model: referents,
@@ -182,7 +183,7 @@ func (qs *Queries) ActorNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 			args[i] = id.String()
 		}
 		var b strings.Builder
-		projections.Placeholders(&b, projections.DialectPostgres, 0, n)
+		projections.Placeholders(&b, sqldb.Postgres, 0, n)
 		in := b.String()
 		q := `SELECT id, name, '` + string(domain.RoleReferent) + `' FROM dir_referents WHERE id IN ` + in +
 			` UNION ALL SELECT id, name, role FROM dir_users WHERE id IN ` + in

@@ -17,43 +17,45 @@ import (
 // that a projection resumes from its tables alone. It never holds the
 // contact's personal data: only the id of the key that seals it.
 type State struct {
-	ID           uuid.UUID `json:"id"`
-	SIRET        string    `json:"siret"`
-	CompanyName  string    `json:"company_name"`
-	Commune      string    `json:"commune"`
-	EPCI         string    `json:"epci"`
-	Departement  string    `json:"departement"`
-	Region       string    `json:"region"`
-	Subject      string    `json:"subject"`
-	Theme        string    `json:"theme"`
-	AdvisorID    uuid.UUID `json:"advisor_id"`
-	ContactKeyID string    `json:"contact_key_id,omitempty"`
-	Erased       bool      `json:"erased,omitempty"`
-	CapturedAt   int64     `json:"captured_at"`
-	ForwardedAt  int64     `json:"forwarded_at,omitempty"`
-	FirstTakenAt int64     `json:"first_taken_at,omitempty"`
-	ClosedAt     int64     `json:"closed_at,omitempty"`
-	AbandonedAt  int64     `json:"abandoned_at,omitempty"`
-	Abandoned    bool      `json:"abandoned,omitempty"`
-	Reminders    int       `json:"reminders,omitempty"`
-	LastReminder string    `json:"last_reminder,omitempty"`
-	LastRemindAt int64     `json:"last_reminder_at,omitempty"`
-	Matches      []Match   `json:"matches,omitempty"`
-	Version      int64     `json:"version"`
+	ID           uuid.UUID
+	SIRET        string
+	CompanyName  string
+	Commune      string
+	EPCI         string
+	Departement  string
+	Region       string
+	Subject      string
+	Theme        string
+	AdvisorID    uuid.UUID
+	ContactKeyID string
+	Erased       bool
+	CapturedAt   int64
+	ForwardedAt  int64
+	FirstTakenAt int64
+	ClosedAt     int64
+	AbandonedAt  int64
+	Abandoned    bool
+	Reminders    int
+	LastReminder string
+	LastRemindAt int64
+	Matches      []Match
+	Version      int64 // the stream's
 
 	// dirty says the state is in its cache's dirty list: a field rather
 	// than a set beside the cache, since folding asks for every event.
 	dirty bool
 }
 
+// Match is one referent's match on the need, as State keeps it. Times are
+// microseconds (projections.Micros), 0 when unset.
 type Match struct {
-	ReferentID     uuid.UUID          `json:"referent_id"`
-	OrganisationID uuid.UUID          `json:"organisation_id"`
-	Status         domain.MatchStatus `json:"status"`
-	SentAt         int64              `json:"sent_at"`
-	TakenAt        int64              `json:"taken_at,omitempty"`  // first quo -> engaged
-	ClosedAt       int64              `json:"closed_at,omitempty"` // entered its current closed status
-	UpdatedAt      int64              `json:"updated_at"`
+	ReferentID     uuid.UUID
+	OrganisationID uuid.UUID
+	Status         domain.MatchStatus
+	SentAt         int64
+	TakenAt        int64 // first quo -> engaged
+	ClosedAt       int64 // entered its current closed status
+	UpdatedAt      int64
 }
 
 // NewState is the state of the need e captures, placed in its EPCI,

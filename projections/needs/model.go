@@ -19,13 +19,18 @@ import (
 	"github.com/reso-fr/reso/projections/needfold"
 )
 
-// Name is the read model's name, and its checkpoint's.
-const Name = "needs"
+// Name is the read model's name, and its checkpoint's; Version the
+// schema version of its tables (projections.ReadModel.Version: raise it
+// when they change, and the engine rebuilds them).
+const (
+	Version = 1
+	Name    = "needs"
+)
 
 // ReadModel declares the needs read model to the engine; geo places the
 // communes of needs in their EPCI, département and région.
 func ReadModel(geo *domain.Geography) projections.ReadModel {
-	return projections.ReadModel{Name: Name, Tables: tables, New: func(fresh bool) projections.Projection {
+	return projections.ReadModel{Name: Name, Version: Version, Tables: tables, New: func(fresh bool) projections.Projection {
 		return &projection{geo: geo, cache: needfold.NewCache(fresh, false, readRows)}
 	}}
 }

@@ -23,17 +23,17 @@ import (
 	"github.com/reso-fr/reso/eventstore/sqlite"
 	"github.com/reso-fr/reso/internal/pgtest"
 	"github.com/reso-fr/reso/internal/simulate"
-	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/readmodels"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // Backend is a log and a read-model database, as a deployment has them.
 type Backend struct {
-	Name    string
-	DB      *sql.DB
-	Dialect projections.Dialect
-	Store   eventstore.Store
-	DSN     string // PostgreSQL only
+	Name   string
+	Handle sqldb.DB // what the engine writes through
+	DB     *sql.DB  // Handle's pool, for the tests' own SQL
+	Store  eventstore.Store
+	DSN    string // PostgreSQL only
 }
 
 // Backends names the backends a test runs on (MustBackend).
@@ -61,7 +61,7 @@ func MustSQLite(t testing.TB) Backend {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close(); db.Close() })
-	return Backend{Name: "sqlite", DB: db, Dialect: projections.DialectSQLite, Store: st}
+	return Backend{Name: "sqlite", Handle: db, DB: db.SQL(), Store: st}
 }
 
 // MustPostgres opens a PostgreSQL backend in a schema of the test's; it
@@ -86,7 +86,7 @@ func MustPostgres(t testing.TB) Backend {
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	t.Cleanup(func() { st.Close(); db.Close(); pool.Close() })
-	return Backend{Name: "postgres", DB: db, Dialect: projections.DialectPostgres, Store: st, DSN: dsn}
+	return Backend{Name: "postgres", Handle: sqldb.NewPostgres(db), DB: db, Store: st, DSN: dsn}
 }
 
 // FastOptions shortens the pauses of o that tests would wait for.
@@ -104,7 +104,7 @@ func FastOptions(o readmodels.Options) readmodels.Options {
 // o made fast.
 func MustEngine(t testing.TB, b Backend, o readmodels.Options) *readmodels.Engine {
 	t.Helper()
-	e, err := readmodels.New(b.DB, b.Dialect, b.Store, FastOptions(o))
+	e, err := readmodels.New(b.Handle, b.Store, FastOptions(o))
 	if err != nil {
 		t.Fatal(err)
 	}

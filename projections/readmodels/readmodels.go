@@ -13,7 +13,6 @@ package readmodels
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/reso-fr/reso/projections/directory"
 	"github.com/reso-fr/reso/projections/needs"
 	"github.com/reso-fr/reso/projections/stats"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // Names of the read models.
@@ -109,11 +109,10 @@ type Engine struct {
 	stats     *stats.Queries
 }
 
-// New returns the engine of Réso's read models on db (SQLite or PostgreSQL,
-// as dialect says) following store. Call Migrate before Run or any query.
-// It returns an error for an unknown dialect or projection name, or invalid
-// thresholds.
-func New(db *sql.DB, dialect projections.Dialect, store eventstore.Store, opts Options) (*Engine, error) {
+// New returns the engine of Réso's read models on db (SQLite or PostgreSQL)
+// following store. Call Migrate before Run or any query. It returns an
+// error for an unknown dialect or projection name, or invalid thresholds.
+func New(db sqldb.DB, store eventstore.Store, opts Options) (*Engine, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
@@ -122,7 +121,7 @@ func New(db *sql.DB, dialect projections.Dialect, store eventstore.Store, opts O
 		needs.ReadModel(opts.Geography),
 		stats.ReadModel(stats.Config{Geography: opts.Geography, Location: opts.Location, TakeChargeWindows: opts.TakeChargeWindows}),
 	}
-	e, err := projections.New(db, dialect, store, models, projections.Options{
+	e, err := projections.New(db, store, models, projections.Options{
 		Projections: opts.Projections, BatchSize: opts.BatchSize, RebuildBatch: opts.RebuildBatch,
 		RebuildFlush: opts.RebuildFlush, RetryDelay: opts.RetryDelay, StandbyRetry: opts.StandbyRetry,
 		BeforeCommit: opts.BeforeCommit, Logger: opts.Logger,
@@ -130,8 +129,8 @@ func New(db *sql.DB, dialect projections.Dialect, store eventstore.Store, opts O
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Engine: e, opts: opts, directory: directory.NewQueries(db, opts.Geography),
-		needs: needs.NewQueries(db, opts.Thresholds), stats: stats.NewQueries(db)}, nil
+	return &Engine{Engine: e, opts: opts, directory: directory.NewQueries(db.SQL(), opts.Geography),
+		needs: needs.NewQueries(db.SQL(), opts.Thresholds), stats: stats.NewQueries(db.SQL())}, nil
 }
 
 // Options returns the engine's options with their defaults filled in.

@@ -76,8 +76,13 @@ type cell struct {
 // stays far below (rows are bounded by the dimensions, not by the needs).
 const maxCells = 500_000
 
-// Name is the read model's name, and its checkpoint's.
-const Name = "stats"
+// Name is the read model's name, and its checkpoint's; Version the
+// schema version of its tables (projections.ReadModel.Version: raise it
+// when they change, and the engine rebuilds them).
+const (
+	Version = 1
+	Name    = "stats"
+)
 
 // Config is what statistics depend on. Every field is required
 // (projections/readmodels fills in the defaults).
@@ -95,10 +100,14 @@ type Config struct {
 
 // ReadModel declares the statistics read model to the engine.
 func ReadModel(cfg Config) projections.ReadModel {
-	return projections.ReadModel{Name: Name, Tables: tables, New: func(fresh bool) projections.Projection {
+	return projections.ReadModel{Name: Name, Version: Version, Tables: tables, Replaces: replaced, New: func(fresh bool) projections.Projection {
 		return &projection{cfg: cfg, cache: needfold.NewCache(fresh, true, readStates)}
 	}}
 }
+
+// replaced are the tables of earlier layouts: histograms as rows of
+// stats_hours (before they became a column of their cell).
+var replaced = []string{"stats_hours"}
 
 // tables are the statistics read model's: each need's state, and the
 // cells.

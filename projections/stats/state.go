@@ -3,7 +3,6 @@ package stats
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,8 +15,7 @@ import (
 )
 
 // statsStateV1 opens the binary form of what statistics keep of a need in
-// stats_needs.state. Rows written before it hold JSON, which opens with
-// '{': both read back.
+// stats_needs.state.
 const statsStateV1 = 1
 
 // appendState appends to b the part of s that statistics
@@ -70,17 +68,11 @@ func appendShortString(b []byte, v string) []byte {
 // decode: a corrupt row stops the projection rather than being skipped.
 var errBadState = errors.New("projections: malformed statistics state")
 
-// decodeState reads back a state written by appendState, or the
-// JSON of earlier versions. It returns an error wrapping errBadState
-// for anything else.
+// decodeState reads back a state written by appendState. It returns an
+// error wrapping errBadState for anything else. (Tables whose rows held
+// the JSON of earlier versions were built by schema version 0, and are
+// rebuilt.)
 func decodeState(raw []byte) (*needfold.State, error) {
-	if len(raw) > 0 && raw[0] == '{' {
-		s := new(needfold.State)
-		if err := json.Unmarshal(raw, s); err != nil {
-			return nil, fmt.Errorf("%w: %w", errBadState, err)
-		}
-		return s, nil
-	}
 	r := stateReaderBuf{b: raw}
 	if v := r.byte(); v != statsStateV1 {
 		return nil, fmt.Errorf("%w: version %d", errBadState, v)
@@ -191,7 +183,7 @@ func (r *stateReaderBuf) str() string {
 }
 
 // readStates reads the states of ids from the state column of table
-// (stats_needs), binary or JSON.
+// (stats_needs).
 func readStates(ctx context.Context, tx projections.Txn, table string, ids []any, into map[uuid.UUID]*needfold.State) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SELECT state FROM %s WHERE id IN ", table)

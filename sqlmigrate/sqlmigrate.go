@@ -1,6 +1,9 @@
-// Package sqlmigrate reads numbered SQL migration files (0001_name.sql) from
-// an embedded file system, for the stores that version their schema. Each
-// store applies them in its own dialect and records them in its own table.
+// Package sqlmigrate is how Réso creates and changes tables: numbered SQL
+// files (0001_name.sql) embedded by the package that owns the tables, one
+// set per component, applied through one runner per dialect (SQLite,
+// PostgreSQL) and recorded in a table per set. Nothing else creates a
+// table, except the projections engine for read-model tables, which it
+// versions and rebuilds instead (docs/projections.md).
 package sqlmigrate
 
 import (

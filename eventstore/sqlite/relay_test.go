@@ -1,14 +1,12 @@
-package projections
+package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/reso-fr/reso/eventstore/sqlite"
+	"github.com/reso-fr/reso/sqldb"
 )
 
 // A relayed flush gives SQLite's write lock back every relaySlice: a writer
@@ -17,18 +15,25 @@ import (
 func TestRelayLetsWaitingWritersIn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, gate, r := mustRelay(t)
-	defer r.close(false)
-	tx := Txn{d: DialectSQLite, db: db, conn: r.conn, relay: r}
+	db, r := mustRelay(t)
+	defer r.Close(false)
+	// A statement of the relayed writer.
+	exec := func(q string, args ...any) error {
+		if err := r.Write(ctx); err != nil {
+			return err
+		}
+		if _, err := r.Conn().ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+		return r.Breathe(ctx)
+	}
 
 	started := make(chan struct{})
 	wrote := make(chan time.Time, 1)
 	failed := make(chan error, 1)
 	go func() {
 		<-started
-		gate.Lock()
-		defer gate.Unlock()
-		if _, err := db.ExecContext(ctx, `INSERT INTO t VALUES (-1)`); err != nil {
+		if _, err := db.Exec(ctx, `INSERT INTO t VALUES (-1)`); err != nil {
 			failed <- err
 			return
 		}
@@ -36,14 +41,14 @@ func TestRelayLetsWaitingWritersIn(t *testing.T) {
 	}()
 	start := time.Now()
 	for i := 0; time.Since(start) < 20*relaySlice; i++ {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO t VALUES ($1)`, i); err != nil {
+		if err := exec(`INSERT INTO t VALUES ($1)`, i); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {
 			close(started)
 		}
 	}
-	if err := r.pause(ctx); err != nil {
+	if err := r.Pause(ctx); err != nil {
 		t.Fatal(err)
 	}
 	end := time.Now()
@@ -58,7 +63,7 @@ func TestRelayLetsWaitingWritersIn(t *testing.T) {
 		t.Fatal("the waiting writer never wrote")
 	}
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil {
+	if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n < 2 {
@@ -66,25 +71,27 @@ func TestRelayLetsWaitingWritersIn(t *testing.T) {
 	}
 }
 
-// After a failure, close rolls the open slice back and gives the gate back.
+// After a failure, Close rolls the open slice back and gives the gate back.
 func TestRelayCloseRollsBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, gate, r := mustRelay(t)
-	tx := Txn{d: DialectSQLite, db: db, conn: r.conn, relay: r}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO t VALUES (1)`); err != nil {
+	db, r := mustRelay(t)
+	if err := r.Write(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if gate.TryLock() {
+	if _, err := r.Conn().ExecContext(ctx, `INSERT INTO t VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	if db.gate.TryLock() {
 		t.Fatal("the gate is free while the relay writes")
 	}
-	r.close(true)
-	if !gate.TryLock() {
-		t.Fatal("close kept the gate")
+	r.Close(true)
+	if !db.gate.TryLock() {
+		t.Fatal("Close kept the gate")
 	}
-	gate.Unlock()
+	db.gate.Unlock()
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil {
+	if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {
@@ -93,22 +100,21 @@ func TestRelayCloseRollsBack(t *testing.T) {
 }
 
 // mustRelay opens a SQLite file with a table t (x INTEGER) and a relay on
-// it, behind the returned gate.
-func mustRelay(t *testing.T) (*sql.DB, *sync.Mutex, *relay) {
+// it.
+func mustRelay(t *testing.T) (*DB, sqldb.Relay) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "relay.db"))
+	db, err := OpenDB(filepath.Join(t.TempDir(), "relay.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.ExecContext(ctx, `CREATE TABLE t (x INTEGER NOT NULL)`); err != nil {
+	if _, err := db.Exec(ctx, `CREATE TABLE t (x INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	gate := new(sync.Mutex)
-	r, err := (&Engine{db: db, dialect: DialectSQLite, gate: gate}).openRelay(ctx)
+	r, err := db.Relay(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return db, gate, r
+	return db, r
 }

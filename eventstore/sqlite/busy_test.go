@@ -1,4 +1,4 @@
-package projections
+package sqlite
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/reso-fr/reso/eventstore/sqlite"
 )
 
 type codedErr int
@@ -44,11 +42,12 @@ func TestBeginOutlastsBusyTimeout(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "busy.db"))
+	handle, err := OpenDB(filepath.Join(t.TempDir(), "busy.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer handle.Close()
+	db := handle.SQL()
 	holder, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
