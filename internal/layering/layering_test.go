@@ -67,3 +67,37 @@ func TestDependenciesPointDown(t *testing.T) {
 		})
 	}
 }
+
+// imports returns the packages pkg imports itself (test files left out).
+func imports(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, module+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// The doors — the JSON API and the console — decode, call internal/app and
+// encode: they import neither the read models nor any store, so every read
+// and command goes through the one door where roles and scopes are decided.
+func TestDoorsGoThroughApp(t *testing.T) {
+	t.Parallel()
+	forbidden := []string{"projections", "eventstore/memory", "eventstore/sqlite", "eventstore/postgres",
+		"eventstore/kurrentdb", "sqldb", "internal/backend", "internal/keys", "internal/auth"}
+	for _, door := range []string{"internal/httpapi", "internal/console"} {
+		if out, err := exec.Command("go", "list", module+door).CombinedOutput(); err != nil {
+			if strings.Contains(string(out), "no required module provides") || strings.Contains(string(out), "cannot find") ||
+				strings.Contains(string(out), "is not in std") || strings.Contains(string(out), "matched no packages") {
+				continue // a door not built yet
+			}
+		}
+		for _, imp := range imports(t, door) {
+			for _, f := range forbidden {
+				if imp == module+f || strings.HasPrefix(imp, module+f+"/") {
+					t.Errorf("%s imports %s", door, strings.TrimPrefix(imp, module))
+				}
+			}
+		}
+	}
+}
