@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/ratelimit"
 	"github.com/reso-fr/reso/internal/server"
 )
@@ -54,16 +55,23 @@ func runServe(ctx context.Context, args []string) error {
 		"requests a second each user may send, in bursts of 4 times that (0: no limit; env RESO_RATE_LIMIT)")
 	perAddr := fs.Float64("rate-limit-address", envFloat("RESO_RATE_LIMIT_ADDRESS", ratelimit.DefaultPerAddress.Rate),
 		"requests a second each client address may send, in bursts of twice that (0: no limit; env RESO_RATE_LIMIT_ADDRESS)")
+	tokenTTL := fs.Duration("token-ttl", auth.DefaultTokenTTL, "how long new API tokens live (e.g. 2160h for 90 days)")
+	masters := masterFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	mks, err := masters()
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: &logLevel}))
 	slog.SetDefault(log)
 	cfg := server.Config{
 		Addr: *addr, DataDir: *data, DatabaseURL: *dbURL, EventStoreURL: *esURL,
-		AdminToken: os.Getenv("RESO_ADMIN_TOKEN"), Demo: *demoFlag, Logger: log,
+		AdminToken: os.Getenv("RESO_ADMIN_TOKEN"), Demo: *demoFlag, Logger: log, MasterKeys: mks,
 	}
 	cfg.DemoOptions.Seed, cfg.DemoOptions.Months, cfg.DemoOptions.Out = *seed, *months, os.Stdout
+	cfg.TokenTTL = *tokenTTL
 	cfg.Limits = server.Limits{PerPrincipal: flagLimit(*perUser, 4), PerAddress: flagLimit(*perAddr, 2)}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reso-fr/reso/internal/backend"
+	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/simulate"
 )
 
@@ -27,10 +28,18 @@ func runSimulate(ctx context.Context, args []string) error {
 	fs.IntVar(&o.TotalNeeds, "needs", 0, "needs in total (default 300 a month)")
 	fs.IntVar(&o.Writers, "writers", 4, "concurrent writers")
 	start := fs.String("start", "", "first month YYYY-MM (default: --months before the current month; history up to now)")
+	masters := masterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := backend.Config{}
+	mks, err := masters()
+	if err != nil {
+		return err
+	}
+	if len(mks) == 0 {
+		return fmt.Errorf("simulate seals contacts: %w", keys.ErrNoMasterKey)
+	}
+	cfg := backend.Config{Masters: mks}
 	switch *store {
 	case "sqlite":
 		cfg.DataDir = *dsn

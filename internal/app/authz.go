@@ -36,6 +36,7 @@ const (
 	ActionSubjects       Action = "subjects"
 	ActionCommunes       Action = "communes"       // the geography's commune search
 	ActionMe             Action = "me"             // who the caller is
+	ActionTokens         Action = "tokens"         // one's own API tokens; an admin's, anyone's
 	ActionReadDirectory  Action = "directory.read" // organisations and referents lists
 	ActionEvents         Action = "events"         // the raw log
 	ActionProjections    Action = "projections"    // projection status
@@ -83,6 +84,7 @@ var matrix = map[Action]rule{
 	ActionSubjects:       {everyone, "read the subjects"},
 	ActionCommunes:       {everyone, "search communes"},
 	ActionMe:             {everyone, "read their own account"},
+	ActionTokens:         {everyone, "manage API tokens"},
 	ActionReadDirectory:  {onNeeds, "read the directory"},
 	ActionEvents:         {admins, "read the event log"},
 	ActionProjections:    {admins, "read the projections' status"},

@@ -18,6 +18,16 @@ var (
 	ErrConflict = errors.New("too many concurrent changes")
 )
 
+// UnauthenticatedError is a refused credential with the reason its holder
+// may know (unknown, expired on a date, revoked). errors.Is(err,
+// ErrUnauthenticated) holds.
+type UnauthenticatedError struct{ Reason string }
+
+func (e *UnauthenticatedError) Error() string { return "unauthenticated: " + e.Reason }
+
+// Is makes errors.Is(err, ErrUnauthenticated) hold.
+func (e *UnauthenticatedError) Is(target error) bool { return target == ErrUnauthenticated }
+
 // Errors of the read side.
 var (
 	// ErrLagging: the read models did not reach the position asked for in

@@ -29,6 +29,15 @@ func (r *routes) Suggest(_ context.Context, commune, subject string) ([]domain.C
 	return domain.Route(domain.DefaultGeography(), r.covs, commune, subject), nil
 }
 
+// testMaster wraps the fixtures' contact keys.
+var testMaster = func() *keys.Master {
+	m, err := keys.GenerateMaster()
+	if err != nil {
+		panic(err)
+	}
+	return m
+}()
+
 type fixture struct {
 	svc    *app.Service
 	store  eventstore.Store
@@ -87,7 +96,7 @@ func mustFixture(t testing.TB, kind string) *fixture {
 	if _, err := sqlmigrate.Apply(ctx, db, keys.Migrations, auth.Migrations); err != nil {
 		t.Fatal(err)
 	}
-	kr, err := keys.New(ctx, db)
+	kr, err := keys.New(ctx, db, testMaster)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +109,7 @@ func mustFixture(t testing.TB, kind string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const adminToken = "reso_test_admin_token"
+	const adminToken = "reso_test_admin_token_of_32_characters"
 	if _, err := as.EnsureAdmin(ctx, adminToken); err != nil {
 		t.Fatal(err)
 	}

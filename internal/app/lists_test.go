@@ -31,7 +31,7 @@ func (f *fixture) mustReadService(t *testing.T) *app.Service {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = e.Run(runCtx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	kr, err := keys.New(ctx, f.handle)
+	kr, err := keys.New(ctx, f.handle, testMaster)
 	if err != nil {
 		t.Fatal(err)
 	}

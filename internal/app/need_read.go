@@ -132,6 +132,12 @@ func (s *Service) openContact(ctx context.Context, sc domain.SealedContact, eras
 	if errors.Is(err, keys.ErrErased) {
 		return ContactView{Erased: true}, nil
 	}
+	if errors.Is(err, keys.ErrUnavailable) || errors.Is(err, keys.ErrCorrupt) {
+		// Not the reader's fault, and the rest of the need is readable: say
+		// the contact cannot be shown, and tell the operators why.
+		s.log.ErrorContext(ctx, "contact cannot be opened", "key_id", sc.KeyID, "err", err)
+		return ContactView{Unavailable: true}, nil
+	}
 	if err != nil {
 		return ContactView{}, fmt.Errorf("open contact: %w", err)
 	}

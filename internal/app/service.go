@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,14 +126,14 @@ func (s *Service) Geography() *domain.Geography { return s.geo }
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	u, err := s.auth.Authenticate(ctx, token)
 	if errors.Is(err, auth.ErrUnauthenticated) {
-		return Principal{}, ErrUnauthenticated
+		return Principal{}, &UnauthenticatedError{Reason: strings.TrimPrefix(err.Error(), auth.ErrUnauthenticated.Error()+": ")}
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
 	return Principal{
 		UserID: u.ID, Name: u.Name, Role: u.Role, OrganisationID: u.OrganisationID,
-		ReferentID: u.ReferentID, Territories: u.Territories,
+		ReferentID: u.ReferentID, Territories: u.Territories, TokenID: u.TokenID,
 	}, nil
 }
 

@@ -17,6 +17,9 @@ type Principal struct {
 	OrganisationID uuid.UUID
 	ReferentID     uuid.UUID     // set for referents
 	Territories    []domain.Zone // animateur scope
+	// TokenID names the API token the principal authenticated with ("" for
+	// a console session).
+	TokenID string
 }
 
 // CommandMeta travels with a command into every event's metadata.
@@ -31,12 +34,15 @@ type Contact struct {
 }
 
 // ContactView is the contact as a client sees it: opened, or marked erased
-// with every field empty.
+// with every field empty, or marked unavailable (its key is wrapped under a
+// master key the server was not given, or does not decrypt) with every
+// field empty.
 type ContactView struct {
-	Name   string `json:"name"`
-	Email  string `json:"email"`
-	Phone  string `json:"phone"`
-	Erased bool   `json:"erased"`
+	Name        string `json:"name"`
+	Email       string `json:"email"`
+	Phone       string `json:"phone"`
+	Erased      bool   `json:"erased"`
+	Unavailable bool   `json:"unavailable,omitempty"`
 }
 
 // MatchView is one referent on one need.

@@ -18,6 +18,13 @@ import (
 
 func mustStore(t *testing.T) (*auth.Store, *sqlite.Store) {
 	t.Helper()
+	s, events, _ := mustStoreDB(t)
+	return s, events
+}
+
+// mustStoreDB is mustStore with the database, for a second store on it.
+func mustStoreDB(t *testing.T) (*auth.Store, *sqlite.Store, *sqlite.DB) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "auth.db"))
 	if err != nil {
@@ -36,7 +43,7 @@ func mustStore(t *testing.T) (*auth.Store, *sqlite.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, events
+	return s, events, db
 }
 
 func TestTokens(t *testing.T) {

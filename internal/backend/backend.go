@@ -48,7 +48,11 @@ type Config struct {
 	EventStoreURL string
 	// Projections configures the read-model engine.
 	Projections readmodels.Options
-	Logger      *slog.Logger
+	// Masters wrap the contact keys: the first wraps new keys, the others
+	// (previous masters, during a rotation) only unwrap. Without any, Keys
+	// is nil: what seals or opens contacts cannot run.
+	Masters []*keys.Master
+	Logger  *slog.Logger
 }
 
 // Backend is the opened storage. Close releases it.
@@ -214,11 +218,13 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	if err := b.Projections.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate projections: %w", err)
 	}
-	if b.Keys, err = keys.New(ctx, b.DB); err != nil {
-		return err
-	}
-	if b.pool != nil {
-		b.Keys.UsePool(b.pool)
+	if len(cfg.Masters) > 0 {
+		if b.Keys, err = keys.New(ctx, b.DB, cfg.Masters...); err != nil {
+			return err
+		}
+		if b.pool != nil {
+			b.Keys.UsePool(b.pool)
+		}
 	}
 	if b.Auth, err = auth.New(ctx, b.DB, b.Events); err != nil {
 		return err

@@ -22,8 +22,12 @@ func TestOpen(t *testing.T) {
 		cfg     func(t *testing.T) backend.Config
 		dialect sqldb.Dialect
 	}{
-		{"sqlite", func(t *testing.T) backend.Config { return backend.Config{DataDir: filepath.Join(t.TempDir(), "data")} }, sqldb.SQLite},
-		{"postgres", func(t *testing.T) backend.Config { return backend.Config{DatabaseURL: pgtest.MustSchema(t)} }, sqldb.Postgres},
+		{"sqlite", func(t *testing.T) backend.Config {
+			return backend.Config{DataDir: filepath.Join(t.TempDir(), "data"), Masters: mustMasters(t)}
+		}, sqldb.SQLite},
+		{"postgres", func(t *testing.T) backend.Config {
+			return backend.Config{DatabaseURL: pgtest.MustSchema(t), Masters: mustMasters(t)}
+		}, sqldb.Postgres},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -93,4 +97,14 @@ func TestOpenBadConfig(t *testing.T) {
 			t.Errorf("Open(%+v) = %v, want ErrConfig", cfg, err)
 		}
 	}
+}
+
+// mustMasters is one fresh master key.
+func mustMasters(t *testing.T) []*keys.Master {
+	t.Helper()
+	m, err := keys.GenerateMaster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*keys.Master{m}
 }

@@ -24,7 +24,7 @@ import (
 func TestSQLiteWritersShareTheGate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b, err := backend.Open(ctx, backend.Config{DataDir: filepath.Join(t.TempDir(), "data")})
+	b, err := backend.Open(ctx, backend.Config{DataDir: filepath.Join(t.TempDir(), "data"), Masters: mustMasters(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,8 @@ func TestSQLiteWritersShareTheGate(t *testing.T) {
 			return err
 		},
 		"token": func() error {
-			return b.Auth.AddToken(ctx, auth.User{ID: uuid.New(), Name: "A", Role: domain.RoleAdmin}, uuid.NewString())
+			_, err := b.Auth.AddToken(ctx, auth.User{ID: uuid.New(), Name: "A", Role: domain.RoleAdmin}, uuid.NewString())
+			return err
 		},
 		"idempotency": func() error {
 			_, err := b.Idempotency.Reserve(ctx, uuid.NewString(), "k", "h", time.Now())

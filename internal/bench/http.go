@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgschema"
 	"github.com/reso-fr/reso/internal/server"
 )
@@ -118,9 +119,13 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	logger := slog.New(slog.NewTextHandler(cfg.Progress, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srvCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	master, err := keys.GenerateMaster()
+	if err != nil {
+		return HTTPReport{}, err
+	}
 	// The load is the point: no rate limit.
 	srv, err := server.New(srvCtx, server.Config{Addr: "127.0.0.1:0", DatabaseURL: dsn, AdminToken: adminToken, Logger: logger,
-		Limits: server.Limits{Off: true}})
+		Limits: server.Limits{Off: true}, MasterKeys: []*keys.Master{master}})
 	if err != nil {
 		return rep, fmt.Errorf("start server: %w", err)
 	}

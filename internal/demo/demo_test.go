@@ -14,6 +14,7 @@ import (
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/demo"
+	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
 )
 
@@ -39,7 +40,7 @@ func TestRun(t *testing.T) {
 			// On PostgreSQL the tokens file goes to a directory that does
 			// not exist yet.
 			dir := filepath.Join(t.TempDir(), "data")
-			cfg := backend.Config{DataDir: dir}
+			cfg := backend.Config{DataDir: dir, Masters: mustMasters(t)}
 			if kind == "postgres" {
 				cfg.DatabaseURL = pgtest.MustSchema(t)
 			}
@@ -148,4 +149,14 @@ func mustVisible(t *testing.T, b *backend.Backend, pos eventstore.Position) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// mustMasters is one fresh master key.
+func mustMasters(t *testing.T) []*keys.Master {
+	t.Helper()
+	m, err := keys.GenerateMaster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*keys.Master{m}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
 	"github.com/reso-fr/reso/internal/server"
 )
@@ -22,7 +23,12 @@ func mustServer(t *testing.T, store string) *env {
 	var tok [32]byte
 	_, _ = rand.Read(tok[:])
 	e := &env{store: store}
+	master, err := keys.GenerateMaster()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := server.Config{
+		MasterKeys: []*keys.Master{master},
 		Addr:       "127.0.0.1:0",
 		AdminToken: hex.EncodeToString(tok[:]),
 		Logger:     slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -86,6 +92,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Run("roles", func(t *testing.T) { testRoles(t, e) })
 			t.Run("bad input", func(t *testing.T) { testBadInput(t, e) })
 			t.Run("new user", func(t *testing.T) { testNewUser(t, e) })
+			t.Run("tokens", func(t *testing.T) { testTokens(t, e) })
 			t.Run("idempotency", func(t *testing.T) { testIdempotency(t, e) })
 			t.Run("concurrency", func(t *testing.T) { testConcurrency(t, e) })
 			t.Run("erasure", func(t *testing.T) { testErasure(t, e) })

@@ -73,8 +73,12 @@ func toProblem(err error) *Problem {
 	var te *domain.TransitionError
 	switch {
 	case errors.Is(err, app.ErrUnauthenticated):
-		return newProblem(http.StatusUnauthorized, "unauthenticated", "Authentication required",
-			"send Authorization: Bearer TOKEN with a valid token")
+		detail := "send Authorization: Bearer TOKEN with a valid token"
+		var ue *app.UnauthenticatedError
+		if errors.As(err, &ue) {
+			detail = ue.Reason + "; " + detail
+		}
+		return newProblem(http.StatusUnauthorized, "unauthenticated", "Authentication required", detail)
 	case errors.Is(err, app.ErrForbidden):
 		return newProblem(http.StatusForbidden, "forbidden", "Forbidden", forbiddenDetail(err))
 	case errors.Is(err, app.ErrNotFound), errors.Is(err, domain.ErrNeedNotFound),

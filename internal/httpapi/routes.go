@@ -33,6 +33,10 @@ func post(pattern string, action app.Action, h http.HandlerFunc) route {
 	return route{Route{http.MethodPost, pattern, action}, h}
 }
 
+func del(pattern string, action app.Action, h http.HandlerFunc) route {
+	return route{Route{http.MethodDelete, pattern, action}, h}
+}
+
 // routes is the whole route table. The OpenAPI document is tested against
 // it both ways, and the end-to-end role matrix is generated from it.
 func (a *api) routes() []route {
@@ -43,6 +47,9 @@ func (a *api) routes() []route {
 		get("/api/openapi.json", app.ActionPublic, serveOpenAPI),
 
 		post("/api/users", app.ActionCreateUser, a.createUser),
+		get("/api/users/{id}/tokens", app.ActionTokens, a.listTokens),
+		post("/api/users/{id}/tokens", app.ActionTokens, a.newToken),
+		del("/api/tokens/{id}", app.ActionTokens, a.revokeToken),
 		post("/api/organisations", app.ActionCreateOrg, a.createOrganisation),
 		post("/api/referents", app.ActionCreateReferent, a.createReferent),
 		get("/api/subjects", app.ActionSubjects, a.listSubjects),

@@ -82,11 +82,12 @@ func eraseIn(ctx context.Context, tx *sqldb.Tx, where string, arg string) ([]str
 		return nil, fmt.Errorf("erase keys: %w", err)
 	}
 	for _, id := range ids {
-		// Overwrite before deleting: SQLite rewrites the cell in place, so
-		// the key bytes do not linger in a free page.
+		// Overwrite before deleting, with as many characters as a wrapped
+		// key: SQLite rewrites the cell in place, so the wrapped key does
+		// not linger in a free page.
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE reso_contact_keys SET key_hex = $1, subject_hash = $2 WHERE key_id = $3`,
-			strings.Repeat("0", 64), "erased:"+id, id); err != nil {
+			strings.Repeat("0", wrappedLen), "erased:"+id, id); err != nil {
 			return nil, fmt.Errorf("erase key %s: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM reso_contact_keys WHERE key_id = $1`, id); err != nil {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -25,8 +26,13 @@ import (
 // ErrErased means the contact's key was deleted: the data is gone for good.
 var ErrErased = errors.New("contact erased")
 
-// ErrCorrupt means a sealed contact did not decrypt under its key.
+// ErrCorrupt means a sealed contact did not decrypt under its key, or a
+// stored key under its master.
 var ErrCorrupt = errors.New("sealed contact does not decrypt")
+
+// ErrUnavailable means a contact's key is wrapped under a master key this
+// keyring was not given: the contact exists but cannot be read here.
+var ErrUnavailable = errors.New("contact key wrapped under another master key")
 
 // Contact is a contact's personal data in plaintext.
 type Contact struct {
@@ -41,6 +47,9 @@ type Keyring struct {
 	postgres bool
 	secret   []byte // HMAC key of the look-up hashes
 	pool     RowQuerier
+	// masters wrap the keys: the first wraps what is written, every one
+	// unwraps what it wrapped (a previous master, during a rotation).
+	masters []*Master
 }
 
 // RowQuerier runs a one-row query; *pgxpool.Pool is one.
@@ -76,37 +85,169 @@ func (r pgxRow) Scan(dest ...any) error {
 	return err
 }
 
-const secretSetting = "contact_hash_secret"
+// Settings of the keyring in reso_settings.
+const (
+	secretSetting = "contact_hash_secret"
+	// masterSetting is the id of the master every key is wrapped under
+	// (a rotation moves it once every key is re-wrapped).
+	masterSetting = "master_key_id"
+)
 
-// New loads (or, the first time, creates) the look-up secret from db,
-// whose key tables Migrate created, and returns the keyring. The SQL is
-// the same on SQLite and PostgreSQL, but an erasure compacts storage
-// differently. Every write goes through db. It returns an error wrapping
-// sqlmigrate.ErrPending when db was not migrated, or the database error.
-func New(ctx context.Context, db sqldb.DB) (*Keyring, error) {
+// New returns the keyring of db, whose key tables Migrate created, with
+// its master keys: the first wraps new keys, the others (previous masters,
+// during a rotation) only unwrap. The first start with a master key wraps
+// every key an earlier version stored in clear. It returns ErrNoMasterKey
+// without a master, an error wrapping ErrWrongMasterKey when the store's
+// keys are wrapped under another master, one wrapping sqlmigrate.ErrPending
+// when db was not migrated, and the database error.
+func New(ctx context.Context, db sqldb.DB, masters ...*Master) (*Keyring, error) {
+	if len(masters) == 0 || masters[0] == nil {
+		return nil, fmt.Errorf("keys: %w", ErrNoMasterKey)
+	}
 	if err := sqlmigrate.Check(ctx, db, Migrations); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, fmt.Errorf("generate key secret: %w", err)
+	k := &Keyring{db: db, postgres: db.Dialect() == sqldb.Postgres, masters: masters}
+	if err := k.adopt(ctx); err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
 	}
-	// Two processes starting at once both try; the first insert wins and
-	// both read it back.
-	if _, err := db.Exec(ctx,
-		`INSERT INTO reso_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
-		secretSetting, hex.EncodeToString(secret)); err != nil {
-		return nil, fmt.Errorf("store key secret: %w", err)
+	return k, nil
+}
+
+// master returns the master of id among the keyring's.
+func (k *Keyring) master(id string) *Master {
+	for _, m := range k.masters {
+		if m.id == id {
+			return m
+		}
+	}
+	return nil
+}
+
+// ids lists the keyring's master ids, for messages.
+func (k *Keyring) ids() string {
+	ids := make([]string, len(k.masters))
+	for i, m := range k.masters {
+		ids[i] = m.id
+	}
+	return strings.Join(ids, ", ")
+}
+
+// adopt checks that the store's keys are wrapped under one of the
+// keyring's masters and loads the look-up secret. On a store whose keys
+// no master wraps yet (new, or written by an earlier version in clear), it
+// wraps them all under the first master, in one transaction that one
+// process wins: the others wait for it and find the work done.
+func (k *Keyring) adopt(ctx context.Context) error {
+	return k.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		primary := k.masters[0]
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO reso_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, masterSetting, primary.id)
+		if err != nil {
+			return fmt.Errorf("record master key: %w", err)
+		}
+		first, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("record master key: %w", err)
+		}
+		var current string
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM reso_settings WHERE name = $1`, masterSetting).Scan(&current); err != nil {
+			return fmt.Errorf("read master key id: %w", err)
+		}
+		if k.master(current) == nil {
+			return fmt.Errorf("%w: this store's contact keys are wrapped under master key %s, and the one given is %s; give the store's own master key (RESO_MASTER_KEY or --master-key-file)",
+				ErrWrongMasterKey, current, k.ids())
+		}
+		if err := k.loadSecret(ctx, tx.Tx); err != nil {
+			return err
+		}
+		if first == 0 {
+			return nil
+		}
+		// The first start with a master key: wrap what is in clear.
+		n, err := k.rewrap(ctx, tx.Tx, 0)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			slog.InfoContext(ctx, "contact keys wrapped under the master key", "keys", n, "master", primary.id)
+		}
+		return nil
+	})
+}
+
+// loadSecret reads the look-up secret, creating it wrapped under the
+// first master the first time, and wrapping it when an earlier version
+// stored it in clear.
+func (k *Keyring) loadSecret(ctx context.Context, tx *sql.Tx) error {
+	primary := k.masters[0]
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return fmt.Errorf("generate key secret: %w", err)
+	}
+	wrapped, err := primary.wrap(secretSetting, fresh)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO reso_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, secretSetting, wrapped); err != nil {
+		return fmt.Errorf("store key secret: %w", err)
 	}
 	var stored string
-	if err := db.SQL().QueryRowContext(ctx, `SELECT value FROM reso_settings WHERE name = $1`, secretSetting).Scan(&stored); err != nil {
-		return nil, fmt.Errorf("load key secret: %w", err)
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM reso_settings WHERE name = $1`, secretSetting).Scan(&stored); err != nil {
+		return fmt.Errorf("load key secret: %w", err)
 	}
-	secret, err := hex.DecodeString(stored)
-	if err != nil || len(secret) != 32 {
-		return nil, fmt.Errorf("load key secret: %w", ErrCorrupt)
+	secret, err := k.fromStore(secretSetting, stored)
+	if err != nil {
+		return fmt.Errorf("load key secret: %w", err)
 	}
-	return &Keyring{db: db, postgres: db.Dialect() == sqldb.Postgres, secret: secret}, nil
+	k.secret = secret
+	if wrappedBy(stored) == "" {
+		w, err := primary.wrap(secretSetting, secret)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE reso_settings SET value = $1 WHERE name = $2`, w, secretSetting); err != nil {
+			return fmt.Errorf("wrap key secret: %w", err)
+		}
+	}
+	return nil
+}
+
+// toStore is a contact key as stored: wrapped under the first master,
+// bound to its id.
+func (k *Keyring) toStore(keyID string, key []byte) (string, error) {
+	return k.masters[0].wrap("contact key "+keyID, key)
+}
+
+// keyFromStore reads a stored contact key. It returns ErrUnavailable when
+// no master of the keyring wrapped it and ErrCorrupt when it does not
+// unwrap.
+func (k *Keyring) keyFromStore(keyID, stored string) ([]byte, error) {
+	key, err := k.fromStore("contact key "+keyID, stored)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", keyID, err)
+	}
+	return key, nil
+}
+
+// fromStore unwraps a stored 32-byte value bound to aad; a value in clear
+// (hex, written by an earlier version) is read as it is.
+func (k *Keyring) fromStore(aad, stored string) ([]byte, error) {
+	var b []byte
+	var err error
+	switch id := wrappedBy(stored); {
+	case id == "":
+		b, err = hex.DecodeString(stored)
+	case k.master(id) == nil:
+		return nil, ErrUnavailable
+	default:
+		b, err = k.master(id).unwrap(aad, stored)
+	}
+	if err != nil || len(b) != 32 {
+		return nil, ErrCorrupt
+	}
+	return b, nil
 }
 
 // NormaliseEmail is the form under which emails are compared.
@@ -191,8 +332,12 @@ func (k *Keyring) keyForNeed(ctx context.Context, needID uuid.UUID, siret, subje
 		if _, err := rand.Read(fresh); err != nil {
 			return "", nil, fmt.Errorf("new key: %w", err)
 		}
+		stored, err := k.toStore(id.String(), fresh)
+		if err != nil {
+			return "", nil, err
+		}
 		var keyID, keyHex string
-		err = k.queryRow(ctx, sqlKeyForNeed, id.String(), siret, subject, hex.EncodeToString(fresh),
+		err = k.queryRow(ctx, sqlKeyForNeed, id.String(), siret, subject, stored,
 			time.Now().UTC().Format(time.RFC3339Nano), needID.String()).Scan(&keyID, &keyHex)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // lost the insert race to a key this snapshot cannot see
@@ -200,9 +345,9 @@ func (k *Keyring) keyForNeed(ctx context.Context, needID uuid.UUID, siret, subje
 		if err != nil {
 			return "", nil, fmt.Errorf("seal contact of need %s: %w", needID, err)
 		}
-		key, derr := hex.DecodeString(keyHex)
-		if derr != nil || len(key) != 32 {
-			return "", nil, fmt.Errorf("key %s: %w", keyID, ErrCorrupt)
+		key, err := k.keyFromStore(keyID, keyHex)
+		if err != nil {
+			return "", nil, err
 		}
 		return keyID, key, nil
 	}
@@ -215,7 +360,7 @@ func (k *Keyring) keyForNeed(ctx context.Context, needID uuid.UUID, siret, subje
 func (k *Keyring) keyForNeedTx(ctx context.Context, needID uuid.UUID, siret, subject string) (keyID string, key []byte, err error) {
 	err = k.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		var err error
-		if keyID, key, err = keyFor(ctx, tx.Tx, siret, subject); err != nil {
+		if keyID, key, err = k.keyFor(ctx, tx.Tx, siret, subject); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx,
@@ -232,16 +377,16 @@ func (k *Keyring) keyForNeedTx(ctx context.Context, needID uuid.UUID, siret, sub
 }
 
 // keyFor returns the live key of a data subject, creating it if needed.
-func keyFor(ctx context.Context, tx *sql.Tx, siret, subject string) (string, []byte, error) {
+func (k *Keyring) keyFor(ctx context.Context, tx *sql.Tx, siret, subject string) (string, []byte, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		var keyID, keyHex string
 		err := tx.QueryRowContext(ctx,
 			`SELECT key_id, key_hex FROM reso_contact_keys WHERE siret = $1 AND subject_hash = $2`,
 			siret, subject).Scan(&keyID, &keyHex)
 		if err == nil {
-			key, derr := hex.DecodeString(keyHex)
-			if derr != nil || len(key) != 32 {
-				return "", nil, fmt.Errorf("key %s: %w", keyID, ErrCorrupt)
+			key, err := k.keyFromStore(keyID, keyHex)
+			if err != nil {
+				return "", nil, err
 			}
 			return keyID, key, nil
 		}
@@ -256,13 +401,17 @@ func keyFor(ctx context.Context, tx *sql.Tx, siret, subject string) (string, []b
 		if _, err := rand.Read(key); err != nil {
 			return "", nil, fmt.Errorf("new key: %w", err)
 		}
+		stored, err := k.toStore(id.String(), key)
+		if err != nil {
+			return "", nil, err
+		}
 		// A concurrent Seal of the same subject may win the insert (on
 		// PostgreSQL this one waits for it to commit); the next loop turn
 		// then reads its key.
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO reso_contact_keys (key_id, siret, subject_hash, key_hex, created_at)
 			 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (siret, subject_hash) DO NOTHING`,
-			id.String(), siret, subject, hex.EncodeToString(key), time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			id.String(), siret, subject, stored, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
 			return "", nil, fmt.Errorf("store contact key: %w", err)
 		}
 	}
@@ -270,7 +419,9 @@ func keyFor(ctx context.Context, tx *sql.Tx, siret, subject string) (string, []b
 }
 
 // Open decrypts a sealed contact. It returns ErrErased when its key was
-// deleted and ErrCorrupt when the ciphertext does not authenticate.
+// deleted, ErrUnavailable when its key is wrapped under a master the
+// keyring lacks, and ErrCorrupt when the ciphertext or the stored key does
+// not authenticate.
 func (k *Keyring) Open(ctx context.Context, sc domain.SealedContact) (Contact, error) {
 	var keyHex string
 	err := k.queryRow(ctx, `SELECT key_hex FROM reso_contact_keys WHERE key_id = $1`, sc.KeyID).Scan(&keyHex)
@@ -280,9 +431,9 @@ func (k *Keyring) Open(ctx context.Context, sc domain.SealedContact) (Contact, e
 	if err != nil {
 		return Contact{}, fmt.Errorf("load key %s: %w", sc.KeyID, err)
 	}
-	key, err := hex.DecodeString(keyHex)
-	if err != nil || len(key) != 32 {
-		return Contact{}, fmt.Errorf("key %s: %w", sc.KeyID, ErrCorrupt)
+	key, err := k.keyFromStore(sc.KeyID, keyHex)
+	if err != nil {
+		return Contact{}, err
 	}
 	return openWithKey(key, sc)
 }
@@ -320,9 +471,10 @@ func (k *Keyring) KeyOfNeed(ctx context.Context, needID uuid.UUID) (NeedKey, err
 	if err != nil {
 		return NeedKey{}, fmt.Errorf("load key of need %s: %w", needID, err)
 	}
-	key, err := hex.DecodeString(keyHex)
-	if err != nil || len(key) != 32 {
-		return NeedKey{}, fmt.Errorf("key %s: %w", id, ErrCorrupt)
+	key, err := k.keyFromStore(id, keyHex)
+	if err != nil {
+		// OpenWith then asks Open, which reports it.
+		return NeedKey{}, nil
 	}
 	return NeedKey{id: id, key: key}, nil
 }

@@ -21,6 +21,18 @@ import (
 	"github.com/reso-fr/reso/sqlmigrate"
 )
 
+// testMaster is the master key of the tests' keyrings.
+var testMaster = mustMaster(1)
+
+// mustMaster is a master key made of one repeated byte.
+func mustMaster(b byte) *keys.Master {
+	m, err := keys.NewMaster(bytes.Repeat([]byte{b}, 32))
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
 type backend struct {
 	name string
 	open func(t *testing.T) sqldb.DB
@@ -83,7 +95,7 @@ func mustKeyring(t *testing.T, b backend) (*keys.Keyring, *sql.DB) {
 	if err := keys.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
-	k, err := keys.New(context.Background(), db)
+	k, err := keys.New(context.Background(), db, testMaster)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,13 +215,13 @@ func TestSecretStable(t *testing.T) {
 	if err := keys.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	k1, err := keys.New(ctx, db)
+	k1, err := keys.New(ctx, db, testMaster)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := keys.Contact{Email: "x@example.fr"}
 	_, _, key1 := mustSeal(t, k1, "73282932000074", c)
-	k2, err := keys.New(ctx, db) // a restart
+	k2, err := keys.New(ctx, db, testMaster) // a restart
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +367,7 @@ func TestKeyOfNeed(t *testing.T) {
 // before any table is missed.
 func TestNewWantsMigratedTables(t *testing.T) {
 	t.Parallel()
-	if _, err := keys.New(context.Background(), mustSQLite(t)); !errors.Is(err, sqlmigrate.ErrPending) {
+	if _, err := keys.New(context.Background(), mustSQLite(t), testMaster); !errors.Is(err, sqlmigrate.ErrPending) {
 		t.Fatalf("New on an unmigrated database: %v, want ErrPending", err)
 	}
 }

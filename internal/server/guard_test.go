@@ -14,6 +14,7 @@ import (
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/ratelimit"
 	"github.com/reso-fr/reso/internal/server"
 )
@@ -23,6 +24,7 @@ import (
 func mustServe(t *testing.T, cfg server.Config) (*server.Server, string) {
 	t.Helper()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.MasterKeys = mustMasters(t)
 	cfg.AdminToken = "reso_test_admin_token_of_32_chars_at_least"
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -198,4 +200,14 @@ func TestRateLimitPerAddress(t *testing.T) {
 	if codes[http.StatusOK] < 10 || codes[http.StatusTooManyRequests] == 0 {
 		t.Fatalf("statuses %v: want the burst of 10 served, then 429s", codes)
 	}
+}
+
+// mustMasters is one fresh master key.
+func mustMasters(t *testing.T) []*keys.Master {
+	t.Helper()
+	m, err := keys.GenerateMaster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*keys.Master{m}
 }

@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/httpapi"
+	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/ratelimit"
 	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/readmodels"
@@ -35,6 +38,11 @@ type Config struct {
 	EventStoreURL string // kurrentdb:// for the log
 	// AdminToken, when set, is an admin's token from the start (RESO_ADMIN_TOKEN).
 	AdminToken string
+	// MasterKeys wrap the contact keys (RESO_MASTER_KEY or
+	// --master-key-file, then a previous key during a rotation). Without
+	// one, a demo uses DataDir's master.key, generating it the first time;
+	// anything else refuses to start.
+	MasterKeys []*keys.Master
 	// Demo seeds a demo network into an empty store.
 	Demo        bool
 	DemoOptions demo.Options
@@ -46,6 +54,8 @@ type Config struct {
 	Limits Limits
 	// Timeouts of the HTTP server; zero fields take the defaults.
 	Timeouts Timeouts
+	// TokenTTL is how long new API tokens live (default 90 days).
+	TokenTTL time.Duration
 }
 
 // Limits are the request rates a server allows. A zero Limit is the
@@ -137,15 +147,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.Timeouts.defaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, started: make(chan struct{}), done: make(chan struct{})}
 	s.background, s.stopBackground = context.WithCancel(context.WithoutCancel(ctx))
+	masters, err := s.masterKeys()
+	if err != nil {
+		return nil, err
+	}
 	b, err := backend.Open(ctx, backend.Config{
 		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, EventStoreURL: cfg.EventStoreURL,
-		Projections: readmodels.Options{Logger: cfg.Logger}, Logger: cfg.Logger,
+		Projections: readmodels.Options{Logger: cfg.Logger}, Logger: cfg.Logger, Masters: masters,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.backend = b
 	s.log.Info("storage open", "kind", b.Kind, "path", b.Path)
+	b.Auth.UseTokenTTL(cfg.TokenTTL)
 	s.service, err = app.New(app.Config{
 		Store: b.Events, Keys: b.Keys, Auth: b.Auth, ReadModels: b.Projections, Logger: cfg.Logger,
 		Background: s.background,
@@ -185,6 +200,39 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready, Guard: cfg.Limits.guard(),
 	})
 	return s, nil
+}
+
+// demoMasterFile is where a demo keeps its master key, in its data
+// directory: a demo's data is made up, and one command must start it.
+const demoMasterFile = "master.key"
+
+// masterKeys returns the configured master keys or, for a demo without
+// any, the data directory's (generated the first time, and said so). It
+// returns keys.ErrNoMasterKey otherwise.
+func (s *Server) masterKeys() ([]*keys.Master, error) {
+	if len(s.cfg.MasterKeys) > 0 {
+		return s.cfg.MasterKeys, nil
+	}
+	if !s.cfg.Demo || s.cfg.DataDir == "" {
+		return nil, keys.ErrNoMasterKey
+	}
+	path := filepath.Join(s.cfg.DataDir, demoMasterFile)
+	m, err := keys.LoadMasterFile(path)
+	if err == nil {
+		return []*keys.Master{m}, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if m, err = keys.GenerateMasterFile(path); err != nil {
+		return nil, err
+	}
+	s.log.Warn("demo: generated a master key for the contact keys; keep it with the data, it alone opens the contacts",
+		"file", path, "mode", "0600", "master_key_id", m.ID())
+	return []*keys.Master{m}, nil
 }
 
 // Handler is the HTTP API.

@@ -30,7 +30,8 @@ func TestServeAndShutdown(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := c.cfg(t)
-			cfg.AdminToken = "reso_test_admin_" + c.name
+			cfg.MasterKeys = mustMasters(t)
+			cfg.AdminToken = "reso_test_admin_token_of_the_" + c.name + "_server"
 			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
