@@ -18,6 +18,7 @@ import (
 // dependency to the calls it makes.
 type ReadModels interface {
 	Suggester
+	ConsoleReadModels
 	ListNeeds(ctx context.Context, f projections.NeedFilter) (projections.NeedPage, error)
 	Inbox(ctx context.Context, referentID uuid.UUID, tab string, now time.Time, limit int, cursor string) (projections.MatchPage, error)
 	Stats(ctx context.Context, q projections.StatsQuery) ([]projections.StatsRow, error)

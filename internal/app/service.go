@@ -129,10 +129,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return Principal{
-		UserID: u.ID, Name: u.Name, Role: u.Role, OrganisationID: u.OrganisationID,
-		ReferentID: u.ReferentID, Territories: u.Territories,
-	}, nil
+	return principalOf(u), nil
 }
 
 // append writes events with the service's metadata and measures it.
