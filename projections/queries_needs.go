@@ -26,6 +26,8 @@ type NeedFilter struct {
 	Subject     string
 	Referent    uuid.UUID
 	Advisor     uuid.UUID
+	// Organisation selects needs forwarded to a referent of it.
+	Organisation uuid.UUID
 	// Basket is a domain.Basket, computed as of Now.
 	Basket string
 	Now    time.Time
@@ -186,6 +188,9 @@ func (e *Engine) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error) 
 		if ref != uuid.Nil {
 			w.add("EXISTS (SELECT 1 FROM matches m WHERE m.need_id=needs.id AND m.referent_id=%s)", ref.String())
 		}
+	}
+	if f.Organisation != uuid.Nil {
+		w.add("EXISTS (SELECT 1 FROM matches m WHERE m.need_id=needs.id AND m.organisation_id=%s)", f.Organisation.String())
 	}
 	for _, adv := range []uuid.UUID{f.Advisor, f.ScopeAdvisor} {
 		if adv != uuid.Nil {

@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("serve", "run the HTTP API with its projection workers (--demo seeds a demo network)", runServe)
+	register("serve", "run the HTTP API and the web console with their projection workers (--demo seeds a demo network)", runServe)
 }
 
 // serveEnv is the environment's value for key, or def.
@@ -30,6 +30,7 @@ func runServe(ctx context.Context, args []string) error {
 	demoFlag := fs.Bool("demo", false, "on an empty store, seed a demo network and print one token per role")
 	seed := fs.Int64("demo-seed", 1, "random seed of the demo")
 	months := fs.Int("demo-months", 18, "months of simulated history in the demo")
+	baseURL := fs.String("base-url", os.Getenv("RESO_BASE_URL"), "the console's public address, for links in mails (env RESO_BASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +41,7 @@ func runServe(ctx context.Context, args []string) error {
 		AdminToken: os.Getenv("RESO_ADMIN_TOKEN"), Demo: *demoFlag, Logger: log,
 	}
 	cfg.DemoOptions.Seed, cfg.DemoOptions.Months, cfg.DemoOptions.Out = *seed, *months, os.Stdout
+	cfg.Out, cfg.BaseURL = os.Stdout, *baseURL
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

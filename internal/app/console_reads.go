@@ -141,7 +141,7 @@ func (s *Service) InboxCounts(ctx context.Context, p Principal, referent uuid.UU
 // the whole network): how many needs wait in each, by subject and by
 // organisation. It returns a *ForbiddenError (also for an animateur without
 // territory) and the read models' errors.
-func (s *Service) Dashboard(ctx context.Context, p Principal, minPosition eventstore.Position) (Dashboard, error) {
+func (s *Service) Dashboard(ctx context.Context, p Principal) (Dashboard, error) {
 	if err := s.Authorize(p, ActionDashboard); err != nil {
 		return Dashboard{}, err
 	}
@@ -154,9 +154,6 @@ func (s *Service) Dashboard(ctx context.Context, p Principal, minPosition events
 	}
 	rm, err := s.readModels()
 	if err != nil {
-		return Dashboard{}, err
-	}
-	if err := s.WaitForPosition(ctx, minPosition); err != nil {
 		return Dashboard{}, err
 	}
 	d, err := rm.Dashboard(ctx, projections.DashboardQuery{ScopeZones: zones, Now: s.now()})

@@ -38,6 +38,7 @@ type NeedQuery struct {
 	Status, Basket                              string
 	Region, Departement, EPCI, Commune, Subject string
 	Referent, Advisor                           uuid.UUID
+	Organisation                                uuid.UUID // needs forwarded to one of its referents
 	CapturedFrom, CapturedTo                    time.Time // [from, to)
 	Limit                                       int       // 0: DefaultLimit
 	Cursor                                      string    // NextCursor of the previous page
@@ -135,7 +136,7 @@ func (s *Service) ListNeeds(ctx context.Context, p Principal, q NeedQuery) (Need
 	}
 	page, err := rm.ListNeeds(ctx, projections.NeedFilter{
 		Status: q.Status, Region: q.Region, Departement: q.Departement, EPCI: q.EPCI, Commune: q.Commune,
-		Subject: q.Subject, Referent: q.Referent, Advisor: q.Advisor, Basket: q.Basket,
+		Subject: q.Subject, Referent: q.Referent, Advisor: q.Advisor, Organisation: q.Organisation, Basket: q.Basket,
 		CapturedFrom: q.CapturedFrom, CapturedTo: q.CapturedTo,
 		Now: s.now(), Limit: q.Limit, Cursor: q.Cursor,
 		ScopeZones: q.scopeZones, ScopeReferent: q.scopeReferent, ScopeAdvisor: q.scopeAdvisor,

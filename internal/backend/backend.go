@@ -29,6 +29,7 @@ import (
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/httpapi"
 	"github.com/reso-fr/reso/internal/keys"
+	"github.com/reso-fr/reso/internal/websession"
 	"github.com/reso-fr/reso/projections"
 )
 
@@ -74,7 +75,8 @@ type Backend struct {
 }
 
 // Open opens the storage Config names and runs every migration (event
-// store, read models, keys, credentials, idempotency records). It returns an error wrapping
+// store, read models, keys, credentials, idempotency records,
+// console sessions). It returns an error wrapping
 // ErrConfig for a bad combination, and the driver's error when a database
 // cannot be reached or migrated.
 func Open(ctx context.Context, cfg Config) (*Backend, error) {
@@ -222,6 +224,9 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	if b.WriteGate != nil {
 		b.Keys.UseWriteGate(b.WriteGate)
 		b.Auth.UseWriteGate(b.WriteGate)
+	}
+	if err := websession.Migrate(ctx, b.DB, string(b.Dialect)); err != nil {
+		return err
 	}
 	return httpapi.Migrate(ctx, b.DB, b.Dialect)
 }

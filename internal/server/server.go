@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,8 +20,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/backend"
+	"github.com/reso-fr/reso/internal/console"
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/httpapi"
+	"github.com/reso-fr/reso/internal/websession"
 	"github.com/reso-fr/reso/projections"
 )
 
@@ -39,6 +42,12 @@ type Config struct {
 	Logger      *slog.Logger // default: JSON to stderr
 	// ShutdownTimeout bounds the graceful stop (default 15 s).
 	ShutdownTimeout time.Duration
+	// Out, when set, is told the console's address once the server
+	// listens (reso serve prints it).
+	Out io.Writer
+	// BaseURL is the console's public address (links in mails); "": each
+	// request's host.
+	BaseURL string
 }
 
 // Server is a running Réso. Create it with New, run it with Start or Serve.
@@ -48,6 +57,7 @@ type Server struct {
 	backend  *backend.Backend
 	service  *app.Service
 	handler  http.Handler
+	sessions *websession.Store
 	registry *prometheus.Registry
 	demo     demo.Result
 	// background bounds the work requests start and leave running
@@ -62,6 +72,9 @@ type Server struct {
 	stopProj context.CancelFunc
 	projDone chan struct{}
 	running  atomic.Bool
+
+	demoMu   sync.Mutex
+	demoList []console.DemoUser
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -126,14 +139,63 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.registry.MustRegister(s.service.Collectors()...)
 	s.registry.MustRegister(&lagCollector{engine: b.Projections})
-	s.handler = httpapi.New(httpapi.Deps{
+	api := httpapi.New(httpapi.Deps{
 		Service: s.service, DB: b.DB, Dialect: b.Dialect, WriteGate: b.WriteGate,
 		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready,
 	})
+	s.sessions, err = websession.New(ctx, b.DB, string(b.Dialect), websession.Options{WriteGate: b.WriteGate})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("console sessions: %w", err)
+	}
+	deps := console.Deps{Service: s.service, Sessions: s.sessions, Logger: cfg.Logger, BaseURL: cfg.BaseURL}
+	if cfg.Demo {
+		deps.DemoUsers = s.demoUsers
+	}
+	s.handler = mount(api, console.New(deps))
 	return s, nil
 }
 
-// Handler is the HTTP API.
+// mount serves the API under /api and the operators' endpoints, and the
+// console everywhere else.
+func mount(api, web http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, api)
+	}
+	mux.Handle("/", web)
+	return mux
+}
+
+// demoUsers lists the demo's users for the console's sign-in page, read
+// once from the saved tokens.
+func (s *Server) demoUsers(ctx context.Context) ([]console.DemoUser, error) {
+	s.demoMu.Lock()
+	defer s.demoMu.Unlock()
+	if s.demoList != nil {
+		return s.demoList, nil
+	}
+	toks := s.demo.Tokens
+	if len(toks) == 0 {
+		var err error
+		if toks, err = demo.Users(ctx, s.service, s.cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	list := make([]console.DemoUser, 0, len(toks))
+	for _, t := range toks {
+		list = append(list, console.DemoUser{UserID: t.UserID, Name: t.Name, Role: t.Role})
+	}
+	if len(list) > 0 {
+		s.demoList = list
+	}
+	return list, nil
+}
+
+// Sessions is the console's session store.
+func (s *Server) Sessions() *websession.Store { return s.sessions }
+
+// Handler is the HTTP API and the console.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Service is the application service.
@@ -217,6 +279,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	close(s.started)
 	s.log.Info("listening", "addr", s.addr)
+	if s.cfg.Out != nil {
+		fmt.Fprintf(s.cfg.Out, "Console: %s/\n", consoleURL(s.addr))
+	}
 
 	select {
 	case <-ctx.Done():
@@ -266,4 +331,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Info("stopped", "err", s.shutdownErr)
 	})
 	return s.shutdownErr
+}
+
+// consoleURL is the address a browser opens for a server listening on
+// addr: a wildcard host reads as localhost.
+func consoleURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
