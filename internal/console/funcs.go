@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"html/template"
 	"time"
 
@@ -19,14 +20,14 @@ var funcs = template.FuncMap{
 		}
 		return frDateTime(*t)
 	},
-	"isodatetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"isodatetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
 	"localinput":  toLocalInput,
 	"month":       frMonth,
 	"int":         func(n int) string { return frInt(int64(n)) },
 	"int64":       frInt,
-	"needStatus":  needStatusLabel,
-	"matchStatus": matchStatusLabel,
-	"tone":        statusTone,
+	"needStatus":  func(s any) string { return needStatusLabel(fmt.Sprint(s)) },
+	"matchStatus": func(s any) string { return matchStatusLabel(fmt.Sprint(s)) },
+	"tone":        func(s any) string { return statusTone(fmt.Sprint(s)) },
 	"basket":      basketLabel,
 	"tab":         tabLabel,
 	"subject":     subjectLabel,

@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"html/template"
 	"math"
 	"net/http"
 	"net/url"
@@ -108,7 +109,7 @@ type statsData struct {
 	Headers       []string
 	Rows          [][]string
 	Charts        []chartBlock
-	Query         string // for the downloads
+	CSV, XLSX     template.URL // the downloads of this very table
 	Scope         []string
 }
 
@@ -153,7 +154,12 @@ func (c *console) statsQuery(r *http.Request) (app.StatsQuery, statsData) {
 			keep.Set(k, s)
 		}
 	}
-	d.Query = keep.Encode()
+	suffix := ""
+	if len(keep) > 0 {
+		suffix = "?" + keep.Encode()
+	}
+	// Built from encoded values: safe as they are.
+	d.CSV, d.XLSX = template.URL("/statistiques.csv"+suffix), template.URL("/statistiques.xlsx"+suffix)
 	return q, d
 }
 
