@@ -90,10 +90,14 @@ func startFixture(chromePath string) (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
+	months := 2
+	if os.Getenv("RESO_SCREENSHOTS") != "" {
+		months = 12 // the documentation shows a year of figures
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, server.Config{
 		Addr: "127.0.0.1:0", DataDir: dir, Demo: true,
-		DemoOptions: demo.Options{Seed: 7, Months: 2, Out: io.Discard},
+		DemoOptions: demo.Options{Seed: 7, Months: months, Out: io.Discard},
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

@@ -353,7 +353,7 @@ func TestBrowserScreenshots(t *testing.T) {
 		{domain.RoleAnimateur, "/besoins/" + id.String() + "/historique", "animateur-historique.png"},
 		{domain.RoleFunder, "/statistiques", "financeur-statistiques.png"},
 		{domain.RoleAdmin, "/admin/projections", "admin-projections.png"},
-		{domain.RoleAdmin, "/admin/annuaire?onglet=referents", "admin-annuaire.png"},
+		{domain.RoleAdmin, "/admin/annuaire", "admin-annuaire.png"},
 	} {
 		b := f.newTab(t)
 		b.signIn(s.role)

@@ -279,17 +279,16 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// shortMonths are the months' usual French abbreviations.
+var shortMonths = [...]string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
+
 // shortMonth writes "2026-03" as "mars 26" for an axis.
 func shortMonth(m string) string {
 	t, err := time.Parse("2006-01", m)
 	if err != nil {
 		return m
 	}
-	name := monthNames[t.Month()-1]
-	if len([]rune(name)) > 4 {
-		name = string([]rune(name)[:4]) + "."
-	}
-	return fmt.Sprintf("%s %02d", name, t.Year()%100)
+	return fmt.Sprintf("%s %02d", shortMonths[t.Month()-1], t.Year()%100)
 }
 
 func (c *console) statsCSV(w http.ResponseWriter, r *http.Request, p app.Principal) {
