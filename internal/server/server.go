@@ -275,6 +275,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.log.Error("projections stopped", "err", err)
 		}
 	}()
+	go s.purgeSessions(projCtx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	close(s.started)
@@ -344,4 +345,22 @@ func consoleURL(addr string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// purgeSessions deletes, every hour until ctx ends, what the console's
+// session store no longer needs: form keys older than a day, links and
+// sessions ended a day ago.
+func (s *Server) purgeSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.sessions.Purge(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge console sessions", "err", err)
+			}
+		}
+	}
 }
