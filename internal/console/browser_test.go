@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/chromedp/kb"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/app"
@@ -365,4 +365,3 @@ func TestBrowserScreenshots(t *testing.T) {
 		fmt.Println("wrote", filepath.Join(dir, s.file))
 	}
 }
-
