@@ -211,82 +211,110 @@ type Dashboard struct {
 	ByOrganisation []BasketCount `json:"by_organisation"`
 }
 
-// basketCase is the SQL expression of a waiting need's basket, for needs
-// already known to be past the poke threshold.
-func (e *Engine) basketCase(w *where, now time.Time) string {
-	th := e.opts.Thresholds
-	daysAgo := func(d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).UnixMicro() }
-	return fmt.Sprintf("CASE WHEN forwarded_at<=%s THEN '%s' WHEN forwarded_at<=%s THEN '%s' ELSE '%s' END",
-		w.arg(daysAgo(th.Abandon)), domain.BasketAbandon, w.arg(daysAgo(th.LastChance)), domain.BasketLastChance, domain.BasketPoke)
+// zoneCondFenced is zoneCond with its columns wrapped (col||''): the
+// planner then cannot pick a territory's index, which holds every need of
+// the territory, over the partial index of waiting needs, which holds the
+// few that matter (SQLite, without statistics, prefers the equality).
+func zoneCondFenced(w *where, zones []domain.Zone) {
+	var inner where
+	inner.args = w.args
+	zoneCond(&inner, zones)
+	w.args = inner.args
+	for _, c := range inner.conds {
+		for _, col := range []string{"region", "departement", "epci", "commune"} {
+			c = strings.ReplaceAll(c, col+"=$", col+"||''=$")
+		}
+		w.conds = append(w.conds, c)
+	}
 }
 
-// Dashboard counts the waiting needs of q's scope in each basket. Only
-// waiting needs past the first threshold are read (the partial index on
-// waiting needs), so its cost follows the baskets, not the log. It returns
-// the database error.
+// Dashboard counts the waiting needs of q's scope in each basket. It reads
+// only the waiting needs past the first threshold (the partial index on
+// waiting needs) and their matches still waiting, so its cost follows the
+// baskets, not the log. It returns the database error.
 func (e *Engine) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, error) {
 	if q.Now.IsZero() {
 		q.Now = time.Now()
 	}
-	poke := q.Now.Add(-time.Duration(e.opts.Thresholds.Poke) * 24 * time.Hour).UnixMicro()
+	th := e.opts.Thresholds
+	poke := q.Now.Add(-time.Duration(th.Poke) * 24 * time.Hour).UnixMicro()
 	d := Dashboard{BySubject: []BasketCount{}, ByOrganisation: []BasketCount{}}
-
 	var w where
-	bc := e.basketCase(&w, q.Now)
-	w.add("waiting=1 AND forwarded_at<=%s", poke)
-	zoneCond(&w, q.ScopeZones)
-	groups, err := e.basketGroups(ctx, "SELECT subject, "+bc+", COUNT(*) FROM needs"+w.sql()+" GROUP BY 1, 2", w.args)
+	w.add("waiting=1 AND forwarded_at<=%s AND forwarded_at>0", poke)
+	zoneCondFenced(&w, q.ScopeZones)
+	rows, err := e.db.QueryContext(ctx, "SELECT id, subject, forwarded_at FROM needs"+w.sql(), w.args...)
 	if err != nil {
-		return d, fmt.Errorf("dashboard by subject: %w", err)
+		return d, fmt.Errorf("dashboard: %w", err)
 	}
-	for _, g := range groups {
-		d.Baskets.Poke += g.Poke
-		d.Baskets.LastChance += g.LastChance
-		d.Baskets.Abandon += g.Abandon
-	}
-	d.BySubject = groups
-
-	var wo where
-	bco := e.basketCase(&wo, q.Now)
-	wo.add("waiting=1 AND forwarded_at<=%s", poke)
-	zoneCond(&wo, q.ScopeZones)
-	d.ByOrganisation, err = e.basketGroups(ctx, "SELECT m.organisation_id, "+bco+", COUNT(*) FROM needs JOIN matches m ON m.need_id = needs.id"+
-		wo.sql()+" AND m.status = 'quo' GROUP BY 1, 2", wo.args)
-	if err != nil {
-		return d, fmt.Errorf("dashboard by organisation: %w", err)
-	}
-	return d, nil
-}
-
-// basketGroups runs a query of (key, basket, count) rows and folds them
-// into one BasketCount per key, the largest total first.
-func (e *Engine) basketGroups(ctx context.Context, q string, args []any) ([]BasketCount, error) {
-	rows, err := e.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	idx := map[string]int{}
-	out := []BasketCount{}
+	basketOf := map[string]string{} // need id -> basket
+	subjects := map[string]*BasketCount{}
 	for rows.Next() {
-		var key, basket string
-		var n int
-		if err := rows.Scan(&key, &basket, &n); err != nil {
-			return nil, err
+		var id, subject string
+		var fwd int64
+		if err := rows.Scan(&id, &subject, &fwd); err != nil {
+			rows.Close()
+			return d, fmt.Errorf("dashboard: %w", err)
 		}
-		i, ok := idx[key]
-		if !ok {
-			i = len(out)
-			idx[key] = i
-			out = append(out, BasketCount{Key: key})
+		b := string(domain.BasketFor(fromMicros(fwd), true, q.Now, th))
+		basketOf[id] = b
+		d.Baskets.add(b, 1)
+		if subjects[subject] == nil {
+			subjects[subject] = &BasketCount{Key: subject}
 		}
-		out[i].add(basket, n)
+		subjects[subject].add(b, 1)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return d, fmt.Errorf("dashboard: %w", err)
 	}
-	sortBaskets(out)
-	return out, nil
+	for _, b := range subjects {
+		d.BySubject = append(d.BySubject, *b)
+	}
+	sortBaskets(d.BySubject)
+	orgs := map[string]*BasketCount{}
+	ids := make([]string, 0, len(basketOf))
+	for id := range basketOf {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for len(ids) > 0 {
+		n := min(len(ids), 200)
+		var mw where
+		ph := make([]string, n)
+		for i, id := range ids[:n] {
+			ph[i] = mw.arg(id)
+		}
+		// A need counts once per organisation, however many of its
+		// referents wait.
+		mrows, err := e.db.QueryContext(ctx, "SELECT DISTINCT need_id, organisation_id FROM matches WHERE status='quo' AND need_id IN ("+
+			strings.Join(ph, ",")+")", mw.args...)
+		if err != nil {
+			return d, fmt.Errorf("dashboard by organisation: %w", err)
+		}
+		for mrows.Next() {
+			var need, org string
+			if err := mrows.Scan(&need, &org); err != nil {
+				mrows.Close()
+				return d, fmt.Errorf("dashboard by organisation: %w", err)
+			}
+			if orgs[org] == nil {
+				orgs[org] = &BasketCount{Key: org}
+			}
+			orgs[org].add(basketOf[need], 1)
+		}
+		err = mrows.Err()
+		mrows.Close()
+		if err != nil {
+			return d, fmt.Errorf("dashboard by organisation: %w", err)
+		}
+		ids = ids[n:]
+	}
+	for _, b := range orgs {
+		d.ByOrganisation = append(d.ByOrganisation, *b)
+	}
+	sortBaskets(d.ByOrganisation)
+	return d, nil
 }
 
 func sortBaskets(bs []BasketCount) {
