@@ -26,13 +26,14 @@ import (
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/server"
 	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/projections"
 )
 
 // Options tune a run; the zero value measures 100,000 needs.
 type Options struct {
 	Needs    int    // needs simulated (default 100,000)
 	Requests int    // requests per page (default 200)
-	DataDir  string // the embedded store's directory (required)
+	DataDir  string // the embedded store's directory (required); a store with events is measured as it is
 	Seed     int64
 	Out      io.Writer // progress (nil: none)
 }
@@ -97,18 +98,31 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	res := Result{Limit: 50 * time.Millisecond}
 	b := srv.Backend()
-	now := time.Now().UTC()
-	months := 18
-	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -months+1, 0)
-	fmt.Fprintf(o.Out, "seeding %d needs over %d months...\n", o.Needs, months)
-	t0 := time.Now()
-	sim, err := simulate.Run(ctx, b.Events, simulate.Options{Seed: o.Seed, Start: start, Months: months, Now: now,
-		TotalNeeds: o.Needs, Writers: 4, Sealer: sealer{b.Keys}})
+	head, err := b.Events.Head(ctx)
 	if err != nil {
 		srv.Shutdown(context.Background())
-		return res, fmt.Errorf("simulate: %w", err)
+		return res, err
 	}
-	res.Needs, res.Events, res.Seed = sim.Needs, int(sim.Events), time.Since(t0)
+	users := map[domain.Role]uuid.UUID{}
+	last := head
+	if head.IsZero() {
+		now := time.Now().UTC()
+		months := 18
+		start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -months+1, 0)
+		fmt.Fprintf(o.Out, "seeding %d needs over %d months...\n", o.Needs, months)
+		t0 := time.Now()
+		sim, err := simulate.Run(ctx, b.Events, simulate.Options{Seed: o.Seed, Start: start, Months: months, Now: now,
+			TotalNeeds: o.Needs, Writers: 4, Sealer: sealer{b.Keys}})
+		if err != nil {
+			srv.Shutdown(context.Background())
+			return res, fmt.Errorf("simulate: %w", err)
+		}
+		res.Needs, res.Events, res.Seed, last = sim.Needs, int(sim.Events), time.Since(t0), sim.Last
+		for role, ids := range sim.Users {
+			users[role] = ids[0]
+		}
+		fmt.Fprintf(o.Out, "seeded %d needs (%d events) in %s\n", res.Needs, res.Events, res.Seed.Round(time.Second))
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		srv.Shutdown(context.Background())
@@ -118,10 +132,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	go func() { served <- srv.Serve(sctx, ln) }()
 	defer func() { cancel(); <-served }()
 	<-srv.Started()
-	fmt.Fprintf(o.Out, "seeded %d needs (%d events) in %s; projections catching up...\n", res.Needs, res.Events, res.Seed.Round(time.Second))
-	t0 = time.Now()
+	fmt.Fprintln(o.Out, "projections catching up...")
+	t0 := time.Now()
 	for {
-		err := srv.Service().WaitForPosition(ctx, sim.Last)
+		err := srv.Service().WaitForPosition(ctx, last)
 		if err == nil {
 			break
 		}
@@ -131,7 +145,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	res.CatchUp = time.Since(t0)
 	fmt.Fprintf(o.Out, "caught up in %s; timing pages...\n", res.CatchUp.Round(time.Second))
-	pages, err := plan(ctx, srv, sim)
+	if len(users) == 0 {
+		// A store seeded before: its users and size from the read models.
+		if err := fromReadModels(ctx, srv, users, &res); err != nil {
+			return res, err
+		}
+	}
+	pages, err := plan(ctx, srv, users)
 	if err != nil {
 		return res, err
 	}
@@ -157,14 +177,14 @@ type target struct {
 }
 
 // plan lists the pages of each role, with need ids the role may open.
-func plan(ctx context.Context, srv *server.Server, sim simulate.Result) ([]target, error) {
+func plan(ctx context.Context, srv *server.Server, users map[domain.Role]uuid.UUID) ([]target, error) {
 	svc := srv.Service()
 	principal := func(role domain.Role) (app.Principal, error) {
-		ids := sim.Users[role]
-		if len(ids) == 0 {
-			return app.Principal{}, fmt.Errorf("consolebench: the simulation made no %s", role)
+		id, ok := users[role]
+		if !ok {
+			return app.Principal{}, fmt.Errorf("consolebench: the store has no %s", role)
 		}
-		return svc.PrincipalOfUser(ctx, ids[0])
+		return svc.PrincipalOfUser(ctx, id)
 	}
 	var ps = map[domain.Role]app.Principal{}
 	for _, r := range []domain.Role{domain.RoleAdvisor, domain.RoleReferent, domain.RoleAnimateur, domain.RoleFunder, domain.RoleAdmin} {
@@ -283,8 +303,12 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Markdown writes the figures as the table of docs/benchmarks.md.
 func (r Result) Markdown(w io.Writer) {
-	fmt.Fprintf(w, "%d needs, %d events; seeded in %s, read models caught up in %s. Each page requested as its role through the server's handler, in process.\n\n",
-		r.Needs, r.Events, r.Seed.Round(time.Second), r.CatchUp.Round(time.Second))
+	if r.Events > 0 {
+		fmt.Fprintf(w, "%d needs, %d events; seeded in %s, read models caught up in %s. ", r.Needs, r.Events, r.Seed.Round(time.Second), r.CatchUp.Round(time.Second))
+	} else {
+		fmt.Fprintf(w, "%d needs (a store seeded before). ", r.Needs)
+	}
+	fmt.Fprintf(w, "Each page requested as its role through the server's handler, in process.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	fmt.Fprintln(tw, "| role\t| page\t| requests\t| p50 (ms)\t| p99 (ms)\t| max (ms)\t|")
 	fmt.Fprintln(tw, "|---\t|---\t|---:\t|---:\t|---:\t|---:\t|")
@@ -293,4 +317,28 @@ func (r Result) Markdown(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nSlowest p99: %.1f ms (%s); target %.0f ms.\n", ms(r.SlowestP99), r.SlowestPage, ms(r.Limit))
+}
+
+// fromReadModels finds, in a store seeded before, the first user of each
+// role, and counts its needs.
+func fromReadModels(ctx context.Context, srv *server.Server, users map[domain.Role]uuid.UUID, res *Result) error {
+	e := srv.Backend().Projections
+	us, err := e.Users(ctx)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(us, func(a, b projections.UserRow) int { return strings.Compare(a.ID.String(), b.ID.String()) })
+	for _, u := range us {
+		if _, ok := users[u.Role]; !ok && (u.Role != domain.RoleReferent || u.ReferentID != uuid.Nil) {
+			users[u.Role] = u.ID
+		}
+	}
+	rows, err := e.Stats(ctx, projections.StatsQuery{})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		res.Needs += int(r.Needs)
+	}
+	return nil
 }

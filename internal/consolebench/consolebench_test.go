@@ -40,12 +40,19 @@ func TestRunSmall(t *testing.T) {
 // cmd/reso-bench runs it:
 //
 //	RESO_CONSOLE_BENCH_NEEDS=100000 go test -run TestRunFull -v -timeout 60m ./internal/consolebench/
+//
+// RESO_CONSOLE_BENCH_DIR keeps the store between runs (a store with events
+// is measured as it is).
 func TestRunFull(t *testing.T) {
 	n, err := strconv.Atoi(os.Getenv("RESO_CONSOLE_BENCH_NEEDS"))
 	if err != nil || n <= 0 {
 		t.Skip("set RESO_CONSOLE_BENCH_NEEDS to the number of needs to measure over")
 	}
-	res, err := consolebench.Run(context.Background(), consolebench.Options{Needs: n, Requests: 200, DataDir: t.TempDir(), Seed: 1, Out: os.Stdout})
+	dir := os.Getenv("RESO_CONSOLE_BENCH_DIR") // kept between runs when set
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	res, err := consolebench.Run(context.Background(), consolebench.Options{Needs: n, Requests: 200, DataDir: dir, Seed: 1, Out: os.Stdout})
 	if err != nil {
 		t.Fatal(err)
 	}
