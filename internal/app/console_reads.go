@@ -112,15 +112,9 @@ func (s *Service) InboxCounts(ctx context.Context, p Principal, referent uuid.UU
 	if err := s.Authorize(p, ActionInbox); err != nil {
 		return nil, err
 	}
-	switch {
-	case p.Role == domain.RoleReferent && p.ReferentID == uuid.Nil:
-		return nil, forbid(p, ActionInbox, "this referent account is linked to no referent")
-	case p.Role == domain.RoleReferent && referent != uuid.Nil && referent != p.ReferentID:
-		return nil, forbid(p, ActionInbox, "a referent may only read their own inbox")
-	case p.Role == domain.RoleReferent:
-		referent = p.ReferentID
-	case referent == uuid.Nil:
-		return nil, &domain.ValidationError{Field: "referent", Message: "an admin names the referent whose inbox to read"}
+	referent, err := inboxReferent(p, referent)
+	if err != nil {
+		return nil, err
 	}
 	rm, err := s.readModels()
 	if err != nil {

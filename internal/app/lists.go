@@ -170,20 +170,13 @@ func (s *Service) Inbox(ctx context.Context, p Principal, q InboxQuery) (MatchPa
 	if err := s.Authorize(p, ActionInbox); err != nil {
 		return MatchPage{}, err
 	}
-	switch {
-	case p.Role == domain.RoleReferent && p.ReferentID == uuid.Nil:
-		return MatchPage{}, forbid(p, ActionInbox, "this referent account is linked to no referent")
-	case p.Role == domain.RoleReferent && q.Referent != uuid.Nil && q.Referent != p.ReferentID:
-		return MatchPage{}, forbid(p, ActionInbox, "a referent may only read their own inbox")
-	case p.Role == domain.RoleReferent:
-		q.Referent = p.ReferentID
-	case q.Referent == uuid.Nil:
-		return MatchPage{}, &domain.ValidationError{Field: "referent", Message: "an admin names the referent whose inbox to read"}
+	var err error
+	if q.Referent, err = inboxReferent(p, q.Referent); err != nil {
+		return MatchPage{}, err
 	}
 	if q.Tab == "" {
 		q.Tab = projections.TabQuo
 	}
-	var err error
 	if err = oneOf("tab", q.Tab, InboxTabs()); err != nil {
 		return MatchPage{}, err
 	}
@@ -205,4 +198,21 @@ func (s *Service) Inbox(ctx context.Context, p Principal, q InboxQuery) (MatchPa
 		page.Items = []MatchRow{}
 	}
 	return page, nil
+}
+
+// inboxReferent is the referent whose inbox p reads when asking for
+// referent: a referent's own, the one an admin names. It returns a
+// *ForbiddenError and a *domain.ValidationError.
+func inboxReferent(p Principal, referent uuid.UUID) (uuid.UUID, error) {
+	switch {
+	case p.Role == domain.RoleReferent && p.ReferentID == uuid.Nil:
+		return uuid.Nil, forbid(p, ActionInbox, "this referent account is linked to no referent")
+	case p.Role == domain.RoleReferent && referent != uuid.Nil && referent != p.ReferentID:
+		return uuid.Nil, forbid(p, ActionInbox, "a referent may only read their own inbox")
+	case p.Role == domain.RoleReferent:
+		return p.ReferentID, nil
+	case referent == uuid.Nil:
+		return uuid.Nil, &domain.ValidationError{Field: "referent", Message: "an admin names the referent whose inbox to read"}
+	}
+	return referent, nil
 }

@@ -143,6 +143,9 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, p app.Principal, 
 			"Ce que vous cherchez n'existe pas, ou ne fait pas partie de ce que votre rôle permet de consulter.")
 	case errors.As(err, &ve):
 		c.renderError(w, r, p, http.StatusUnprocessableEntity, "Demande invalide", fieldMessage(ve))
+	case errors.Is(err, domain.ErrValidation):
+		c.renderError(w, r, p, http.StatusUnprocessableEntity, "Demande invalide",
+			"Cette demande ne peut pas être servie ainsi : modifiez les filtres et réessayez.")
 	case errors.Is(err, app.ErrLagging):
 		c.renderError(w, r, p, http.StatusServiceUnavailable, "Mise à jour en cours",
 			"Les listes sont en cours de mise à jour. Réessayez dans quelques secondes.")
