@@ -211,7 +211,7 @@ type Dashboard struct {
 	ByOrganisation []BasketCount `json:"by_organisation"`
 }
 
-// zoneCondFenced is zoneCond with its columns wrapped (col||''): the
+// zoneCondFenced is zoneCond with its columns wrapped (col||”): the
 // planner then cannot pick a territory's index, which holds every need of
 // the territory, over the partial index of waiting needs, which holds the
 // few that matter (SQLite, without statistics, prefers the equality).
@@ -222,16 +222,17 @@ func zoneCondFenced(w *where, zones []domain.Zone) {
 	w.args = inner.args
 	for _, c := range inner.conds {
 		for _, col := range []string{"region", "departement", "epci", "commune"} {
-			c = strings.ReplaceAll(c, col+"=$", col+"||''=$")
+			c = strings.ReplaceAll(c, col+"=$", "needs."+col+"||''=$")
 		}
 		w.conds = append(w.conds, c)
 	}
 }
 
-// Dashboard counts the waiting needs of q's scope in each basket. It reads
-// only the waiting needs past the first threshold (the partial index on
-// waiting needs) and their matches still waiting, so its cost follows the
-// baskets, not the log. It returns the database error.
+// Dashboard counts the waiting needs of q's scope in each basket. One
+// query reads the waiting needs past the first threshold (the partial
+// index on waiting needs) with their matches (the matches' primary key),
+// so its cost follows the baskets, not the log. It returns the database
+// error.
 func (e *Engine) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, error) {
 	if q.Now.IsZero() {
 		q.Now = time.Now()
@@ -242,77 +243,53 @@ func (e *Engine) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, er
 	var w where
 	w.add("waiting=1 AND forwarded_at<=%s AND forwarded_at>0", poke)
 	zoneCondFenced(&w, q.ScopeZones)
-	rows, err := e.db.QueryContext(ctx, "SELECT id, subject, forwarded_at FROM needs"+w.sql(), w.args...)
+	rows, err := e.db.QueryContext(ctx, "SELECT needs.id, needs.subject, needs.forwarded_at, m.organisation_id, m.status FROM needs JOIN matches m ON m.need_id = needs.id"+
+		w.sql(), w.args...)
 	if err != nil {
 		return d, fmt.Errorf("dashboard: %w", err)
 	}
-	basketOf := map[string]string{} // need id -> basket
+	defer rows.Close()
 	subjects := map[string]*BasketCount{}
+	orgs := map[string]*BasketCount{}
+	count := func(m map[string]*BasketCount, key, basket string) {
+		if m[key] == nil {
+			m[key] = &BasketCount{Key: key}
+		}
+		m[key].add(basket, 1)
+	}
+	basketOf := map[string]string{} // need id -> basket, once counted
+	counted := map[[2]string]bool{} // (need, organisation) counted
 	for rows.Next() {
-		var id, subject string
+		var id, subject, org, status string
 		var fwd int64
-		if err := rows.Scan(&id, &subject, &fwd); err != nil {
-			rows.Close()
+		if err := rows.Scan(&id, &subject, &fwd, &org, &status); err != nil {
 			return d, fmt.Errorf("dashboard: %w", err)
 		}
-		b := string(domain.BasketFor(fromMicros(fwd), true, q.Now, th))
-		basketOf[id] = b
-		d.Baskets.add(b, 1)
-		if subjects[subject] == nil {
-			subjects[subject] = &BasketCount{Key: subject}
+		basket, ok := basketOf[id]
+		if !ok {
+			// A need's first row counts the need.
+			basket = string(domain.BasketFor(fromMicros(fwd), true, q.Now, th))
+			basketOf[id] = basket
+			d.Baskets.add(basket, 1)
+			count(subjects, subject, basket)
 		}
-		subjects[subject].add(b, 1)
+		// A need counts once per organisation it waits for, however many
+		// of its referents wait.
+		if k := [2]string{id, org}; status == string(domain.MatchQuo) && !counted[k] {
+			counted[k] = true
+			count(orgs, org, basket)
+		}
 	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
+	if err := rows.Err(); err != nil {
 		return d, fmt.Errorf("dashboard: %w", err)
 	}
 	for _, b := range subjects {
 		d.BySubject = append(d.BySubject, *b)
 	}
-	sortBaskets(d.BySubject)
-	orgs := map[string]*BasketCount{}
-	ids := make([]string, 0, len(basketOf))
-	for id := range basketOf {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for len(ids) > 0 {
-		n := min(len(ids), 200)
-		var mw where
-		ph := make([]string, n)
-		for i, id := range ids[:n] {
-			ph[i] = mw.arg(id)
-		}
-		// A need counts once per organisation, however many of its
-		// referents wait.
-		mrows, err := e.db.QueryContext(ctx, "SELECT DISTINCT need_id, organisation_id FROM matches WHERE status='quo' AND need_id IN ("+
-			strings.Join(ph, ",")+")", mw.args...)
-		if err != nil {
-			return d, fmt.Errorf("dashboard by organisation: %w", err)
-		}
-		for mrows.Next() {
-			var need, org string
-			if err := mrows.Scan(&need, &org); err != nil {
-				mrows.Close()
-				return d, fmt.Errorf("dashboard by organisation: %w", err)
-			}
-			if orgs[org] == nil {
-				orgs[org] = &BasketCount{Key: org}
-			}
-			orgs[org].add(basketOf[need], 1)
-		}
-		err = mrows.Err()
-		mrows.Close()
-		if err != nil {
-			return d, fmt.Errorf("dashboard by organisation: %w", err)
-		}
-		ids = ids[n:]
-	}
 	for _, b := range orgs {
 		d.ByOrganisation = append(d.ByOrganisation, *b)
 	}
+	sortBaskets(d.BySubject)
 	sortBaskets(d.ByOrganisation)
 	return d, nil
 }

@@ -211,7 +211,7 @@ func plan(ctx context.Context, srv *server.Server, users map[domain.Role]uuid.UU
 	each := func(ids []string, format string) []string {
 		var out []string
 		for _, id := range ids {
-			out = append(out, fmt.Sprintf(format, id))
+			out = append(out, strings.Replace(format, "%s", id, 1))
 		}
 		return out
 	}
