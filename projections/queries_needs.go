@@ -208,7 +208,13 @@ func (e *Engine) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error) 
 	if !f.CapturedTo.IsZero() {
 		w.add("captured_at<%s", f.CapturedTo.UnixMicro())
 	}
-	zoneCond(&w, f.ScopeZones)
+	if f.Basket != "" {
+		// The waiting needs are few: their partial index beats a
+		// territory's, which the planner would otherwise pick.
+		zoneCondFenced(&w, f.ScopeZones)
+	} else {
+		zoneCond(&w, f.ScopeZones)
+	}
 	if f.Cursor != "" {
 		us, id, err := decodeCursor(f.Cursor)
 		if err != nil {

@@ -193,24 +193,14 @@ func (c *console) fillFilters(r *http.Request, p app.Principal, d *needListData,
 		d.Orgs = append(d.Orgs, option{Value: o.ID.String(), Label: o.Name, Selected: o.ID == q.Organisation})
 	}
 	geo := c.d.Service.Geography()
-	inScope := func(z domain.Zone) bool {
-		if p.Role != domain.RoleAnimateur {
-			return true
-		}
-		for _, t := range p.Territories {
-			if geo.Within(z, t) || geo.Within(t, z) {
-				return true
-			}
-		}
-		return false
-	}
+	scope := newScopeChoices(geo, p)
 	for _, rg := range geo.Regions() {
-		if inScope(domain.Zone{Level: domain.LevelRegion, Code: rg.Code}) {
+		if scope.region(rg.Code) {
 			d.Regions = append(d.Regions, option{Value: rg.Code, Label: rg.Name, Selected: rg.Code == q.Region})
 		}
 	}
 	for _, dp := range geo.Departements() {
-		if inScope(domain.Zone{Level: domain.LevelDepartement, Code: dp.Code}) {
+		if scope.dep(dp.Code) {
 			d.Deps = append(d.Deps, option{Value: dp.Code, Label: dp.Code + " – " + dp.Name, Selected: dp.Code == q.Departement})
 		}
 	}

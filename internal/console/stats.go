@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -171,19 +170,14 @@ func (c *console) stats(w http.ResponseWriter, r *http.Request, p app.Principal)
 	for _, z := range p.Territories {
 		d.Scope = append(d.Scope, zoneName(z))
 	}
-	inScope := func(z domain.Zone) bool {
-		if p.Role != domain.RoleAnimateur {
-			return true
-		}
-		return slices.ContainsFunc(p.Territories, func(t domain.Zone) bool { return geo.Within(z, t) || geo.Within(t, z) })
-	}
+	scope := newScopeChoices(geo, p)
 	for _, rg := range geo.Regions() {
-		if inScope(domain.Zone{Level: domain.LevelRegion, Code: rg.Code}) {
+		if scope.region(rg.Code) {
 			d.Regions = append(d.Regions, option{Value: rg.Code, Label: rg.Name, Selected: rg.Code == q.Region})
 		}
 	}
 	for _, dp := range geo.Departements() {
-		if inScope(domain.Zone{Level: domain.LevelDepartement, Code: dp.Code}) {
+		if scope.dep(dp.Code) {
 			d.Deps = append(d.Deps, option{Value: dp.Code, Label: dp.Code + " – " + dp.Name, Selected: dp.Code == q.Departement})
 		}
 	}
