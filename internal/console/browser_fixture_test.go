@@ -344,27 +344,37 @@ func (b *tab) eventually(what string, cond func() bool) {
 	}
 }
 
+// try runs a read that may fail while a page is loading (the target
+// navigates under it): a failure is "not yet".
+func try[T any](b *tab, a chromedp.Action[T]) (T, bool) {
+	ctx, cancel := context.WithTimeout(b.ctx, actionTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	return v, err == nil
+}
+
 // waitPathNot waits until the page left path.
 func (b *tab) waitPathNot(path string) {
 	b.t.Helper()
 	b.eventually("leaving "+path, func() bool {
-		p := b.path()
-		return !strings.HasPrefix(p, path) && b.ready()
+		loc, ok := try(b, chromedp.Location())
+		return ok && !strings.HasPrefix(strings.TrimPrefix(loc, b.f.base), path) && b.ready()
 	})
 }
 
 // waitPath waits until the page's path starts with prefix.
 func (b *tab) waitPath(prefix string) {
 	b.t.Helper()
-	b.eventually("page "+prefix, func() bool { return strings.HasPrefix(b.path(), prefix) && b.ready() })
+	b.eventually("page "+prefix, func() bool {
+		loc, ok := try(b, chromedp.Location())
+		return ok && strings.HasPrefix(strings.TrimPrefix(loc, b.f.base), prefix) && b.ready()
+	})
 }
 
 // ready reports whether the document finished loading.
 func (b *tab) ready() bool {
-	ctx, cancel := context.WithTimeout(b.ctx, actionTimeout)
-	defer cancel()
-	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState`))
-	return err == nil && state == "complete"
+	state, ok := try(b, chromedp.Evaluate[string](`document.readyState`))
+	return ok && state == "complete"
 }
 
 // body is the page's visible text.
@@ -373,8 +383,11 @@ func (b *tab) body() string {
 	return get(b, "read body", chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 }
 
-// bodyHas waits until the page's text contains s.
+// bodyHas waits until the loaded page's text contains s.
 func (b *tab) bodyHas(s string) {
 	b.t.Helper()
-	b.eventually("text "+s, func() bool { return strings.Contains(b.body(), s) })
+	b.eventually("text "+s, func() bool {
+		text, ok := try(b, chromedp.Evaluate[string](`document.readyState === "complete" && document.body ? document.body.innerText : ""`))
+		return ok && strings.Contains(text, s)
+	})
 }
