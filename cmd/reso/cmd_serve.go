@@ -31,7 +31,7 @@ func envFloat(key string, def float64) float64 {
 }
 
 func init() {
-	register("serve", "run the HTTP API with its projection workers (--demo seeds a demo network)", runServe)
+	register("serve", "run the HTTP API and the web console with their projection workers (--demo seeds a demo network)", runServe)
 }
 
 // serveEnv is the environment's value for key, or def.
@@ -57,6 +57,7 @@ func runServe(ctx context.Context, args []string) error {
 		"requests a second each client address may send, in bursts of twice that (0: no limit; env RESO_RATE_LIMIT_ADDRESS)")
 	tokenTTL := fs.Duration("token-ttl", auth.DefaultTokenTTL, "how long new API tokens live (e.g. 2160h for 90 days)")
 	masters := masterFlags(fs)
+	baseURL := fs.String("base-url", os.Getenv("RESO_BASE_URL"), "the console's public address, for links in mails (env RESO_BASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,6 +74,7 @@ func runServe(ctx context.Context, args []string) error {
 	cfg.DemoOptions.Seed, cfg.DemoOptions.Months, cfg.DemoOptions.Out = *seed, *months, os.Stdout
 	cfg.TokenTTL = *tokenTTL
 	cfg.Limits = server.Limits{PerPrincipal: flagLimit(*perUser, 4), PerAddress: flagLimit(*perAddr, 2)}
+	cfg.Out, cfg.BaseURL = os.Stdout, *baseURL
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

@@ -45,6 +45,8 @@ const (
 	ActionCreateOrg      Action = "organisations.create"
 	ActionCreateReferent Action = "referents.create"
 	ActionErase          Action = "erasures"
+	ActionReadUsers      Action = "users.read"      // the users of the directory
+	ActionDashboard      Action = "needs.dashboard" // reminder baskets of a territory
 )
 
 // ActionCreateOrganisation and ActionRegisterReferent are the earlier names
@@ -93,6 +95,8 @@ var matrix = map[Action]rule{
 	ActionCreateOrg:      {admins, "create organisations"},
 	ActionCreateReferent: {admins, "register referents"},
 	ActionErase:          {admins, "erase personal data"},
+	ActionReadUsers:      {admins, "read the users"},
+	ActionDashboard:      {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "read a territory's dashboard"},
 }
 
 // Actions lists every action of the matrix, sorted (ActionPublic is not

@@ -7,6 +7,7 @@ import (
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
+	"github.com/reso-fr/reso/internal/keys"
 )
 
 // Erase deletes the keys of the matching data subjects (by contact email, or
@@ -23,6 +24,9 @@ func (s *Service) Erase(ctx context.Context, p Principal, in EraseInput, m Comma
 	email, siret := strings.TrimSpace(in.ContactEmail), strings.TrimSpace(in.SIRET)
 	if (email == "") == (siret == "") {
 		return EraseResult{}, eventstore.Position{}, &domain.ValidationError{Field: "contact_email", Message: "give either a contact email or a SIRET"}
+	}
+	if s.keys == nil {
+		return EraseResult{}, eventstore.Position{}, fmt.Errorf("erase: %w", keys.ErrNoMasterKey)
 	}
 	var ids []string
 	var err error

@@ -38,6 +38,7 @@ type NeedQuery struct {
 	Status, Basket                              string
 	Region, Departement, EPCI, Commune, Subject string
 	Referent, Advisor                           uuid.UUID
+	Organisation                                uuid.UUID // needs forwarded to one of its referents
 	CapturedFrom, CapturedTo                    time.Time // [from, to)
 	Limit                                       int       // 0: DefaultLimit
 	Cursor                                      string    // NextCursor of the previous page
@@ -135,7 +136,7 @@ func (s *Service) ListNeeds(ctx context.Context, p Principal, q NeedQuery) (Need
 	}
 	page, err := rm.ListNeeds(ctx, needs.NeedFilter{
 		Status: q.Status, Region: q.Region, Departement: q.Departement, EPCI: q.EPCI, Commune: q.Commune,
-		Subject: q.Subject, Referent: q.Referent, Advisor: q.Advisor, Basket: q.Basket,
+		Subject: q.Subject, Referent: q.Referent, Advisor: q.Advisor, Organisation: q.Organisation, Basket: q.Basket,
 		CapturedFrom: q.CapturedFrom, CapturedTo: q.CapturedTo,
 		Now: s.now(), Limit: q.Limit, Cursor: q.Cursor,
 		ScopeZones: q.scopeZones, ScopeReferent: q.scopeReferent, ScopeAdvisor: q.scopeAdvisor,
@@ -169,20 +170,13 @@ func (s *Service) Inbox(ctx context.Context, p Principal, q InboxQuery) (MatchPa
 	if err := s.Authorize(p, ActionInbox); err != nil {
 		return MatchPage{}, err
 	}
-	switch {
-	case p.Role == domain.RoleReferent && p.ReferentID == uuid.Nil:
-		return MatchPage{}, forbid(p, ActionInbox, "this referent account is linked to no referent")
-	case p.Role == domain.RoleReferent && q.Referent != uuid.Nil && q.Referent != p.ReferentID:
-		return MatchPage{}, forbid(p, ActionInbox, "a referent may only read their own inbox")
-	case p.Role == domain.RoleReferent:
-		q.Referent = p.ReferentID
-	case q.Referent == uuid.Nil:
-		return MatchPage{}, &domain.ValidationError{Field: "referent", Message: "an admin names the referent whose inbox to read"}
+	var err error
+	if q.Referent, err = inboxReferent(p, q.Referent); err != nil {
+		return MatchPage{}, err
 	}
 	if q.Tab == "" {
 		q.Tab = needs.TabQuo
 	}
-	var err error
 	if err = oneOf("tab", q.Tab, InboxTabs()); err != nil {
 		return MatchPage{}, err
 	}
@@ -204,4 +198,21 @@ func (s *Service) Inbox(ctx context.Context, p Principal, q InboxQuery) (MatchPa
 		page.Items = []MatchRow{}
 	}
 	return page, nil
+}
+
+// inboxReferent is the referent whose inbox p reads when asking for
+// referent: a referent's own, the one an admin names. It returns a
+// *ForbiddenError and a *domain.ValidationError.
+func inboxReferent(p Principal, referent uuid.UUID) (uuid.UUID, error) {
+	switch {
+	case p.Role == domain.RoleReferent && p.ReferentID == uuid.Nil:
+		return uuid.Nil, forbid(p, ActionInbox, "this referent account is linked to no referent")
+	case p.Role == domain.RoleReferent && referent != uuid.Nil && referent != p.ReferentID:
+		return uuid.Nil, forbid(p, ActionInbox, "a referent may only read their own inbox")
+	case p.Role == domain.RoleReferent:
+		return p.ReferentID, nil
+	case referent == uuid.Nil:
+		return uuid.Nil, &domain.ValidationError{Field: "referent", Message: "an admin names the referent whose inbox to read"}
+	}
+	return referent, nil
 }

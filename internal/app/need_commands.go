@@ -46,6 +46,9 @@ func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput,
 		return Result{}, err
 	}
 	siret, _ := domain.ParseSIRET(in.SIRET)
+	if s.keys == nil {
+		return Result{}, fmt.Errorf("capture need: %w", keys.ErrNoMasterKey)
+	}
 	sealed, err := s.keys.Seal(ctx, id, string(siret), keys.Contact(in.Contact))
 	if err != nil {
 		return Result{}, fmt.Errorf("capture need: %w", err)

@@ -20,6 +20,7 @@ import (
 // dependency to the calls it makes.
 type ReadModels interface {
 	Suggester
+	ConsoleReadModels
 	ListNeeds(ctx context.Context, f needs.NeedFilter) (needs.NeedPage, error)
 	Inbox(ctx context.Context, referentID uuid.UUID, tab string, now time.Time, limit int, cursor string) (needs.MatchPage, error)
 	Stats(ctx context.Context, q stats.StatsQuery) ([]stats.StatsRow, error)

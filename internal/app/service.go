@@ -23,7 +23,9 @@ type Suggester interface {
 	Suggest(ctx context.Context, commune, subject string) ([]domain.Coverage, error)
 }
 
-// Config is what a Service needs. Store, Keys and Auth are required.
+// Config is what a Service needs. Store and Auth are required; without
+// Keys (no master key given) what seals or opens a contact returns an
+// error wrapping keys.ErrNoMasterKey.
 type Config struct {
 	Store eventstore.Store
 	Keys  *keys.Keyring
@@ -74,8 +76,8 @@ type Service struct {
 // New returns a Service. It returns an error when a required part is
 // missing.
 func New(cfg Config) (*Service, error) {
-	if cfg.Store == nil || cfg.Keys == nil || cfg.Auth == nil {
-		return nil, errors.New("app: Store, Keys and Auth are required")
+	if cfg.Store == nil || cfg.Auth == nil {
+		return nil, errors.New("app: Store and Auth are required")
 	}
 	s := &Service{
 		store: cfg.Store, keys: cfg.Keys, auth: cfg.Auth, reads: cfg.ReadModels, suggester: cfg.Suggester,
@@ -131,10 +133,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return Principal{
-		UserID: u.ID, Name: u.Name, Role: u.Role, OrganisationID: u.OrganisationID,
-		ReferentID: u.ReferentID, Territories: u.Territories, TokenID: u.TokenID,
-	}, nil
+	return principalOf(u), nil
 }
 
 // append writes events with the service's metadata and measures it.

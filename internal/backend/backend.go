@@ -27,6 +27,7 @@ import (
 	"github.com/reso-fr/reso/internal/auth"
 	"github.com/reso-fr/reso/internal/idempotency"
 	"github.com/reso-fr/reso/internal/keys"
+	"github.com/reso-fr/reso/internal/websession"
 	"github.com/reso-fr/reso/projections/readmodels"
 	"github.com/reso-fr/reso/sqldb"
 	"github.com/reso-fr/reso/sqlmigrate"
@@ -76,7 +77,8 @@ type Backend struct {
 }
 
 // Open opens the storage Config names and runs every migration (event
-// store, read models, keys, credentials, idempotency records). It returns an error wrapping
+// store, read models, keys, credentials, idempotency records,
+// console sessions). It returns an error wrapping
 // ErrConfig for a bad combination, and the driver's error when a database
 // cannot be reached or migrated.
 func Open(ctx context.Context, cfg Config) (*Backend, error) {
@@ -207,7 +209,7 @@ func scheme(u string) string {
 // and the tables of read models never built). It then opens them all, each
 // checking that its tables were migrated.
 func (b *Backend) migrate(ctx context.Context, cfg Config) error {
-	if _, err := sqlmigrate.Apply(ctx, b.DB, keys.Migrations, auth.Migrations, idempotency.Migrations); err != nil {
+	if _, err := sqlmigrate.Apply(ctx, b.DB, keys.Migrations, auth.Migrations, idempotency.Migrations, websession.Migrations); err != nil {
 		return err
 	}
 	var err error

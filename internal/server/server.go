@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -21,10 +22,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/backend"
+	"github.com/reso-fr/reso/internal/console"
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/httpapi"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/ratelimit"
+	"github.com/reso-fr/reso/internal/websession"
 	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/readmodels"
 )
@@ -56,6 +59,12 @@ type Config struct {
 	Timeouts Timeouts
 	// TokenTTL is how long new API tokens live (default 90 days).
 	TokenTTL time.Duration
+	// Out, when set, is told the console's address once the server
+	// listens (reso serve prints it).
+	Out io.Writer
+	// BaseURL is the console's public address (links in mails); "": each
+	// request's host.
+	BaseURL string
 }
 
 // Limits are the request rates a server allows. A zero Limit is the
@@ -111,6 +120,7 @@ type Server struct {
 	backend  *backend.Backend
 	service  *app.Service
 	handler  http.Handler
+	sessions *websession.Store
 	registry *prometheus.Registry
 	demo     demo.Result
 	// background bounds the work requests start and leave running
@@ -125,6 +135,9 @@ type Server struct {
 	stopProj context.CancelFunc
 	projDone chan struct{}
 	running  atomic.Bool
+
+	demoMu   sync.Mutex
+	demoList []console.DemoUser
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -195,10 +208,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.registry.MustRegister(s.service.Collectors()...)
 	s.registry.MustRegister(&lagCollector{engine: b.Projections})
-	s.handler = httpapi.New(httpapi.Deps{
+	// One guard for both doors: a caller's requests count once.
+	guard := cfg.Limits.guard()
+	api := httpapi.New(httpapi.Deps{
 		Service: s.service, Idempotency: b.Idempotency,
-		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready, Guard: cfg.Limits.guard(),
+		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready, Guard: guard,
 	})
+	s.sessions, err = websession.New(ctx, b.DB, websession.Options{})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("console sessions: %w", err)
+	}
+	deps := console.Deps{Service: s.service, Sessions: s.sessions, Logger: cfg.Logger, BaseURL: cfg.BaseURL, Guard: guard}
+	if cfg.Demo {
+		deps.DemoUsers = s.demoUsers
+	}
+	s.handler = mount(api, console.New(deps))
 	return s, nil
 }
 
@@ -235,7 +260,46 @@ func (s *Server) masterKeys() ([]*keys.Master, error) {
 	return []*keys.Master{m}, nil
 }
 
-// Handler is the HTTP API.
+// mount serves the API under /api and the operators' endpoints, and the
+// console everywhere else.
+func mount(api, web http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, api)
+	}
+	mux.Handle("/", web)
+	return mux
+}
+
+// demoUsers lists the demo's users for the console's sign-in page, read
+// once from the saved tokens.
+func (s *Server) demoUsers(ctx context.Context) ([]console.DemoUser, error) {
+	s.demoMu.Lock()
+	defer s.demoMu.Unlock()
+	if s.demoList != nil {
+		return s.demoList, nil
+	}
+	toks := s.demo.Tokens
+	if len(toks) == 0 {
+		var err error
+		if toks, err = demo.Users(ctx, s.service, s.cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	list := make([]console.DemoUser, 0, len(toks))
+	for _, t := range toks {
+		list = append(list, console.DemoUser{UserID: t.UserID, Name: t.Name, Role: t.Role})
+	}
+	if len(list) > 0 {
+		s.demoList = list
+	}
+	return list, nil
+}
+
+// Sessions is the console's session store.
+func (s *Server) Sessions() *websession.Store { return s.sessions }
+
+// Handler is the HTTP API and the console.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Service is the application service.
@@ -318,10 +382,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.log.Error("projections stopped", "err", err)
 		}
 	}()
+	go s.purgeSessions(projCtx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	close(s.started)
 	s.log.Info("listening", "addr", s.addr)
+	if s.cfg.Out != nil {
+		fmt.Fprintf(s.cfg.Out, "Console: %s/\n", consoleURL(s.addr))
+	}
 
 	select {
 	case <-ctx.Done():
@@ -371,4 +439,35 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Info("stopped", "err", s.shutdownErr)
 	})
 	return s.shutdownErr
+}
+
+// consoleURL is the address a browser opens for a server listening on
+// addr: a wildcard host reads as localhost.
+func consoleURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// purgeSessions deletes, every hour until ctx ends, what the console's
+// session store no longer needs: form keys older than a day, links and
+// sessions ended a day ago.
+func (s *Server) purgeSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.sessions.Purge(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge console sessions", "err", err)
+			}
+		}
+	}
 }

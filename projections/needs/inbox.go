@@ -3,6 +3,7 @@ package needs
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,7 +95,12 @@ func (qs *Queries) matchPage(ctx context.Context, w query.Where, now time.Time, 
 		w.Add("(m.sent_at<%s OR (m.sent_at=%s AND m.need_id<%s))", us, us, id)
 	}
 	limit = query.Limit(limit)
-	q := matchSelect + w.SQL() + fmt.Sprintf(" ORDER BY m.sent_at DESC, m.need_id DESC LIMIT %d", limit+1)
+	// The page's matches are chosen before they are joined to their needs:
+	// a tab of a thousand closed matches then costs a walk of the inbox
+	// index and a sort, not a thousand joins (the subquery's LIMIT keeps
+	// SQLite from flattening it).
+	order := fmt.Sprintf(" ORDER BY m.sent_at DESC, m.need_id DESC LIMIT %d", limit+1)
+	q := strings.Replace(matchSelect, "FROM matches m", "FROM (SELECT * FROM matches m"+w.SQL()+order+") m", 1) + order
 	rows, err := qs.db.QueryContext(ctx, q, w.Args...)
 	if err != nil {
 		return MatchPage{}, fmt.Errorf("inbox: %w", err)

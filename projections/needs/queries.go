@@ -43,6 +43,8 @@ type NeedFilter struct {
 	Subject     string
 	Referent    uuid.UUID
 	Advisor     uuid.UUID
+	// Organisation selects needs forwarded to a referent of it.
+	Organisation uuid.UUID
 	// Basket is a domain.Basket, computed as of Now.
 	Basket string
 	Now    time.Time
@@ -204,6 +206,9 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 			w.Add("EXISTS (SELECT 1 FROM matches m WHERE m.need_id=needs.id AND m.referent_id=%s)", ref.String())
 		}
 	}
+	if f.Organisation != uuid.Nil {
+		w.Add("EXISTS (SELECT 1 FROM matches m WHERE m.need_id=needs.id AND m.organisation_id=%s)", f.Organisation.String())
+	}
 	for _, adv := range []uuid.UUID{f.Advisor, f.ScopeAdvisor} {
 		if adv != uuid.Nil {
 			w.Add("advisor_id=%s", adv.String())
@@ -220,7 +225,13 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 	if !f.CapturedTo.IsZero() {
 		w.Add("captured_at<%s", f.CapturedTo.UnixMicro())
 	}
-	zoneCond(&w, f.ScopeZones)
+	if f.Basket != "" {
+		// The waiting needs are few: their partial index beats a
+		// territory's, which the planner would otherwise pick.
+		zoneCondFenced(&w, f.ScopeZones)
+	} else {
+		zoneCond(&w, f.ScopeZones)
+	}
 	if f.Cursor != "" {
 		us, id, err := query.DecodeCursor(f.Cursor)
 		if err != nil {

@@ -183,6 +183,31 @@ func (e *Engine) Suggest(ctx context.Context, commune, subject string) ([]domain
 	return e.directory.Suggest(ctx, commune, subject)
 }
 
+// Organisations is directory.Queries.Organisations.
+func (e *Engine) Organisations(ctx context.Context) ([]directory.OrganisationRow, error) {
+	return e.directory.Organisations(ctx)
+}
+
+// Users is directory.Queries.Users.
+func (e *Engine) Users(ctx context.Context) ([]directory.UserRow, error) {
+	return e.directory.Users(ctx)
+}
+
+// UserByEmail is directory.Queries.UserByEmail.
+func (e *Engine) UserByEmail(ctx context.Context, email string) (directory.UserRow, error) {
+	return e.directory.UserByEmail(ctx, email)
+}
+
+// InboxCounts is needs.Queries.InboxCounts.
+func (e *Engine) InboxCounts(ctx context.Context, referentID uuid.UUID, now time.Time) (map[string]int, error) {
+	return e.needs.InboxCounts(ctx, referentID, now)
+}
+
+// Dashboard is needs.Queries.Dashboard.
+func (e *Engine) Dashboard(ctx context.Context, q needs.DashboardQuery) (needs.Dashboard, error) {
+	return e.needs.Dashboard(ctx, q)
+}
+
 // ActorNames is directory.Queries.ActorNames.
 func (e *Engine) ActorNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]directory.ActorName, error) {
 	return e.directory.ActorNames(ctx, ids)
