@@ -46,7 +46,7 @@ func mustWeb(t *testing.T) *web {
 	}
 	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AdminToken: hex.EncodeToString(tok[:]),
 		MasterKeys: []*keys.Master{master},
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -136,7 +136,6 @@ func TestSessions(t *testing.T) {
 	})
 }
 
-
 func TestLinks(t *testing.T) {
 	t.Parallel()
 	stores(t, func(t *testing.T, s *websession.Store, c *clock, _ sqldb.DB) {
