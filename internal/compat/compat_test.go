@@ -1,0 +1,106 @@
+package compat
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/reso-fr/reso/internal/server"
+)
+
+// TestReleasesOpen opens each release directory of testdata/releases with
+// today's code and asks its probes again: every status must match and
+// every field the release answered must come back with the same value.
+func TestReleasesOpen(t *testing.T) {
+	t.Parallel()
+	dirs, err := filepath.Glob(filepath.Join("testdata", "releases", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no release directory in testdata/releases")
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			var rel release
+			mustReadJSON(t, filepath.Join(dir, expectedFile), &rel)
+			if len(rel.Probes) == 0 {
+				t.Fatalf("%s: no probe", dir)
+			}
+			// Opening migrates the file: work on a copy.
+			data := mustCopyDir(t, dir)
+			srv, base := mustServe(t, server.Config{DataDir: data})
+			tok := tokens(t, data)
+			checkProbes(t, base, tok, rel.Probes)
+			_ = srv
+		})
+	}
+}
+
+// checkProbes asks every probe again and reports what changed.
+func checkProbes(t *testing.T, base string, tok map[string]string, probes []probe) {
+	t.Helper()
+	for _, p := range probes {
+		status, body := get(t, base, tok[p.Role], p.Path)
+		if status != p.Status {
+			t.Errorf("GET %s as %s = %d, was %d: %s", p.Path, p.Role, status, p.Status, body)
+			continue
+		}
+		var old, now any
+		if err := json.Unmarshal(p.Body, &old); err != nil {
+			t.Fatalf("%s: expected body: %v", p.Path, err)
+		}
+		if err := json.Unmarshal(body, &now); err != nil {
+			t.Errorf("GET %s: %v", p.Path, err)
+			continue
+		}
+		for _, d := range contains("", old, now) {
+			t.Errorf("GET %s: %s", p.Path, d)
+		}
+	}
+}
+
+func mustReadJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// mustCopyDir copies the files of dir into a new temporary directory.
+func mustCopyDir(t *testing.T, dir string) string {
+	t.Helper()
+	out := t.TempDir()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || e.Name() == expectedFile {
+			continue
+		}
+		src, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, err := os.OpenFile(filepath.Join(out, e.Name()), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(dst, src); err != nil {
+			t.Fatal(err)
+		}
+		src.Close()
+		if err := dst.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
