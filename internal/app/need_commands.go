@@ -17,7 +17,7 @@ import (
 // CaptureNeed records a new need captured by an advisor (or an admin, who
 // is then its advisor). The contact is sealed before any event is built.
 // It returns ErrForbidden for other roles and a *domain.ValidationError for
-// a bad SIRET, commune, subject or missing field.
+// a bad SIRET, NAF code, commune, subject or missing field.
 func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput, m CommandMeta) (Result, error) {
 	if !s.Can(p, ActionCaptureNeed) {
 		return Result{}, ErrForbidden
@@ -31,7 +31,7 @@ func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput,
 	}
 	at := s.now().UTC()
 	c := domain.Capture{
-		NeedID: id, SIRET: in.SIRET, CompanyName: in.CompanyName, Commune: in.Commune,
+		NeedID: id, SIRET: in.SIRET, CompanyName: in.CompanyName, NAFCode: in.NAFCode, Commune: in.Commune,
 		Subject: in.Subject, Description: in.Description, AdvisorID: p.UserID,
 	}
 	// Validate before sealing, so that refused input leaves no key behind.

@@ -56,6 +56,7 @@ type NeedView struct {
 	Status            domain.NeedStatus `json:"status"`
 	SIRET             string            `json:"siret"`
 	CompanyName       string            `json:"company_name"`
+	NAFCode           string            `json:"naf_code"`
 	Commune           string            `json:"commune"`
 	Subject           string            `json:"subject"`
 	Description       string            `json:"description"`
@@ -95,10 +96,11 @@ type Result struct {
 	Position eventstore.Position
 }
 
-// CaptureInput is what an advisor enters for a new need.
+// CaptureInput is what an advisor enters for a new need. NAFCode is
+// optional.
 type CaptureInput struct {
-	SIRET, CompanyName, Commune, Subject, Description string
-	Contact                                           Contact
+	SIRET, CompanyName, NAFCode, Commune, Subject, Description string
+	Contact                                                    Contact
 }
 
 // ReferentInput registers a referent.
