@@ -49,6 +49,7 @@ type api struct {
 
 	mu       sync.Mutex
 	migrated bool
+	started  time.Time // see staleBefore
 }
 
 // Migrate creates the API's own table (the Idempotency-Key responses) if it
@@ -80,7 +81,8 @@ func New(d Deps) http.Handler {
 	if d.Background == nil {
 		d.Background = context.Background()
 	}
-	a := &api{d: d, idem: &idemStore{db: d.DB, dialect: d.Dialect, gate: d.WriteGate}}
+	// started is in milliseconds, as the keys' creation times are stored.
+	a := &api{d: d, idem: &idemStore{db: d.DB, dialect: d.Dialect, gate: d.WriteGate}, started: time.UnixMilli(d.Now().UnixMilli())}
 	ctx, cancel := context.WithTimeout(d.Background, 30*time.Second)
 	defer cancel()
 	if err := a.ensureMigrated(ctx); err != nil {

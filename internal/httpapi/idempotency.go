@@ -130,8 +130,8 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 			a.replay(w, r, rec, secret)
 			return
 		}
-		if a.d.Now().Sub(rec.CreatedAt) > idemStale {
-			if err := a.idem.releaseStale(ctx, principal, key, a.d.Now().Add(-idemStale)); err != nil {
+		if stale := a.staleBefore(); rec.CreatedAt.Before(stale) {
+			if err := a.idem.releaseStale(ctx, principal, key, stale); err != nil {
 				a.fail(w, r, err)
 				return
 			}
@@ -149,6 +149,20 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
+}
+
+// staleBefore is the instant before which a pending key is presumed dead
+// with its process: idemStale ago, or this process's start. A key pending
+// from before the start was left by a process that died between its
+// append and storing its answer (or by another replica, which then races
+// the repeat); the service recognises what that run did and does not do it
+// again (internal/app/idempotency.go), so the repeat may run at once.
+func (a *api) staleBefore() time.Time {
+	cutoff := a.d.Now().Add(-idemStale)
+	if a.started.After(cutoff) {
+		return a.started
+	}
+	return cutoff
 }
 
 // firstRun serves the request and keeps its response.
