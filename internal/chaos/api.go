@@ -19,6 +19,8 @@ type answer struct {
 	err    error
 	start  time.Time
 	took   time.Duration
+	// command: the answer to a command (not a read)
+	command bool
 }
 
 // problem reports whether the answer is an application/problem+json.

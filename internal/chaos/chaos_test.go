@@ -106,3 +106,31 @@ func TestCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresOutage stops the PostgreSQL server under load and starts it
+// again, on a cluster of the test's own.
+func TestPostgresOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stops and starts a PostgreSQL cluster: not under -short")
+	}
+	c := pgtest.MustCluster(t)
+	s := newServer(t, pgtest.WithSearchPath(t, c.MustCreateDatabase(t, "reso"), "public"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	fig, err := chaos.Outage(ctx, chaos.OutageOptions{
+		Server: s, Seed: uint64(time.Now().UnixNano()), Logf: t.Logf,
+		StopDatabase:  func() error { c.Stop(t); return nil },
+		StartDatabase: func() error { c.Start(t); return nil },
+	})
+	logFigures(t, fig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fig.OK() {
+		t.Errorf("outage: answers while down %v (%d not problem+json, %d without an answer, slowest %d ms), recovery %d ms; %d lost, %d duplicates, %d read-model problems, %d unanswered",
+			fig.WhileDown, fig.NotProblem, fig.NoAnswer, fig.SlowestWhileDownMS, fig.RecoveryMS, fig.Lost, fig.Duplicates, fig.Mismatches, fig.Unanswered)
+	}
+	if fig.WhileDown[503] < 20 || fig.Acknowledged < 100 {
+		t.Errorf("too little load to judge: %d answers while down, %d commands acknowledged", fig.WhileDown[503], fig.Acknowledged)
+	}
+}

@@ -46,13 +46,13 @@ func readLog(ctx context.Context, c *api, admin string) ([]logEvent, error) {
 
 // LogCheck is what the log holds of the commands sent.
 type LogCheck struct {
-	Acknowledged int // commands answered 2xx
-	Found        int // of those, in the log exactly once
-	Lost         int // of those, not in the log
+	Acknowledged int `json:"acknowledged"`       // commands answered 2xx
+	Found        int `json:"found_exactly_once"` // of those, in the log exactly once
+	Lost         int `json:"lost"`               // of those, not in the log
 	// Duplicates counts events beyond the first carrying the same user and
 	// key (any command's, answered or not).
-	Duplicates int
-	Events     int // in the log
+	Duplicates int `json:"duplicates"`
+	Events     int `json:"events"` // in the log
 }
 
 // checkLog finds each command's events in the log by its user and key.
@@ -113,36 +113,38 @@ func readNeed(ctx context.Context, c *api, token, id string) answer {
 	return c.do(ctx, http.MethodGet, "/api/needs/"+id, token, "", nil)
 }
 
-// waitReadModels waits until every projection runs with no lag (GET
-// /api/projections), at most timeout.
-func waitReadModels(ctx context.Context, c *api, admin string, timeout time.Duration) error {
+// waitProjections waits until every projection runs at pos or later
+// (GET /api/projections), at most timeout.
+func waitProjections(ctx context.Context, c *api, admin, pos string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		a := c.do(ctx, http.MethodGet, "/api/projections", admin, "", nil)
 		if a.status == http.StatusOK {
 			var st struct {
 				Projections []struct {
-					State     string `json:"state"`
-					LagEvents int64  `json:"lag_events"`
+					Position string `json:"position"`
+					State    string `json:"state"`
 				} `json:"projections"`
 			}
 			if json.Unmarshal(a.body, &st) == nil {
-				caught := len(st.Projections) > 0
+				reached := len(st.Projections) > 0
 				for _, p := range st.Projections {
-					caught = caught && p.State == projections.StateRunning && p.LagEvents == 0
+					// Positions print as fixed-width hexadecimal: they
+					// compare as strings.
+					reached = reached && p.State == projections.StateRunning && p.Position >= pos
 				}
-				if caught {
+				if reached {
 					return nil
 				}
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("chaos: read models not caught up within %s: %s", timeout, a.body)
+			return fmt.Errorf("chaos: projections did not reach %s within %s: %s", pos, timeout, a.body)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }

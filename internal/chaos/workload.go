@@ -58,6 +58,9 @@ func (t *tally) saw(a answer) {
 	}
 	if t.record {
 		a.body = append([]byte(nil), a.body[:min(len(a.body), 300)]...)
+		if a.header != nil {
+			a.header = http.Header{"Content-Type": a.header["Content-Type"], "Reso-Position": a.header["Reso-Position"]}
+		}
 		t.answers = append(t.answers, a)
 	}
 }
@@ -155,6 +158,7 @@ func (c *client) send(ctx context.Context, kind string, as user, path string, bo
 	for {
 		cmd.attempts++
 		a := c.api.do(ctx, http.MethodPost, path, as.token, cmd.key, body)
+		a.command = true
 		c.tally.saw(a)
 		switch {
 		case a.status >= 200 && a.status < 300:

@@ -174,9 +174,7 @@ func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler
 	bg := context.WithoutCancel(r.Context())
 	defer func() {
 		if !stored {
-			if err := a.idem.release(bg, principal, key); err != nil {
-				a.d.Logger.Error("release idempotency key", "err", err)
-			}
+			a.release(bg, principal, key)
 		}
 	}()
 	next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), idemNoteKey{}, note)))
@@ -211,6 +209,34 @@ func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler
 		return
 	}
 	stored = true
+}
+
+// release forgets the key of a request that did not complete, so that its
+// repeat runs. When the database refuses (it is down), release tries again
+// in the background until it succeeds or idemStale has passed: otherwise
+// the repeat, once the database is back, would wait for the key to go
+// stale.
+func (a *api) release(ctx context.Context, principal, key string) {
+	err := a.idem.release(ctx, principal, key)
+	if err == nil {
+		return
+	}
+	a.d.Logger.Warn("release idempotency key; will retry", "err", err)
+	go func() {
+		bg := a.d.Background
+		deadline := time.Now().Add(idemStale)
+		for wait := 50 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, time.Second) {
+			select {
+			case <-bg.Done():
+				return
+			case <-time.After(wait):
+			}
+			if err = a.idem.release(bg, principal, key); err == nil {
+				return
+			}
+		}
+		a.d.Logger.Error("release idempotency key", "err", err)
+	}()
 }
 
 // replay answers with a stored response.

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
@@ -42,6 +45,9 @@ func TestToProblem(t *testing.T) {
 		{invalidField("as_of", "bad"), 422, "as_of"},
 		{tooLarge(), 413, ""},
 		{errors.New("disk on fire"), 500, ""},
+		{fmt.Errorf("authenticate: %w", &pgconn.PgError{Code: "57P03", Message: "the database system is starting up"}), 503, ""},
+		{fmt.Errorf("read: %w", &net.OpError{Op: "dial", Err: errors.New("connection refused")}), 503, ""},
+		{fmt.Errorf("read: %w", &pgconn.PgError{Code: "42P01", Message: "relation does not exist"}), 500, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.err.Error(), func(t *testing.T) {
@@ -85,5 +91,15 @@ func TestRecoverPanic(t *testing.T) {
 	}
 	if strings.Contains(w.Body.String(), "boom") {
 		t.Fatal("panic value leaked to the client")
+	}
+}
+
+// A database that cannot serve is a 503 the client may retry.
+func TestUnavailableDatabaseIsRetryable(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	writeProblem(w, httptest.NewRequest(http.MethodGet, "/x", nil), nil, fmt.Errorf("reserve idempotency key: %w", &pgconn.PgError{Code: "57P03"}))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" || !strings.Contains(w.Body.String(), "/unavailable") {
+		t.Fatalf("%d, Retry-After %q: %s", w.Code, w.Header().Get("Retry-After"), w.Body)
 	}
 }
