@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/verify"
 )
 
 // TestReleasesOpen opens each release directory of testdata/releases with
@@ -42,6 +43,14 @@ func TestReleasesOpen(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkProbes(t, base, tok, rel.Probes)
+			// Today's checks of the log hold on the release's.
+			r, err := verify.Log(context.Background(), srv.Backend().Events, verify.LogOptions{DensePositions: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.OK() || r.Events != int64(rel.Events) || r.Needs != rel.Needs {
+				t.Errorf("verify: %d events, %d needs (release: %d, %d); problems %q", r.Events, r.Needs, rel.Events, rel.Needs, r.Problems)
+			}
 		})
 	}
 }
