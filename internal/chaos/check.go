@@ -108,11 +108,6 @@ func checkReadModels(ctx context.Context, s *Server) ([]string, error) {
 	return problems, nil
 }
 
-// readNeed is a GET of one need, which reads its stream.
-func readNeed(ctx context.Context, c *api, token, id string) answer {
-	return c.do(ctx, http.MethodGet, "/api/needs/"+id, token, "", nil)
-}
-
 // waitProjections waits until every projection runs at pos or later
 // (GET /api/projections), at most timeout.
 func waitProjections(ctx context.Context, c *api, admin, pos string, timeout time.Duration) error {
