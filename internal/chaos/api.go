@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/reso-fr/reso/domain"
 )
 
 // answer is what one HTTP request got.
@@ -171,24 +173,14 @@ func setup(ctx context.Context, c *api, admin string, advisors int) (*network, e
 	return n, nil
 }
 
-// siret returns a valid SIRET (Luhn) made from n.
+// siret returns a valid SIRET made from n: the domain's check decides the
+// last digit.
 func siret(n int) string {
-	digits := []byte(fmt.Sprintf("%013d", 100000000000+n%900000000000))
-	for check := byte('0'); check <= '9'; check++ {
-		s := append(append([]byte{}, digits...), check)
-		sum := 0
-		for i := range s {
-			d := int(s[len(s)-1-i] - '0')
-			if i%2 == 1 {
-				if d *= 2; d > 9 {
-					d -= 9
-				}
-			}
-			sum += d
-		}
-		if sum%10 == 0 {
+	base := fmt.Sprintf("%013d", 100000000000+n%900000000000)
+	for check := '0'; check <= '9'; check++ {
+		if s, err := domain.ParseSIRET(base + string(check)); err == nil {
 			return string(s)
 		}
 	}
-	panic("unreachable")
+	panic("no check digit makes a valid SIRET")
 }

@@ -1,14 +1,8 @@
 package pgtest
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // MustDatabase creates a database of the test's own on the test server
@@ -17,39 +11,10 @@ import (
 // the test when no server is reachable (fails when Required).
 func MustDatabase(t testing.TB) string {
 	t.Helper()
-	base := BaseURL()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
+	name := mustCreate(t, "DATABASE", "DROP DATABASE %s WITH (FORCE)")
+	u, err := url.Parse(BaseURL())
 	if err != nil {
-		if Required() {
-			t.Fatalf("postgres required but unreachable at %s: %v", base, err)
-		}
-		t.Skipf("postgres unreachable at %s (set CI or RESO_REQUIRE_POSTGRES to fail instead): %v", base, err)
-	}
-	defer conn.Close(context.Background())
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "t_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Logf("drop database %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", base, err)
+		t.Fatalf("parse %s: %v", BaseURL(), err)
 	}
 	u.Path = "/" + name
 	return u.String()

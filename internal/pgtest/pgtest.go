@@ -9,8 +9,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,8 +40,17 @@ func Required() bool {
 // It skips the test when no server is reachable (fails when Required).
 func MustSchema(t testing.TB) string {
 	t.Helper()
+	return WithSearchPath(t, BaseURL(), mustCreate(t, "SCHEMA", "DROP SCHEMA %s CASCADE"))
+}
+
+// mustCreate creates an object of kind (SCHEMA, DATABASE) with a random
+// name on the test server, runs drop (a format taking the name) when the
+// test ends, and returns the name. It skips the test when no server is
+// reachable (fails when Required).
+func mustCreate(t testing.TB, kind, drop string) string {
+	t.Helper()
 	base := BaseURL()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
@@ -52,24 +63,24 @@ func MustSchema(t testing.TB) string {
 
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
+	name := "t_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, "CREATE "+kind+" "+name); err != nil {
+		t.Fatalf("create %s %s: %v", strings.ToLower(kind), name, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		c, err := pgx.Connect(ctx, base)
 		if err != nil {
-			t.Logf("drop schema %s: %v", schema, err)
+			t.Logf("drop %s: %v", name, err)
 			return
 		}
 		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Logf("drop schema %s: %v", schema, err)
+		if _, err := c.Exec(ctx, fmt.Sprintf(drop, name)); err != nil {
+			t.Logf("drop %s: %v", name, err)
 		}
 	})
-	return WithSearchPath(t, base, schema)
+	return name
 }
 
 // WithSearchPath returns base with its search_path set to schema.
