@@ -74,12 +74,14 @@ func decode[T any, PT interface {
 	return any(v).(Event), nil
 }
 
-// Unmarshal decodes an event read from the log. Every event type is at
-// schema version 1 today; version 0 (a store that does not record versions)
-// is read as 1.
+// Unmarshal decodes an event read from the log, at any schema version ever
+// written: the type's upcasters (upcast.go) first bring data to the current
+// version, which is the only shape the decoders know. Version 0 (a store
+// that does not record versions) is read as 1.
 //
 // It returns an error wrapping ErrUnknownEventType for a type the domain
-// does not know, ErrUnsupportedVersion for a known type at another version,
+// does not know, ErrUnsupportedVersion for a version below 0 or above the
+// type's current one (written by a later release), an upcaster's error,
 // and the JSON error when data does not decode. The Event is a value of the
 // types of events.go (NeedCaptured, not *NeedCaptured).
 func Unmarshal(typ string, version int, data []byte) (Event, error) {
@@ -87,8 +89,9 @@ func Unmarshal(typ string, version int, data []byte) (Event, error) {
 	if !ok {
 		return nil, fmt.Errorf("unmarshal %q: %w", typ, ErrUnknownEventType)
 	}
-	if version != 1 && version != 0 {
-		return nil, fmt.Errorf("unmarshal %s version %d: %w", typ, version, ErrUnsupportedVersion)
+	_, data, err := upcasters.upcast(typ, version, data)
+	if err != nil {
+		return nil, fmt.Errorf("unmarshal: %w", err)
 	}
 	// Projections decode every event of the log: the scanner reads what
 	// Marshal writes without reflection, and leaves any other input to

@@ -219,6 +219,9 @@ func (s *scanner) needCaptured() (e NeedCaptured) {
 		case "advisor_id":
 			s.once(&seen, 128)
 			e.AdvisorID = s.id()
+		case "naf_code":
+			s.once(&seen, 256)
+			e.NAFCode = s.str()
 		default:
 			s.meta(&e.Meta, &seen)
 		}

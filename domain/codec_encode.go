@@ -14,7 +14,7 @@ func encodeFast(e Event) ([]byte, bool) {
 	ok := true
 	switch e := e.(type) {
 	case NeedCaptured:
-		b = make([]byte, 0, metaSize+220+len(e.SIRET)+len(e.CompanyName)+len(e.Commune)+len(e.Subject)+
+		b = make([]byte, 0, metaSize+235+len(e.SIRET)+len(e.CompanyName)+len(e.NAFCode)+len(e.Commune)+len(e.Subject)+
 			len(e.Description)+len(e.Contact.KeyID)+base64.StdEncoding.EncodedLen(len(e.Contact.Ciphertext)))
 		b, ok = appendMeta(b, &e.Meta)
 		b = append(b, `,"need_id":`...)
@@ -23,6 +23,8 @@ func encodeFast(e Event) ([]byte, bool) {
 		b = appendString(b, e.SIRET)
 		b = append(b, `,"company_name":`...)
 		b = appendString(b, e.CompanyName)
+		b = append(b, `,"naf_code":`...)
+		b = appendString(b, e.NAFCode)
 		b = append(b, `,"commune":`...)
 		b = appendString(b, e.Commune)
 		b = append(b, `,"subject":`...)

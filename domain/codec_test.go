@@ -20,7 +20,7 @@ func sampleEvents(t testing.TB) []Event {
 	zones := []Zone{{Level: LevelCommune, Code: "59350"}, {Level: LevelEPCI, Code: "200093201"}, National}
 	return []Event{
 		NeedCaptured{Meta: m, NeedID: mustID(t, 1), SIRET: "73282932000074", CompanyName: "Société « Été » & Cie",
-			Commune: "59350", Subject: "export", Description: "Ligne 1\nLigne 2 \"quotée\"",
+			NAFCode: "10.71C", Commune: "59350", Subject: "export", Description: "Ligne 1\nLigne 2 \"quotée\"",
 			Contact: SealedContact{KeyID: "k-1", Ciphertext: []byte{0, 1, 2, 255}}, AdvisorID: mustID(t, 2)},
 		NeedForwarded{Meta: m, NeedID: mustID(t, 1), Referents: refs(t, 3, 5)},
 		MatchStatusChanged{Meta: m, NeedID: mustID(t, 1), ReferentID: mustID(t, 3), From: MatchQuo, To: MatchNotForMe, Comment: "hors zone"},
@@ -66,8 +66,8 @@ func TestMarshalRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if typ != e.EventType() || ver != 1 {
-				t.Fatalf("Marshal type, version = %q, %d; want %q, 1", typ, ver, e.EventType())
+			if cur, _ := CurrentVersion(typ); typ != e.EventType() || ver != cur {
+				t.Fatalf("Marshal type, version = %q, %d; want %q, %d", typ, ver, e.EventType(), cur)
 			}
 			got, err := Unmarshal(typ, ver, data)
 			if err != nil {
@@ -100,7 +100,7 @@ func TestMarshalFieldNames(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"advisor_id", "at", "by", "commune", "company_name", "contact", "description", "need_id", "siret", "subject"}
+	want := []string{"advisor_id", "at", "by", "commune", "company_name", "contact", "description", "naf_code", "need_id", "siret", "subject"}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("NeedCaptured keys %v, want %v", keys, want)
 	}
@@ -137,7 +137,8 @@ func TestUnmarshalErrors(t *testing.T) {
 	}{
 		{"unknown type", "NeedTeleported", 1, `{}`, ErrUnknownEventType, "NeedTeleported"},
 		{"empty type", "", 1, `{}`, ErrUnknownEventType, `""`},
-		{"future version", TypeNeedCaptured, 2, `{}`, ErrUnsupportedVersion, "version 2"},
+		{"future version", TypeNeedCaptured, 3, `{}`, ErrUnsupportedVersion, "version 3"},
+		{"future version of a type never changed", TypeCommentAdded, 2, `{}`, ErrUnsupportedVersion, "version 2"},
 		{"negative version", TypeNeedCaptured, -1, `{}`, ErrUnsupportedVersion, "version -1"},
 		{"not json", TypeCommentAdded, 1, `{"text":`, nil, "unmarshal CommentAdded"},
 		{"wrong field type", TypeCommentAdded, 1, `{"text":3}`, nil, "unmarshal CommentAdded"},
@@ -278,7 +279,7 @@ func FuzzUnmarshal(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Marshal of an accepted event: %v", err)
 		}
-		if typ2 != typ || ver2 != 1 {
+		if cur, _ := CurrentVersion(typ); typ2 != typ || ver2 != cur {
 			t.Fatalf("type, version %q %d after %q %d", typ2, ver2, typ, version)
 		}
 		e2, err := Unmarshal(typ2, ver2, data2)

@@ -99,11 +99,16 @@ const (
 // --- Need events (stream NeedStream(id)) -----------------------------------
 
 // NeedCaptured: an advisor captured a company's need.
+//
+// Version 2 added NAFCode; version 1 events read with "" (upcast.go).
 type NeedCaptured struct {
 	Meta
-	NeedID      uuid.UUID     `json:"need_id"`
-	SIRET       string        `json:"siret"`
-	CompanyName string        `json:"company_name"`
+	NeedID      uuid.UUID `json:"need_id"`
+	SIRET       string    `json:"siret"`
+	CompanyName string    `json:"company_name"`
+	// NAFCode is the company's activity code (code APE, NAF rév. 2,
+	// "10.71C"), "" when the advisor did not give it.
+	NAFCode     string        `json:"naf_code"`
 	Commune     string        `json:"commune"` // INSEE code
 	Subject     string        `json:"subject"` // subject code
 	Description string        `json:"description"`
@@ -279,7 +284,7 @@ const (
 func (NeedCaptured) EventType() string { return TypeNeedCaptured }
 
 // SchemaVersion implements Event.
-func (NeedCaptured) SchemaVersion() int { return 1 }
+func (NeedCaptured) SchemaVersion() int { return 2 }
 
 // EventType implements Event.
 func (NeedForwarded) EventType() string { return TypeNeedForwarded }

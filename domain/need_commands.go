@@ -22,6 +22,7 @@ type Capture struct {
 	NeedID      uuid.UUID // uuid.Nil: the need's own id
 	SIRET       string    // normalised by ParseSIRET
 	CompanyName string
+	NAFCode     string // optional, normalised by ParseNAF
 	Commune     string // INSEE code
 	Subject     string // subject code
 	Description string
@@ -78,7 +79,7 @@ func requiredText(field, s string, max int) (string, error) {
 }
 
 // Capture records that an advisor captured a company's need. The SIRET is
-// normalised; the commune must exist in geo (nil: DefaultGeography) and the
+// normalised, and so is the NAF code when given; the commune must exist in geo (nil: DefaultGeography) and the
 // subject in the taxonomy; company name and description are trimmed and
 // required; the sealed contact needs its key id and ciphertext; the advisor
 // id is required.
@@ -116,6 +117,8 @@ func (c Capture) event(id uuid.UUID, geo *Geography) (NeedCaptured, error) {
 	errs = append(errs, err)
 	name, err := requiredText("company_name", c.CompanyName, MaxCompanyNameLen)
 	errs = append(errs, err)
+	naf, err := ParseNAF(c.NAFCode)
+	errs = append(errs, err)
 	if _, ok := geo.Commune(c.Commune); !ok {
 		errs = append(errs, invalid("commune", "unknown commune %q", c.Commune))
 	}
@@ -135,6 +138,7 @@ func (c Capture) event(id uuid.UUID, geo *Geography) (NeedCaptured, error) {
 		NeedID:      id,
 		SIRET:       string(siret),
 		CompanyName: name,
+		NAFCode:     naf,
 		Commune:     c.Commune,
 		Subject:     c.Subject,
 		Description: desc,

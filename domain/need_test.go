@@ -55,6 +55,8 @@ func TestCaptureValidation(t *testing.T) {
 		{"contact", func(c *Capture) { c.Contact.Ciphertext = nil }},
 		{"advisor_id", func(c *Capture) { c.AdvisorID = uuid.Nil }},
 		{"need_id", func(c *Capture) { c.NeedID = uuid.New() }},
+		{"naf_code", func(c *Capture) { c.NAFCode = "10.71" }},
+		{"naf_code", func(c *Capture) { c.NAFCode = "boulangerie" }},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			t.Parallel()

@@ -1,7 +1,11 @@
 package postgres
 
 import (
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -55,4 +59,31 @@ func pgDetail(err error) string {
 		return pgErr.Detail
 	}
 	return pgMessage(err)
+}
+
+// IsUnavailable reports whether err, from this store or from any other use
+// of pgx on the same server (read models, keys, credentials share its
+// pool), means the PostgreSQL server cannot serve now: down or
+// unreachable, starting up or shutting down, out of connections, or the
+// connection broke during the call. A later attempt may succeed: the HTTP
+// API answers 503 with Retry-After. Other server errors (a refused
+// password, a bad statement) are not: retrying cannot help.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
+			"53300": // too_many_connections
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection_exception
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

@@ -28,6 +28,10 @@ func (e *UnauthenticatedError) Error() string { return "unauthenticated: " + e.R
 // Is makes errors.Is(err, ErrUnauthenticated) hold.
 func (e *UnauthenticatedError) Is(target error) bool { return target == ErrUnauthenticated }
 
+// ErrUnavailable: the storage cannot serve now (PostgreSQL down,
+// restarting or unreachable); a later attempt may succeed.
+var ErrUnavailable = errors.New("storage unavailable")
+
 // Errors of the read side.
 var (
 	// ErrLagging: the read models did not reach the position asked for in

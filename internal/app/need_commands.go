@@ -16,20 +16,27 @@ import (
 
 // CaptureNeed records a new need captured by an advisor (or an admin, who
 // is then its advisor). The contact is sealed before any event is built.
+// With an idempotency key, a repeat answers with the need the first run
+// created (idempotency.go); so do repeats of the other need commands.
 // It returns ErrForbidden for other roles and a *domain.ValidationError for
-// a bad SIRET, commune, subject or missing field.
+// a bad SIRET, NAF code, commune, subject or missing field.
 func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput, m CommandMeta) (Result, error) {
 	if err := s.Authorize(p, ActionCaptureNeed); err != nil {
 		return Result{}, err
 	}
 	commune, placeErr := s.resolveCommune(in.Commune, in.PostalCode)
-	id, err := uuid.NewV7()
+	id, err := captureID(p, m)
 	if err != nil {
 		return Result{}, fmt.Errorf("need id: %w", err)
 	}
+	if m.IdempotencyKey != "" {
+		if res, ok, err := s.earlierCapture(ctx, p, id, m); ok || err != nil {
+			return res, err
+		}
+	}
 	at := s.now().UTC()
 	c := domain.Capture{
-		NeedID: id, SIRET: in.SIRET, CompanyName: in.CompanyName, Commune: commune,
+		NeedID: id, SIRET: in.SIRET, CompanyName: in.CompanyName, NAFCode: in.NAFCode, Commune: commune,
 		Subject: in.Subject, Description: in.Description, AdvisorID: p.UserID,
 	}
 	// Validate every field before sealing, so that refused input leaves no
@@ -59,6 +66,12 @@ func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput,
 		return Result{}, err
 	}
 	res, err := s.append(ctx, "capture", domain.NeedStream(id), eventstore.NoStream, p, m, n.Changes())
+	if err != nil && m.IdempotencyKey != "" && isNeedCapture(err) {
+		// A repeat of this capture running at the same time won.
+		if res, ok, err := s.earlierCapture(ctx, p, id, m); ok || err != nil {
+			return res, err
+		}
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -159,9 +172,17 @@ func (s *Service) execute(ctx context.Context, command string, p Principal, need
 	// load, and serves every attempt (a key never changes, only goes).
 	key := s.keyAhead(ctx, needID)
 	for attempt := 1; ; attempt++ {
-		_, n, err := s.loadAllowed(ctx, p, needID)
+		l, n, err := s.loadAllowed(ctx, p, needID)
 		if err != nil {
 			return Result{}, err
+		}
+		if pos, ok := l.done(p, m); ok {
+			// Done before, its answer lost (idempotency.go).
+			v, err := s.view(ctx, n, key)
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{Need: v, Position: pos}, nil
 		}
 		if err := decide(n, s.now().UTC()); err != nil {
 			return Result{}, err

@@ -103,7 +103,7 @@ func render(n *domain.Need, cv ContactView) NeedView {
 	c := n.Captured()
 	v := NeedView{
 		ID: n.ID(), Version: n.Version(), Status: n.Status(), SIRET: c.SIRET, CompanyName: c.CompanyName,
-		Commune: c.Commune, Subject: c.Subject, Description: c.Description, CapturedAt: n.CapturedAt(),
+		NAFCode: c.NAFCode, Commune: c.Commune, Subject: c.Subject, Description: c.Description, CapturedAt: n.CapturedAt(),
 		AdvisorID: c.AdvisorID, Matches: []MatchView{},
 	}
 	v.Contact = &cv
@@ -150,9 +150,11 @@ func (s *Service) openContact(ctx context.Context, sc domain.SealedContact, eras
 	return ContactView{Name: c.Name, Email: c.Email, Phone: c.Phone}, nil
 }
 
-// History returns every event of a need, in order, with who did it. The
-// sealed contact of the capture is replaced by the opened contact (or the
-// erased marker). It returns ErrNotFound and ErrForbidden.
+// History returns every event of a need, in order, with who did it. Each
+// event's data is in its type's current shape (domain.Upcast), whatever
+// version the log holds; the sealed contact of the capture is replaced by
+// the opened contact (or the erased marker). It returns ErrNotFound and
+// ErrForbidden.
 func (s *Service) History(ctx context.Context, p Principal, needID uuid.UUID) ([]HistoryEvent, error) {
 	if err := s.Authorize(p, ActionReadNeed); err != nil {
 		return nil, err
@@ -165,9 +167,13 @@ func (s *Service) History(ctx context.Context, p Principal, needID uuid.UUID) ([
 	out := make([]HistoryEvent, 0, len(l.raw))
 	for i, raw := range l.raw {
 		e := l.events[i]
-		data := raw.Data
+		// The upcast loadNeed's decoding ran, done again for the JSON.
+		_, data, err := domain.Upcast(raw.Type, raw.SchemaVersion, raw.Data)
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", needID, err)
+		}
 		if c, ok := e.(domain.NeedCaptured); ok {
-			data, err = s.capturedData(ctx, raw.Data, c, n.ContactErased(), key)
+			data, err = s.capturedData(ctx, data, c, n.ContactErased(), key)
 			if err != nil {
 				return nil, err
 			}

@@ -42,6 +42,9 @@ type Config struct {
 	// Background bounds work that outlives a request (projection
 	// rebuilds); nil: context.Background().
 	Background context.Context
+	// Unavailable tells a storage error that a later attempt may get past
+	// (the database down or restarting) from one it cannot; nil: none is.
+	Unavailable func(error) bool
 	// MaxAttempts bounds how often a command is decided again after losing
 	// a concurrency race (default 50).
 	MaxAttempts int
@@ -50,16 +53,17 @@ type Config struct {
 // Service runs the commands and queries of Réso. It is safe for concurrent
 // use.
 type Service struct {
-	store      eventstore.Store
-	keys       *keys.Keyring
-	auth       *auth.Store
-	reads      ReadModels
-	suggester  Suggester
-	background context.Context
-	geo        *domain.Geography
-	now        func() time.Time
-	log        *slog.Logger
-	attempts   int
+	store       eventstore.Store
+	keys        *keys.Keyring
+	auth        *auth.Store
+	reads       ReadModels
+	suggester   Suggester
+	background  context.Context
+	unavailable func(error) bool
+	geo         *domain.Geography
+	now         func() time.Time
+	log         *slog.Logger
+	attempts    int
 
 	rebuilds rebuilds
 	lag      lagCache
@@ -81,7 +85,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, keys: cfg.Keys, auth: cfg.Auth, reads: cfg.ReadModels, suggester: cfg.Suggester,
-		background: cfg.Background, geo: cfg.Geography, now: cfg.Now, log: cfg.Logger, attempts: cfg.MaxAttempts,
+		background: cfg.Background, unavailable: cfg.Unavailable, geo: cfg.Geography, now: cfg.Now, log: cfg.Logger, attempts: cfg.MaxAttempts,
 		names: map[uuid.UUID]string{},
 	}
 	if s.suggester == nil && s.reads != nil {
@@ -112,6 +116,16 @@ func New(cfg Config) (*Service, error) {
 		Help: "Appends refused for a wrong expected version and decided again.",
 	})
 	return s, nil
+}
+
+// Classify marks err as ErrUnavailable when the storage refused for a
+// reason that may pass (the doors then answer "retry shortly" rather than
+// "internal error"); other errors come back as they are.
+func (s *Service) Classify(err error) error {
+	if err == nil || s.unavailable == nil || errors.Is(err, ErrUnavailable) || !s.unavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 // Collectors returns the service's Prometheus metrics, for the caller to

@@ -62,6 +62,7 @@ type NeedView struct {
 	Status            domain.NeedStatus `json:"status"`
 	SIRET             string            `json:"siret"`
 	CompanyName       string            `json:"company_name"`
+	NAFCode           string            `json:"naf_code"`
 	Commune           string            `json:"commune"`
 	Subject           string            `json:"subject"`
 	Description       string            `json:"description"`
@@ -103,10 +104,10 @@ type Result struct {
 
 // CaptureInput is what an advisor enters for a new need. The place is the
 // commune's INSEE code, or a postal code that serves one commune only, or
-// both when they agree.
+// both when they agree. NAFCode is optional.
 type CaptureInput struct {
-	SIRET, CompanyName, Commune, PostalCode, Subject, Description string
-	Contact                                                       Contact
+	SIRET, CompanyName, NAFCode, Commune, PostalCode, Subject, Description string
+	Contact                                                                Contact
 }
 
 // ReferentInput registers a referent.

@@ -146,6 +146,10 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, p app.Principal, 
 	case errors.Is(err, domain.ErrValidation):
 		c.renderError(w, r, p, http.StatusUnprocessableEntity, "Demande invalide",
 			"Cette demande ne peut pas être servie ainsi : modifiez les filtres et réessayez.")
+	case errors.Is(c.d.Service.Classify(err), app.ErrUnavailable):
+		w.Header().Set("Retry-After", "1")
+		c.renderError(w, r, p, http.StatusServiceUnavailable, "Service momentanément indisponible",
+			"La base de données ne répond pas pour l'instant. Réessayez dans quelques secondes.")
 	case errors.Is(err, app.ErrLagging):
 		c.renderError(w, r, p, http.StatusServiceUnavailable, "Mise à jour en cours",
 			"Les listes sont en cours de mise à jour. Réessayez dans quelques secondes.")

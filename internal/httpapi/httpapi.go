@@ -30,6 +30,9 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Guard limits the rate of each address and principal; nil: no limit.
 	Guard *ratelimit.Guard
+	// Background bounds work that outlives a request (releasing a key the
+	// database refused to release); nil: context.Background().
+	Background context.Context
 }
 
 // api is the handlers' shared state.
@@ -39,6 +42,7 @@ type api struct {
 	metrics *metrics
 	// metricsHandler serves the registry on /metrics.
 	metricsHandler http.Handler
+	started        time.Time // see staleBefore
 }
 
 // New returns the API's handler. It panics when Service or Idempotency is
@@ -60,7 +64,11 @@ func New(d Deps) http.Handler {
 	if d.Ready == nil {
 		d.Ready = d.Service.Ready
 	}
-	a := &api{d: d, idem: d.Idempotency}
+	if d.Background == nil {
+		d.Background = context.Background()
+	}
+	// started is in milliseconds, as the keys' creation times are stored.
+	a := &api{d: d, idem: d.Idempotency, started: time.UnixMilli(d.Now().UnixMilli())}
 	a.metrics = newMetrics(d.Registry)
 	a.metricsHandler = promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})
 	for _, c := range d.Service.Collectors() {
@@ -98,6 +106,9 @@ func (a *api) recoverPanic(next http.Handler) http.Handler {
 
 // fail answers with the problem err maps to.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if a.d.Service != nil {
+		err = a.d.Service.Classify(err)
+	}
 	writeProblem(w, r, a.d.Logger, err)
 }
 

@@ -128,8 +128,8 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 			a.replay(w, r, rec, secret)
 			return
 		}
-		if a.d.Now().Sub(rec.CreatedAt) > idemStale {
-			if err := a.idem.ReleaseStale(ctx, principal, key, a.d.Now().Add(-idemStale)); err != nil {
+		if stale := a.staleBefore(); rec.CreatedAt.Before(stale) {
+			if err := a.idem.ReleaseStale(ctx, principal, key, stale); err != nil {
 				a.fail(w, r, err)
 				return
 			}
@@ -149,6 +149,20 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 	}
 }
 
+// staleBefore is the instant before which a pending key is presumed dead
+// with its process: idemStale ago, or this process's start. A key pending
+// from before the start was left by a process that died between its
+// append and storing its answer (or by another replica, which then races
+// the repeat); the service recognises what that run did and does not do it
+// again (internal/app/idempotency.go), so the repeat may run at once.
+func (a *api) staleBefore() time.Time {
+	cutoff := a.d.Now().Add(-idemStale)
+	if a.started.After(cutoff) {
+		return a.started
+	}
+	return cutoff
+}
+
 // firstRun serves the request and keeps its response.
 func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler, principal, key, hash string, secret []byte) {
 	note := &idemNote{}
@@ -158,9 +172,7 @@ func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler
 	bg := context.WithoutCancel(r.Context())
 	defer func() {
 		if !stored {
-			if err := a.idem.Release(bg, principal, key); err != nil {
-				a.d.Logger.Error("release idempotency key", "err", err)
-			}
+			a.release(bg, principal, key)
 		}
 	}()
 	next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), idemNoteKey{}, note)))
@@ -195,6 +207,34 @@ func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler
 		return
 	}
 	stored = true
+}
+
+// release forgets the key of a request that did not complete, so that its
+// repeat runs. When the database refuses (it is down), release tries again
+// in the background until it succeeds or idemStale has passed: otherwise
+// the repeat, once the database is back, would wait for the key to go
+// stale.
+func (a *api) release(ctx context.Context, principal, key string) {
+	err := a.idem.Release(ctx, principal, key)
+	if err == nil {
+		return
+	}
+	a.d.Logger.Warn("release idempotency key; will retry", "err", err)
+	go func() {
+		bg := a.d.Background
+		deadline := time.Now().Add(idemStale)
+		for wait := 50 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, time.Second) {
+			select {
+			case <-bg.Done():
+				return
+			case <-time.After(wait):
+			}
+			if err = a.idem.Release(bg, principal, key); err == nil {
+				return
+			}
+		}
+		a.d.Logger.Error("release idempotency key", "err", err)
+	}()
 }
 
 // replay answers with a stored response.

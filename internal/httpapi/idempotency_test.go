@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -227,5 +229,38 @@ func TestWithContact(t *testing.T) {
 		if _, err := withContact([]byte(bad), nil); !errors.Is(err, errNotNeedBody) {
 			t.Errorf("%s: %v, want errNotNeedBody", bad, err)
 		}
+	}
+}
+
+// A key left pending by a process that died (reserved before this process
+// started, never completed) does not hold its repeat back: the repeat runs
+// at once (the service recognises an effect the dead run had).
+func TestIdempotencyKeyOfADeadProcess(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} {
+		t.Run(string(dialect), func(t *testing.T) {
+			t.Parallel()
+			a, _ := mustIdemAPI(t, dialect)
+			alice := uuid.New()
+			body := `{"a":1}`
+			sum := sha256.Sum256([]byte("POST /api/things\n" + body))
+			dead := time.Now().Add(-time.Second)
+			if ok, err := a.idem.Reserve(context.Background(), alice.String(), "k-dead", hex.EncodeToString(sum[:]), dead); err != nil || !ok {
+				t.Fatalf("reserve: %v %v", ok, err)
+			}
+			a.started = time.UnixMilli(time.Now().UnixMilli())
+			h := &counting{status: http.StatusCreated}
+			start := time.Now()
+			w := mustPost(t, a.idempotent(h), alice, "k-dead", body)
+			if w.Code != http.StatusCreated || h.calls.Load() != 1 {
+				t.Fatalf("repeat of a dead process's key: %d after %d calls: %s", w.Code, h.calls.Load(), w.Body)
+			}
+			if d := time.Since(start); d > idemWait/2 {
+				t.Errorf("the repeat waited %s", d)
+			}
+			if again := mustPost(t, a.idempotent(h), alice, "k-dead", body); again.Code != http.StatusCreated || h.calls.Load() != 1 {
+				t.Fatalf("then a replay: %d after %d calls", again.Code, h.calls.Load())
+			}
+		})
 	}
 }

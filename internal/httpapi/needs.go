@@ -45,6 +45,7 @@ type contactBody struct {
 type captureBody struct {
 	SIRET       string      `json:"siret"`
 	CompanyName string      `json:"company_name"`
+	NAFCode     string      `json:"naf_code"`
 	Commune     string      `json:"commune"`
 	PostalCode  string      `json:"postal_code"`
 	Subject     string      `json:"subject"`
@@ -59,7 +60,8 @@ func (a *api) captureNeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := a.d.Service.CaptureNeed(r.Context(), principalOf(r.Context()), app.CaptureInput{
-		SIRET: b.SIRET, CompanyName: b.CompanyName, Commune: b.Commune, PostalCode: b.PostalCode, Subject: b.Subject, Description: b.Description,
+		SIRET: b.SIRET, CompanyName: b.CompanyName, NAFCode: b.NAFCode, Commune: b.Commune, PostalCode: b.PostalCode,
+		Subject: b.Subject, Description: b.Description,
 		Contact: app.Contact{Name: b.Contact.Name, Email: b.Contact.Email, Phone: b.Contact.Phone},
 	}, meta(r))
 	if err != nil {

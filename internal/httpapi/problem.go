@@ -101,6 +101,11 @@ func toProblem(err error) *Problem {
 		return newProblem(http.StatusUnprocessableEntity, "validation", "Invalid value", err.Error())
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return newProblem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "the request was cancelled or timed out")
+	case errors.Is(err, app.ErrUnavailable):
+		// The database is down, restarting or unreachable: retry.
+		p := newProblem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "the database cannot be reached; retry shortly")
+		p.retryAfter = "1"
+		return p
 	}
 	return newProblem(http.StatusInternalServerError, "internal", "Internal error", "see the server logs")
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
@@ -37,12 +39,15 @@ func TestToProblem(t *testing.T) {
 		{app.ErrForbidden, 403, ""},
 		{&app.ForbiddenError{Role: domain.RoleFunder, Action: app.ActionListNeeds, Reason: "role funder may not list needs"}, 403, ""},
 		{fmt.Errorf("list: %w", app.ErrLagging), 503, ""},
+		{fmt.Errorf("read: %w", app.ErrUnavailable), 503, ""},
 		{fmt.Errorf("rebuild: %w", app.ErrRebuildRunning), 409, ""},
 		{app.ErrUnauthenticated, 401, ""},
 		{fmt.Errorf("%w: bad zone", domain.ErrValidation), 422, ""},
 		{invalidField("as_of", "bad"), 422, "as_of"},
 		{tooLarge(), 413, ""},
 		{errors.New("disk on fire"), 500, ""},
+		{fmt.Errorf("authenticate: %w", app.ErrUnavailable), 503, ""},
+		{fmt.Errorf("read: %w", &pgconn.PgError{Code: "42P01", Message: "relation does not exist"}), 500, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.err.Error(), func(t *testing.T) {
@@ -95,3 +100,4 @@ func TestRecoverPanic(t *testing.T) {
 		t.Fatal("panic value leaked to the client")
 	}
 }
+

@@ -39,15 +39,10 @@ func Required() bool {
 func MustSchema(t testing.TB) string {
 	t.Helper()
 	base := BaseURL()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	schema, err := pgschema.Create(ctx, base, "t_")
-	if ce := (*pgschema.ConnectError)(nil); errors.As(err, &ce) {
-		if Required() {
-			t.Fatalf("postgres required but unreachable at %s: %v", ce.DSN, ce.Err)
-		}
-		t.Skipf("postgres unreachable at %s (set CI or RESO_REQUIRE_POSTGRES to fail instead): %v", ce.DSN, ce.Err)
-	}
+	skipUnreachable(t, err)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +54,18 @@ func MustSchema(t testing.TB) string {
 		}
 	})
 	return WithSearchPath(t, base, schema)
+}
+
+// skipUnreachable skips the test when err says no server answers, or
+// fails it when Required.
+func skipUnreachable(t testing.TB, err error) {
+	t.Helper()
+	if ce := (*pgschema.ConnectError)(nil); errors.As(err, &ce) {
+		if Required() {
+			t.Fatalf("postgres required but unreachable at %s: %v", ce.DSN, ce.Err)
+		}
+		t.Skipf("postgres unreachable at %s (set CI or RESO_REQUIRE_POSTGRES to fail instead): %v", ce.DSN, ce.Err)
+	}
 }
 
 // WithSearchPath returns base with its search_path set to schema.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/reso-fr/reso/eventstore/postgres"
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/console"
@@ -175,7 +176,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.log.Info("storage open", "kind", b.Kind, "path", b.Path)
 	b.Auth.UseTokenTTL(cfg.TokenTTL)
 	s.service, err = app.New(app.Config{
-		Store: b.Events, Keys: b.Keys, Auth: b.Auth, ReadModels: b.Projections, Logger: cfg.Logger,
+		Store: b.Events, Keys: b.Keys, Auth: b.Auth, ReadModels: b.Projections, Logger: cfg.Logger, Unavailable: postgres.IsUnavailable,
 		Background: s.background,
 	})
 	if err != nil {
@@ -212,7 +213,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	guard := cfg.Limits.guard()
 	api := httpapi.New(httpapi.Deps{
 		Service: s.service, Idempotency: b.Idempotency,
-		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready, Guard: guard,
+		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready, Guard: guard, Background: s.background,
 	})
 	s.sessions, err = websession.New(ctx, b.DB, websession.Options{})
 	if err != nil {

@@ -96,6 +96,9 @@ func buildDirectory(r rng, geo *domain.Geography, at time.Time) (Directory, []do
 	allSubjects := domain.Subjects()
 	var orgIDs []uuid.UUID
 	for _, spec := range orgSpecs {
+		// The organisation's stream is appended before its referents', as
+		// the service requires (the ids keep their order of drawing).
+		orgAt := len(out)
 		orgID := r.idAt(at)
 		orgIDs = append(orgIDs, orgID)
 		d.Organisations = append(d.Organisations, orgID)
@@ -148,7 +151,7 @@ func buildDirectory(r rng, geo *domain.Geography, at time.Time) (Directory, []do
 				d.Referents = append(d.Referents, Referent{ID: refID, UserID: uid, OrganisationID: orgID, Name: name})
 			}
 		}
-		out = append(out, streamEvents{domain.OrganisationStream(orgID), orgEvents})
+		out = slices.Insert(out, orgAt, streamEvents{domain.OrganisationStream(orgID), orgEvents})
 	}
 	for i := 0; i < 20; i++ {
 		name, email := person()

@@ -1,0 +1,68 @@
+package compat
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/reso-fr/reso/internal/keys"
+	"github.com/reso-fr/reso/internal/server"
+)
+
+// mustServe starts a server on cfg at 127.0.0.1:0, waits until its read
+// models have caught up with the log, and returns its base URL. The server
+// stops when the test ends.
+func mustServe(t testing.TB, cfg server.Config) (*server.Server, string) {
+	t.Helper()
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	<-srv.Started()
+	mustCatchUp(t, srv)
+	return srv, "http://" + srv.Addr()
+}
+
+// mustCatchUp waits until the read models reach the log's head.
+func mustCatchUp(t testing.TB, srv *server.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b := srv.Backend()
+	head, err := b.Events.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Projections.WaitFor(ctx, head); err != nil {
+		t.Fatalf("read models did not reach %s: %v", head, err)
+	}
+}
+
+// mustMaster is a fresh master key.
+func mustMaster(t testing.TB) *keys.Master {
+	t.Helper()
+	m, err := keys.GenerateMaster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
