@@ -100,4 +100,3 @@ func TestRecoverPanic(t *testing.T) {
 		t.Fatal("panic value leaked to the client")
 	}
 }
-

@@ -136,4 +136,3 @@ func (qs *Queries) UserByEmail(ctx context.Context, email string) (UserRow, erro
 	}
 	return u, nil
 }
-
