@@ -25,16 +25,16 @@ type NotificationKind string
 
 // Kinds of notification mails.
 const (
-	NotifyForwarded    NotificationKind = "forwarded"     // to a referent the need was sent to
-	NotifyPoke         NotificationKind = "poke"          // to a referent whose match is untouched (day 9, or an animateur's reminder)
-	NotifyLastChance   NotificationKind = "last_chance"   // same, day 21
-	NotifyAllDeclined  NotificationKind = "all_declined"  // to the advisor: every referent declined
-	NotifyAbandoned    NotificationKind = "abandoned"     // to the advisor: the need was abandoned
-	NotifyTakenCharge  NotificationKind = "taken_charge"  // to the company contact: a referent took the need in charge
-	NotifyDone         NotificationKind = "done"          // to the company contact: the need was closed
-	NotifyComment      NotificationKind = "comment"       // to the other participants of a need
-	NotifyDigest       NotificationKind = "digest"        // to a referent: the weekly summary of pending needs
-	NotifySignIn       NotificationKind = "sign_in"       // a one-time sign-in link
+	NotifyForwarded   NotificationKind = "forwarded"    // to a referent the need was sent to
+	NotifyPoke        NotificationKind = "poke"         // to a referent whose match is untouched (day 9, or an animateur's reminder)
+	NotifyLastChance  NotificationKind = "last_chance"  // same, day 21
+	NotifyAllDeclined NotificationKind = "all_declined" // to the advisor: every referent declined
+	NotifyAbandoned   NotificationKind = "abandoned"    // to the advisor: the need was abandoned
+	NotifyTakenCharge NotificationKind = "taken_charge" // to the company contact: a referent took the need in charge
+	NotifyDone        NotificationKind = "done"         // to the company contact: the need was closed
+	NotifyComment     NotificationKind = "comment"      // to the other participants of a need
+	NotifyDigest      NotificationKind = "digest"       // to a referent: the weekly summary of pending needs
+	NotifySignIn      NotificationKind = "sign_in"      // a one-time sign-in link
 )
 
 var notificationKinds = []string{
