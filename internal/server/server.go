@@ -1,6 +1,6 @@
 // Package server wires Réso together: storage (backend), projection
-// workers, the application service and the HTTP API, with demo seeding,
-// readiness and graceful shutdown.
+// workers, the notifier, the application service and the HTTP API, with
+// demo seeding, readiness and graceful shutdown.
 package server
 
 import (
@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,8 @@ import (
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/httpapi"
+	"github.com/reso-fr/reso/internal/mail"
+	"github.com/reso-fr/reso/internal/notify"
 	"github.com/reso-fr/reso/projections"
 )
 
@@ -36,9 +39,34 @@ type Config struct {
 	// Demo seeds a demo network into an empty store.
 	Demo        bool
 	DemoOptions demo.Options
+	// Notify, when set, runs the notifier: mails to referents, advisors
+	// and companies (nil: no mail at all).
+	Notify *NotifyConfig
 	Logger      *slog.Logger // default: JSON to stderr
 	// ShutdownTimeout bounds the graceful stop (default 15 s).
 	ShutdownTimeout time.Duration
+}
+
+// NotifyConfig configures the notifier's mail.
+type NotifyConfig struct {
+	// SMTPURL is smtp://[user:pass@]host:port (see mail.ParseSMTPURL);
+	// empty writes each mail as an .eml file to OutboxDir.
+	SMTPURL string
+	// OutboxDir is where mails go without SMTPURL (default
+	// DataDir/outbox).
+	OutboxDir string
+	// MailFrom is the sender, "Name <address>" (default Réso
+	// <ne-pas-repondre@localhost>).
+	MailFrom string
+	// BaseURL is the console's address in links (default
+	// http://localhost:8080).
+	BaseURL string
+	// Notifier tunes the notifier (clock, intervals, retries); the server
+	// fills in its storage, keys, read models, sender and addresses.
+	Notifier notify.Config
+	// SMTP, when set, adjusts the SMTP configuration parsed from SMTPURL
+	// (tests trust their server's certificate with it).
+	SMTP func(*mail.SMTPConfig)
 }
 
 // Server is a running Réso. Create it with New, run it with Start or Serve.
@@ -47,6 +75,7 @@ type Server struct {
 	log      *slog.Logger
 	backend  *backend.Backend
 	service  *app.Service
+	notifier *notify.Notifier
 	handler  http.Handler
 	registry *prometheus.Registry
 	demo     demo.Result
@@ -94,6 +123,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		b.Close()
 		return nil, err
 	}
+	if cfg.Notify != nil {
+		if s.notifier, err = newNotifier(ctx, cfg, b); err != nil {
+			b.Close()
+			return nil, err
+		}
+		s.service.UseNotifications(s.notifier)
+	}
 	if cfg.Demo {
 		opts := cfg.DemoOptions
 		if opts.Out == nil {
@@ -101,17 +137,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.demo, err = demo.Run(ctx, b, s.service, cfg.DataDir, opts)
 		if err != nil {
-			b.Close()
+			s.closeStorage()
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 		if s.demo.Seeded {
 			s.log.Info("demo seeded", "events", s.demo.Events, "needs", s.demo.Needs, "seconds", s.demo.Duration.Seconds())
+			// The demo's past happened to nobody: no mail for it.
+			if s.notifier != nil {
+				if err := s.notifier.SkipTo(ctx, s.demo.Last); err != nil {
+					s.closeStorage()
+					return nil, err
+				}
+			}
 		}
 	}
 	if cfg.AdminToken != "" {
 		id, err := b.Auth.EnsureAdmin(ctx, cfg.AdminToken)
 		if err != nil {
-			b.Close()
+			s.closeStorage()
 			return nil, fmt.Errorf("admin from RESO_ADMIN_TOKEN: %w", err)
 		}
 		s.log.Info("admin token ready", "user_id", id)
@@ -119,12 +162,73 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.registry.MustRegister(s.service.Collectors()...)
+	if s.notifier != nil {
+		s.registry.MustRegister(s.notifier.Collectors()...)
+	}
 	s.handler = httpapi.New(httpapi.Deps{
 		Service: s.service, Projections: b.Projections, Events: b.Events, DB: b.DB, Dialect: b.Dialect, WriteGate: b.WriteGate,
 		Logger: cfg.Logger, Registry: s.registry, Ready: s.Ready,
 	})
 	return s, nil
 }
+
+// newNotifier builds the notifier on the backend's storage: River and its
+// tables in PostgreSQL, or in notify.db beside the SQLite store.
+func newNotifier(ctx context.Context, cfg Config, b *backend.Backend) (*notify.Notifier, error) {
+	nc := cfg.Notify
+	var sender mail.Sender
+	if nc.SMTPURL != "" {
+		sc, err := mail.ParseSMTPURL(nc.SMTPURL)
+		if err != nil {
+			return nil, err
+		}
+		if nc.SMTP != nil {
+			nc.SMTP(&sc)
+		}
+		if sender, err = mail.NewSMTP(sc); err != nil {
+			return nil, err
+		}
+	} else {
+		dir := nc.OutboxDir
+		if dir == "" {
+			dir = filepath.Join(cfg.DataDir, "outbox")
+		}
+		o, err := mail.NewOutbox(dir)
+		if err != nil {
+			return nil, err
+		}
+		sender = o
+	}
+	n := nc.Notifier
+	n.Store, n.Keys, n.ReadModels, n.Sender, n.BaseURL = b.Events, b.Keys, b.Projections, sender, nc.BaseURL
+	if n.Logger == nil {
+		n.Logger = cfg.Logger
+	}
+	if nc.MailFrom != "" {
+		from, err := mail.ParseAddress(nc.MailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("mail from: %w", err)
+		}
+		n.From = from
+	}
+	if p := b.Pool(); p != nil {
+		n.Postgres = p
+	} else {
+		n.SQLitePath = notify.SQLitePath(cfg.DataDir)
+	}
+	return notify.New(ctx, n)
+}
+
+// closeStorage closes what New opened, on a failed New.
+func (s *Server) closeStorage() {
+	if s.notifier != nil {
+		_ = s.notifier.Stop(context.Background())
+	}
+	s.backend.Close()
+}
+
+// Notifier is the notifier (nil when Config.Notify was nil).
+func (s *Server) Notifier() *notify.Notifier { return s.notifier }
 
 // Handler is the HTTP API.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -198,6 +302,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv, projDone := s.http, s.projDone
 	s.mu.Unlock()
 
+	if s.notifier != nil {
+		if err := s.notifier.Start(projCtx); err != nil {
+			stop()
+			s.Shutdown(context.Background())
+			return err
+		}
+	}
 	s.running.Store(true)
 	go func() {
 		defer close(projDone)
@@ -249,6 +360,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			case <-projDone:
 			case <-ctx.Done():
 				errs = append(errs, fmt.Errorf("projections stop: %w", ctx.Err()))
+			}
+		}
+		if s.notifier != nil {
+			if err := s.notifier.Stop(ctx); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		if err := s.backend.Close(); err != nil {

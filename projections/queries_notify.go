@@ -1,0 +1,80 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Queries of the notifier (internal/notify).
+
+// WaitingNeedsForwardedBetween returns the needs still waiting for a
+// referent (forwarded, none taking care or closed, not abandoned) whose
+// first forward happened in (after, until]: the reminders' day 9 and day 21
+// scans. It returns the database error.
+func (e *Engine) WaitingNeedsForwardedBetween(ctx context.Context, after, until time.Time) ([]uuid.UUID, error) {
+	return e.ids(ctx, `SELECT id FROM needs WHERE waiting = 1 AND forwarded_at > $1 AND forwarded_at <= $2 ORDER BY forwarded_at, id`,
+		after.UnixMicro(), until.UnixMicro())
+}
+
+// ReferentsWithPending returns the active referents with a match still
+// quo on a need that is not abandoned: who gets a weekly digest. It
+// returns the database error.
+func (e *Engine) ReferentsWithPending(ctx context.Context) ([]uuid.UUID, error) {
+	return e.ids(ctx, `SELECT DISTINCT m.referent_id FROM matches m
+		JOIN needs n ON n.id = m.need_id
+		JOIN dir_referents r ON r.id = m.referent_id
+		WHERE m.status = 'quo' AND n.abandoned_at = 0 AND r.active = 1
+		ORDER BY m.referent_id`)
+}
+
+// UserIDByEmail returns the user registered with email, compared without
+// case or surrounding spaces. It returns ErrNotFound, or the database error.
+func (e *Engine) UserIDByEmail(ctx context.Context, email string) (uuid.UUID, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return uuid.Nil, fmt.Errorf("user by email: %w", ErrNotFound)
+	}
+	var raw string
+	err := e.db.QueryRowContext(ctx, `SELECT id FROM dir_users WHERE LOWER(email) = $1 ORDER BY id LIMIT 1`, email).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return uuid.Nil, fmt.Errorf("user by email: %w", ErrNotFound)
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("user by email: %w", err)
+	}
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("user by email: id %q: %w", raw, err)
+	}
+	return id, nil
+}
+
+func (e *Engine) ids(ctx context.Context, q string, args ...any) ([]uuid.UUID, error) {
+	rows, err := e.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query ids: %w", err)
+	}
+	defer rows.Close()
+	var out []uuid.UUID
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("query ids: %w", err)
+		}
+		id, err := uuid.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("query ids: %q: %w", raw, err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query ids: %w", err)
+	}
+	return out, nil
+}
