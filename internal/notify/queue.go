@@ -179,4 +179,3 @@ func newSQLiteQueue(db *sql.DB, cfg *river.Config) (*riverQueue[*sql.Tx], error)
 		},
 	}}, nil
 }
-

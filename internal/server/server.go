@@ -42,7 +42,7 @@ type Config struct {
 	// Notify, when set, runs the notifier: mails to referents, advisors
 	// and companies (nil: no mail at all).
 	Notify *NotifyConfig
-	Logger      *slog.Logger // default: JSON to stderr
+	Logger *slog.Logger // default: JSON to stderr
 	// ShutdownTimeout bounds the graceful stop (default 15 s).
 	ShutdownTimeout time.Duration
 }
