@@ -158,6 +158,9 @@ func (a *api) routes() chi.Router {
 		r.Get("/api/projections", a.listProjections)
 		r.Post("/api/projections/{name}/rebuild", a.rebuild)
 		r.Post("/api/erasures", a.erase)
+
+		r.Get("/api/notifications", a.listNotifications)
+		r.Post("/api/notifications/{id}/retry", a.retryNotification)
 	})
 	return r
 }
