@@ -200,7 +200,8 @@ func (n *Notifier) content(ctx context.Context, a deliverArgs, v *needView, to m
 		}
 		d.Facts = v.facts()
 	case domain.NotifyAllDeclined:
-		if v.now.Status() != domain.NeedNotForMe {
+		// Forwarded again since, to someone who has not declined: old news.
+		if st := v.now.Status(); st != domain.NeedNotForMe && st != domain.NeedAbandonedStatus {
 			return d, skip("need %s is no longer declined by all", a.NeedID)
 		}
 		d.Subject = "Aucun référent n'a retenu le besoin de " + v.company

@@ -66,23 +66,33 @@ func applyMigrations(ctx context.Context, t txn, dialect string) error {
 }
 
 // MigratePostgres brings River's schema and the notifier's tables up to
-// date in the pool's schema, in one transaction under an advisory lock, so
-// that replicas starting together take turns. It returns the database's
-// error, wrapped.
+// date in the pool's schema, under a session advisory lock, so that
+// replicas starting together take turns. (River's migrations cannot share
+// one transaction: one adds an enum value another uses.) It returns the
+// database's error, wrapped.
 func MigratePostgres(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: log})
 	if err != nil {
 		return fmt.Errorf("migrate notifier: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('reso.notify.migrate.' || current_schema(), 0))`); err != nil {
-			return err
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate notifier: %w", err)
+	}
+	defer conn.Release()
+	const key = `hashtextextended('reso.notify.migrate.' || current_schema(), 0)`
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {
+		return fmt.Errorf("migrate notifier: %w", err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`); err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx)) // the lock goes with the session
 		}
-		if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
-			return fmt.Errorf("river: %w", err)
-		}
-		return applyMigrations(ctx, pgTxn{tx}, "postgres")
-	})
+	}()
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate notifier: river: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return applyMigrations(ctx, pgTxn{tx}, "postgres") })
 	if err != nil {
 		return fmt.Errorf("migrate notifier: %w", err)
 	}
