@@ -23,12 +23,13 @@ func (e *Engine) WaitingNeedsForwardedBetween(ctx context.Context, after, until 
 }
 
 // ReferentsWithPending returns the active referents with a match still
-// quo on a need that is not abandoned: who gets a weekly digest. It
-// returns the database error.
+// quo on a need that is not abandoned: who gets a weekly digest. (The
+// directory's ids are text, the matches' uuid on PostgreSQL: the cast
+// joins them; the directory is small.) It returns the database error.
 func (e *Engine) ReferentsWithPending(ctx context.Context) ([]uuid.UUID, error) {
 	return e.ids(ctx, `SELECT DISTINCT m.referent_id FROM matches m
 		JOIN needs n ON n.id = m.need_id
-		JOIN dir_referents r ON r.id = m.referent_id
+		JOIN dir_referents r ON r.id = CAST(m.referent_id AS TEXT)
 		WHERE m.status = 'quo' AND n.abandoned_at = 0 AND r.active = 1
 		ORDER BY m.referent_id`)
 }

@@ -35,6 +35,9 @@ type scanWorker struct {
 // Work implements river.Worker.
 func (w *scanWorker) Work(ctx context.Context, _ *river.Job[scanArgs]) error {
 	_, err := w.n.Scan(ctx)
+	if err != nil {
+		w.n.log.Error("notification scan failed", "err", err)
+	}
 	return err
 }
 
@@ -123,6 +126,21 @@ func (n *Notifier) Scan(ctx context.Context) (int, error) {
 	}
 	n.metrics.enqueued.Add(float64(added))
 	return added, nil
+}
+
+// ScannedUntil is the notifier's clock reading of the last scan: the
+// reminders due up to then are enqueued. It returns the database's error.
+func (n *Notifier) ScannedUntil(ctx context.Context) (time.Time, error) {
+	var raw string
+	err := n.q.inTx(ctx, func(t txn) error {
+		var err error
+		raw, err = readState(ctx, t, stateReminders)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return parseMicros(raw)
 }
 
 // reminders are the day-9 and day-21 reminders of the needs whose
