@@ -78,6 +78,7 @@ type Server struct {
 	smtp    string // host:port
 	api     string // http://host:port
 	extra   []string
+	allowed string
 	pool    *x509.CertPool
 	cmd     *exec.Cmd
 	waitErr chan error
@@ -93,6 +94,9 @@ type Options struct {
 	TLS bool
 	// Max is how many messages Mailpit keeps (default 10000).
 	Max int
+	// AllowedRecipients, when set, is a regular expression: Mailpit refuses
+	// other recipients for good (a 550 reply).
+	AllowedRecipients string
 }
 
 // Start runs Mailpit on free local ports until the test ends.
@@ -104,6 +108,7 @@ func Start(t testing.TB, opts Options) *Server {
 		opts.Max = 10000
 	}
 	s.extra = []string{"--max", fmt.Sprint(opts.Max)}
+	s.allowed = opts.AllowedRecipients
 	if opts.Auth {
 		s.extra = append(s.extra, "--smtp-auth-accept-any")
 		if !opts.TLS {
@@ -194,6 +199,10 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// AllowRecipients changes Options.AllowedRecipients ("" allows all) for
+// the next Restart.
+func (s *Server) AllowRecipients(re string) { s.allowed = re }
+
 // Restart starts Mailpit again on the same ports and database, and waits
 // until its API and SMTP port answer.
 func (s *Server) Restart() {
@@ -204,6 +213,9 @@ func (s *Server) Restart() {
 	args := append([]string{"--smtp", s.smtp, "--listen", strings.TrimPrefix(s.api, "http://"),
 		"--database", filepath.Join(s.dir, "mailpit.db"), "--quiet", "--disable-version-check",
 		"--smtp-disable-rdns"}, s.extra...)
+	if s.allowed != "" {
+		args = append(args, "--smtp-allowed-recipients", s.allowed)
+	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/auth"
+	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/mailtest"
 	"github.com/reso-fr/reso/internal/notify"
 	"github.com/reso-fr/reso/internal/pgtest"
@@ -54,7 +56,7 @@ type env struct {
 	adminTk string
 
 	admin, advisor, refUser1 app.Principal
-	ref1, ref2               uuid.UUID
+	ref1, ref2, org          uuid.UUID
 	advisorEmail             string
 	sirets                   atomic.Int64
 }
@@ -168,6 +170,7 @@ func (e *env) mustDirectory() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.org = org
 	ref := func(name string) uuid.UUID {
 		id, _, err := e.svc.RegisterReferent(ctx, e.admin, app.ReferentInput{OrganisationID: org, Name: name,
 			Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@referents.test", Subjects: []string{"recruitment"},
@@ -199,9 +202,15 @@ func contactEmail(n int64) string { return fmt.Sprintf("contact%d@entreprise.tes
 // contact's email.
 func (e *env) mustCapture() (uuid.UUID, string) {
 	e.t.Helper()
+	return e.mustCaptureOn(e.svc, e.advisor)
+}
+
+// mustCaptureOn captures a need through svc (another server's) as p.
+func (e *env) mustCaptureOn(svc *app.Service, p app.Principal) (uuid.UUID, string) {
+	e.t.Helper()
 	n := e.sirets.Add(1)
 	email := contactEmail(n)
-	res, err := e.svc.CaptureNeed(ctx, e.advisor, app.CaptureInput{SIRET: siret(e.t, int(n)), CompanyName: fmt.Sprintf("Boulangerie %d", n),
+	res, err := svc.CaptureNeed(ctx, p, app.CaptureInput{SIRET: siret(e.t, int(n)), CompanyName: fmt.Sprintf("Boulangerie %d", n),
 		Commune: lille, Subject: "recruitment", Description: "Recruter deux boulangers",
 		Contact: app.Contact{Name: "Camille Dupont", Email: email, Phone: "0320000000"}}, app.CommandMeta{})
 	if err != nil {
@@ -294,4 +303,35 @@ func recipients(ms []mailtest.Summary) []string {
 		}
 	}
 	return out
+}
+
+// authUser is the credentials' view of a principal.
+func authUser(p app.Principal) auth.User {
+	return auth.User{ID: p.UserID, Name: p.Name, Role: p.Role, OrganisationID: p.OrganisationID,
+		ReferentID: p.ReferentID, Territories: p.Territories}
+}
+
+func (e *env) mustForwardAs(p app.Principal, id uuid.UUID, refs ...uuid.UUID) {
+	e.t.Helper()
+	if _, err := e.svc.ForwardNeed(ctx, p, id, refs, app.CommandMeta{}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func keysContact(name, email string) keys.Contact { return keys.Contact{Name: name, Email: email} }
+
+// mustAppend appends domain events to stream as they are (an import).
+func mustAppend(t *testing.T, e *env, stream string, evs []domain.Event) {
+	t.Helper()
+	var news []eventstore.NewEvent
+	for _, ev := range evs {
+		typ, ver, data, err := domain.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		news = append(news, eventstore.NewEvent{ID: uuid.Must(uuid.NewV7()), Type: typ, SchemaVersion: ver, Data: data})
+	}
+	if _, err := e.srv.Backend().Events.Append(ctx, stream, eventstore.NoStream, news...); err != nil {
+		t.Fatal(err)
+	}
 }

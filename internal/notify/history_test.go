@@ -1,0 +1,85 @@
+package notify_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/internal/app"
+)
+
+// Seeding the demo (three months of history, with needs past day 9 and
+// day 21 among them) and rebuilding every read model send nothing; the notifier is
+// live all the same: the demo advisor's next forward mails each referent.
+func TestDemoSeedAndRebuildSendNothing(t *testing.T) {
+	t.Parallel()
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			e := mustEnv(t, envOptions{store: store, demo: true, noFixture: true})
+			if !e.srv.Demo().Seeded || e.srv.Demo().Needs == 0 {
+				t.Fatalf("demo %+v", e.srv.Demo())
+			}
+			e.waitIdle()
+			waitScanned(t, e)
+			if err := e.srv.Backend().Projections.RebuildAll(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			e.waitIdle()
+			waitScanned(t, e)
+			// The next Tuesday's digest and the reminders are the present's,
+			// not the past's: none of them is due yet.
+			e.waitIdle()
+			if n, err := e.mp.Count(); err != nil || n != 0 {
+				t.Fatalf("%d mails after the demo and a rebuild (%v), want none", n, err)
+			}
+
+			var advisor app.Principal
+			for _, tk := range e.srv.Demo().Tokens {
+				if tk.Role == domain.RoleAdvisor {
+					advisor = e.principal(tk.Token)
+				}
+			}
+			id, _ := e.mustCaptureOn(e.svc, advisor)
+			sug, err := e.svc.Suggestions(ctx, advisor, id)
+			if err != nil || len(sug) < 2 {
+				t.Fatalf("suggestions %d, %v", len(sug), err)
+			}
+			e.mustForwardAs(advisor, id, sug[0].ReferentID, sug[1].ReferentID)
+			e.mp.WaitCount(t, 2, 20*time.Second)
+			e.waitIdle()
+			if n, _ := e.mp.Count(); n != 2 {
+				t.Fatalf("%d mails after the forward, want 2", n)
+			}
+		})
+	}
+}
+
+// History recorded long after it happened (an import) notifies nobody,
+// even with the notifier running.
+func TestImportedHistoryNotifiesNobody(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t, envOptions{store: "sqlite"})
+	id := uuid.Must(uuid.NewV7())
+	past := time.Now().Add(-30 * 24 * time.Hour).UTC()
+	by := domain.Actor{ID: e.advisor.UserID, Role: domain.RoleAdvisor}
+	sealed, err := e.srv.Backend().Keys.Seal(ctx, id, "73282932000074", keysContact("Camille", "camille@entreprise.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := domain.NewNeed(id)
+	if err := n.Capture(domain.Capture{NeedID: id, SIRET: "73282932000074", CompanyName: "Import", Commune: lille,
+		Subject: "recruitment", Description: "importé", Contact: sealed, AdvisorID: e.advisor.UserID}, e.svc.Geography(), by, past); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Forward([]domain.MatchRef{{ReferentID: e.ref1, OrganisationID: e.org}}, by, past.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, e, domain.NeedStream(id), n.Changes())
+	e.waitIdle()
+	if c, _ := e.mp.Count(); c != 0 {
+		t.Fatalf("%d mails for imported history", c)
+	}
+}
