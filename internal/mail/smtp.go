@@ -186,11 +186,10 @@ func (s *SMTP) conn(ctx context.Context, fresh bool) (*smtp.Client, bool, error)
 	return c, false, err
 }
 
+// put keeps a connection for the next send. No RSET: a finished DATA
+// ends the mail transaction, and a round trip here would delay the
+// caller's record of the delivery (see internal/notify).
 func (s *SMTP) put(c *smtp.Client) {
-	if err := s.client.ResetWithSMTPClient(c); err != nil {
-		_ = c.Close()
-		return
-	}
 	select {
 	case s.idle <- c:
 	default:

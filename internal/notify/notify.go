@@ -214,6 +214,10 @@ func New(ctx context.Context, cfg Config) (*Notifier, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := requeueOrphans(ctx, db, n.log); err != nil {
+		db.Close()
+		return nil, err
+	}
 	q, err := newSQLiteQueue(db, rc)
 	if err != nil {
 		db.Close()
@@ -221,6 +225,24 @@ func New(ctx context.Context, cfg Config) (*Notifier, error) {
 	}
 	n.q, n.db = q, db
 	return n, nil
+}
+
+// requeueOrphans makes the notifier's jobs left running in the SQLite file
+// available again. One process serves a data directory, so a job running
+// when it starts belonged to a process that died (SIGKILL, a crash): River
+// would rescue it only RescueAfter later, plus its rescuer's half minute.
+// The job's first step (is its NotificationSent recorded?) keeps a mail the
+// dead process did send from going twice. On PostgreSQL other replicas may
+// be running those jobs: River's rescuer decides there.
+func requeueOrphans(ctx context.Context, db *sql.DB, log *slog.Logger) error {
+	res, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND queue = $1`, queueName)
+	if err != nil {
+		return fmt.Errorf("notify: requeue jobs of a dead process: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		log.Info("requeued jobs a dead process left running", "jobs", n)
+	}
+	return nil
 }
 
 // SQLiteFile is the name of the notifier's SQLite file in a data directory.

@@ -88,9 +88,9 @@ func TestNeedLifeMailsEachRecipientOnce(t *testing.T) {
 				bySubject[m.Subject] = append(bySubject[m.Subject], m.To[0].Address)
 			}
 			want := map[string][]string{
-				"Votre demande est prise en charge":                 {contact},
+				"Votre demande est prise en charge":                  {contact},
 				"Nouveau commentaire sur le besoin de Boulangerie 1": {"adele.conseil@users.test", "david.region@referents.test"},
-				"Votre demande a été traitée":                       {contact},
+				"Votre demande a été traitée":                        {contact},
 			}
 			if len(got) != 6 || len(bySubject) != len(want) {
 				t.Fatalf("after the forward: %v", bySubject)

@@ -51,7 +51,9 @@ func planOf(t *testing.T, evs ...domain.Event) []string {
 
 func TestPlan(t *testing.T) {
 	t.Parallel()
-	m := func(h int, by domain.Actor) domain.Meta { return domain.Meta{At: t0.Add(time.Duration(h) * time.Hour), By: by} }
+	m := func(h int, by domain.Actor) domain.Meta {
+		return domain.Meta{At: t0.Add(time.Duration(h) * time.Hour), By: by}
+	}
 	captured := domain.NeedCaptured{Meta: m(0, advisor), NeedID: needID, SIRET: "73282932000074", CompanyName: "B",
 		Commune: "59350", Subject: "recruitment", Contact: domain.SealedContact{KeyID: "k", Ciphertext: []byte{1}}, AdvisorID: advisorID}
 	forwarded := domain.NeedForwarded{Meta: m(1, advisor), NeedID: needID, Referents: []domain.MatchRef{{ReferentID: refA, OrganisationID: org}, {ReferentID: refB, OrganisationID: org}}}
