@@ -276,12 +276,15 @@ func (n *Notifier) riverConfig() *river.Config {
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(n.cfg.ScanInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return scanArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "notify_scan", RunOnStart: true})},
-		RetryPolicy:                 retryPolicy{base: n.cfg.RetryBase, max: n.cfg.RetryMax},
-		MaxAttempts:                 n.cfg.MaxAttempts,
-		JobTimeout:                  n.cfg.JobTimeout,
-		RescueStuckJobsAfter:        n.cfg.RescueAfter,
-		FetchPollInterval:           n.cfg.PollInterval,
-		FetchCooldown:               min(100*time.Millisecond, n.cfg.PollInterval),
+		RetryPolicy:          retryPolicy{base: n.cfg.RetryBase, max: n.cfg.RetryMax},
+		MaxAttempts:          n.cfg.MaxAttempts,
+		JobTimeout:           n.cfg.JobTimeout,
+		RescueStuckJobsAfter: n.cfg.RescueAfter,
+		FetchPollInterval:    n.cfg.PollInterval,
+		// River fetches at most Workers jobs per fetch, and fetches at
+		// most once per cooldown: its default 100 ms capped a burst at
+		// 80 mails a second with 8 workers (docs/benchmarks.md).
+		FetchCooldown:               10 * time.Millisecond,
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		// Failed deliveries wait for an admin: keep them long.
 		DiscardedJobRetentionPeriod: 90 * 24 * time.Hour,

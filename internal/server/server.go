@@ -182,6 +182,10 @@ func newNotifier(ctx context.Context, cfg Config, b *backend.Backend) (*notify.N
 		if err != nil {
 			return nil, err
 		}
+		if sc.MaxIdle == 0 {
+			// Every worker keeps its connection between mails.
+			sc.MaxIdle = max(nc.Notifier.Workers, 8)
+		}
 		if nc.SMTP != nil {
 			nc.SMTP(&sc)
 		}
