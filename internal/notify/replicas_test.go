@@ -30,7 +30,9 @@ func TestTwoServersOnePostgresSendEachMailOnce(t *testing.T) {
 	var b *env
 	for attempt := 1; b == nil; attempt++ {
 		b = mustEnv(t, envOptions{store: "postgres", dsn: dsn, mp: mp, noFixture: true,
-			retryNew: func(err error) bool { return attempt < 5 && strings.Contains(err.Error(), "pg_class_relname_nsp_index") }})
+			retryNew: func(err error) bool {
+				return attempt < 5 && strings.Contains(err.Error(), "pg_class_relname_nsp_index")
+			}})
 	}
 	advisorB := a.principal(mustToken(t, a, a.advisor))
 	forwardOn := func(e *env, p app.Principal, n int) []uuid.UUID {
