@@ -48,9 +48,9 @@ func TestMailServerDownThenUp(t *testing.T) {
 				return n >= 2
 			})
 			e.mp.Restart()
-			got := e.mp.WaitCount(t, 2, 60*time.Second)
+			e.mp.WaitCount(t, 2, 60*time.Second)
 			e.waitIdle()
-			got = e.mp.Messages(t)
+			got := e.mp.Messages(t)
 			to := recipients(got)
 			slices.Sort(to)
 			if !slices.Equal(to, []string{"chloe.nord@referents.test", "david.region@referents.test"}) {

@@ -35,9 +35,9 @@ func TestNeedLifeMailsEachRecipientOnce(t *testing.T) {
 			e := mustEnv(t, envOptions{store: store})
 			id, contact := e.mustCapture()
 			e.mustForward(id, e.ref1, e.ref2)
-			got := e.mp.WaitCount(t, 2, 20*time.Second)
+			e.mp.WaitCount(t, 2, 20*time.Second)
 			e.waitIdle()
-			got = e.mp.Messages(t)
+			got := e.mp.Messages(t)
 			to := recipients(got)
 			slices.Sort(to)
 			if want := []string{"chloe.nord@referents.test", "david.region@referents.test"}; !slices.Equal(to, want) {

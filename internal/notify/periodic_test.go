@@ -55,11 +55,11 @@ func TestRemindersAndDigestFollowTheClock(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.clock.AdvanceTo(forwarded.Add(21*24*time.Hour + time.Minute))
-			lastTo := waitSubject(t, e, last, 1)
+			waitSubject(t, e, last, 1)
 			waitScanned(t, e)
 			waitScanned(t, e)
 			e.waitIdle()
-			if lastTo = subjectTo(t, e, last); !slices.Equal(lastTo, []string{"david.region@referents.test"}) {
+			if lastTo := subjectTo(t, e, last); !slices.Equal(lastTo, []string{"david.region@referents.test"}) {
 				t.Fatalf("day 21 reminder went to %v", lastTo)
 			}
 			if got := subjectTo(t, e, poke); len(got) != 2 {
