@@ -98,12 +98,7 @@ func (n *Notifier) lock(ctx context.Context) (release func(), held bool, err err
 // Checkpoint returns the position up to which the notifier has turned the
 // log into jobs. It returns the database's error.
 func (n *Notifier) Checkpoint(ctx context.Context) (eventstore.Position, error) {
-	var raw string
-	err := n.q.inTx(ctx, func(t txn) error {
-		var err error
-		raw, err = readState(ctx, t, stateLog)
-		return err
-	})
+	raw, err := n.state(ctx, stateLog)
 	if err != nil {
 		return eventstore.Position{}, err
 	}
@@ -113,12 +108,7 @@ func (n *Notifier) Checkpoint(ctx context.Context) (eventstore.Position, error) 
 // followHeld follows the log from the checkpoint: each batch's jobs and
 // the new checkpoint are committed together.
 func (n *Notifier) followHeld(ctx context.Context) error {
-	var cp string
-	err := n.q.inTx(ctx, func(t txn) error {
-		var err error
-		cp, err = readState(ctx, t, stateLog)
-		return err
-	})
+	cp, err := n.state(ctx, stateLog)
 	if err != nil {
 		return err
 	}

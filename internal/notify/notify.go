@@ -385,6 +385,12 @@ func (n *Notifier) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("notify: follower stop: %w", ctx.Err()))
 		}
 		if err := n.q.stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			// Deliveries still running (a mail server that hangs): cancel
+			// them rather than leave them running past the storage; they
+			// run again at the next start.
+			hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = n.q.stopAndCancel(hard)
+			cancel()
 			errs = append(errs, fmt.Errorf("notify: stop river: %w", err))
 		}
 	}
@@ -430,6 +436,17 @@ func readState(ctx context.Context, t txn, name string) (string, error) {
 		return "", fmt.Errorf("notify: cursor %s: %w", name, err)
 	}
 	return v, nil
+}
+
+// state reads a cursor in a transaction of its own.
+func (n *Notifier) state(ctx context.Context, name string) (string, error) {
+	var v string
+	err := n.q.inTx(ctx, func(t txn) error {
+		var err error
+		v, err = readState(ctx, t, name)
+		return err
+	})
+	return v, err
 }
 
 // moveState sets a cursor from old to v in t, or returns errMoved.

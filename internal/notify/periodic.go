@@ -131,12 +131,7 @@ func (n *Notifier) Scan(ctx context.Context) (int, error) {
 // ScannedUntil is the notifier's clock reading of the last scan: the
 // reminders due up to then are enqueued. It returns the database's error.
 func (n *Notifier) ScannedUntil(ctx context.Context) (time.Time, error) {
-	var raw string
-	err := n.q.inTx(ctx, func(t txn) error {
-		var err error
-		raw, err = readState(ctx, t, stateReminders)
-		return err
-	})
+	raw, err := n.state(ctx, stateReminders)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -21,6 +21,7 @@ import (
 type queue interface {
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
+	stopAndCancel(ctx context.Context) error
 	// inTx runs fn in one transaction of the queue's database, committed
 	// when fn returns nil.
 	inTx(ctx context.Context, fn func(t txn) error) error
@@ -64,6 +65,10 @@ type riverQueue[TTx any] struct {
 func (q *riverQueue[TTx]) start(ctx context.Context) error { return q.client.Start(ctx) }
 func (q *riverQueue[TTx]) stop(ctx context.Context) error  { return q.client.Stop(ctx) }
 func (q *riverQueue[TTx]) dialect() string                 { return q.name }
+
+func (q *riverQueue[TTx]) stopAndCancel(ctx context.Context) error {
+	return q.client.StopAndCancel(ctx)
+}
 
 func (q *riverQueue[TTx]) list(ctx context.Context, p *river.JobListParams) (*river.JobListResult, error) {
 	return q.client.JobList(ctx, p)
