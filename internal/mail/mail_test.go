@@ -83,7 +83,7 @@ func TestSMTPDeliversToMailpit(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	for i, to := range []string{"chloe@referents.test", "david@referents.test"} {
-		if err := s.Send(ctx, message("delivery-"+string(rune('a'+i))+"@reso", to)); err != nil {
+		if err := s.Send(ctx, message("delivery-"+string(rune('a'+i))+"@reso", to), nil); err != nil {
 			t.Fatalf("send to %s: %v", to, err)
 		}
 	}
@@ -101,7 +101,7 @@ func TestSMTPDeliversToMailpit(t *testing.T) {
 	// Mailpit restarts: the pooled connection is dead, the sender dials anew.
 	mp.Stop()
 	mp.Restart()
-	if err := s.Send(ctx, message("delivery-c@reso", "emma@referents.test")); err != nil {
+	if err := s.Send(ctx, message("delivery-c@reso", "emma@referents.test"), nil); err != nil {
 		t.Fatalf("send after the server restarted: %v", err)
 	}
 	mp.WaitCount(t, 3, 10*time.Second)
@@ -117,12 +117,12 @@ func TestSMTPDownIsATemporaryFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.Send(context.Background(), message("x@reso", "chloe@referents.test"))
+	err = s.Send(context.Background(), message("x@reso", "chloe@referents.test"), nil)
 	if err == nil || Permanent(err) {
 		t.Fatalf("send to a stopped server: %v (permanent %v), want a temporary error", err, Permanent(err))
 	}
 	mp.Restart()
-	if err := s.Send(context.Background(), message("x@reso", "chloe@referents.test")); err != nil {
+	if err := s.Send(context.Background(), message("x@reso", "chloe@referents.test"), nil); err != nil {
 		t.Fatalf("send once the server is back: %v", err)
 	}
 }
@@ -133,7 +133,7 @@ func TestInvalidMessageIsPermanent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = o.Send(context.Background(), Message{From: Address{Email: "a@b.test"}, Subject: "x"})
+	err = o.Send(context.Background(), Message{From: Address{Email: "a@b.test"}, Subject: "x"}, nil)
 	if !errors.Is(err, ErrInvalidMessage) || !Permanent(err) {
 		t.Fatalf("message without recipient: %v", err)
 	}
@@ -148,11 +148,11 @@ func TestOutboxWritesEachMessageOnce(t *testing.T) {
 	}
 	ctx := context.Background()
 	for range 2 {
-		if err := o.Send(ctx, message("same@reso", "chloe@referents.test")); err != nil {
+		if err := o.Send(ctx, message("same@reso", "chloe@referents.test"), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := o.Send(ctx, message("other@reso", "david@referents.test")); err != nil {
+	if err := o.Send(ctx, message("other@reso", "david@referents.test"), nil); err != nil {
 		t.Fatal(err)
 	}
 	files, err := o.List()
@@ -171,5 +171,56 @@ func TestOutboxWritesEachMessageOnce(t *testing.T) {
 	leftovers, _ := filepath.Glob(filepath.Join(dir, ".eml-*"))
 	if len(leftovers) != 0 {
 		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// commit runs before the server keeps the message, and a failing commit
+// leaves the server with nothing.
+func TestSMTPCommitsBeforeTheFinalDot(t *testing.T) {
+	t.Parallel()
+	mp := mailtest.Start(t, mailtest.Options{})
+	cfg, _ := ParseSMTPURL(mp.SMTPURL("", ""))
+	s, err := NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	refused := errors.New("not now")
+	err = s.Send(ctx, message("a@reso", "chloe@referents.test"), func() error { return refused })
+	if !errors.Is(err, ErrAborted) || !errors.Is(err, refused) {
+		t.Fatalf("aborted send: %v", err)
+	}
+	var before int
+	err = s.Send(ctx, message("b@reso", "david@referents.test"), func() error {
+		var err error
+		before, err = mp.Count()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mp.WaitCount(t, 1, 10*time.Second)
+	if before != 0 || len(got) != 1 || got[0].To[0].Address != "david@referents.test" {
+		t.Fatalf("the server held %d messages at commit; after: %+v", before, got)
+	}
+}
+
+// A recipient the server refuses for good is a permanent error.
+func TestRefusedRecipientIsPermanent(t *testing.T) {
+	t.Parallel()
+	mp := mailtest.Start(t, mailtest.Options{AllowedRecipients: `^chloe@`})
+	cfg, _ := ParseSMTPURL(mp.SMTPURL("", ""))
+	s, err := NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Send(context.Background(), message("c@reso", "david@referents.test"), nil)
+	if err == nil || !Permanent(err) {
+		t.Fatalf("refused recipient: %v (permanent %v)", err, Permanent(err))
+	}
+	if err := s.Send(context.Background(), message("d@reso", "chloe@referents.test"), nil); err != nil {
+		t.Fatalf("allowed recipient after a refusal: %v", err)
 	}
 }

@@ -48,8 +48,13 @@ type Message struct {
 
 // Sender delivers messages.
 type Sender interface {
-	// Send delivers m. It returns the transport's error, wrapped.
-	Send(ctx context.Context, m Message) error
+	// Send delivers m. commit, when not nil, runs at the last moment
+	// before the message is handed over for good (over SMTP, before the
+	// final dot): when it fails, nothing is delivered and Send returns
+	// its error wrapped in ErrAborted; once it returned nil, a crash of
+	// the process no longer stops the delivery. Send returns the
+	// transport's error, wrapped.
+	Send(ctx context.Context, m Message, commit func() error) error
 	// Transport names the sender in logs and history: "smtp" or "outbox".
 	Transport() string
 	// Close releases the sender's connections.

@@ -39,9 +39,9 @@ func (o *Outbox) Transport() string { return "outbox" }
 func (o *Outbox) Close() error { return nil }
 
 // Send implements Sender: it writes m to <dir>/<hash of its ID>.eml through
-// a temporary file, so that a reader never sees half a message. It returns
-// the file system's error.
-func (o *Outbox) Send(ctx context.Context, m Message) error {
+// a temporary file, so that a reader never sees half a message; commit
+// runs before the rename. It returns the file system's error.
+func (o *Outbox) Send(ctx context.Context, m Message, commit func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -69,6 +69,11 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("outbox: write %s: %w", name, err)
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			return fmt.Errorf("%w: %w", ErrAborted, err)
+		}
 	}
 	if err := os.Rename(tmp.Name(), name); err != nil {
 		return fmt.Errorf("outbox: %w", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -140,37 +141,80 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 // Transport implements Sender.
 func (s *SMTP) Transport() string { return "smtp" }
 
-// Send implements Sender. A pooled connection the server has closed is
-// replaced once; any other failure is returned (a *gomail.SendError when
-// the server answered; see Permanent).
-func (s *SMTP) Send(ctx context.Context, m Message) error {
+// Send implements Sender. It speaks SMTP itself on go-mail's connection
+// (MAIL, RCPT, DATA) so as to call commit between the message's body and
+// the final dot: until that dot the server keeps nothing, and once commit
+// returned the dot goes in one write, which the kernel delivers even if
+// the process dies just after. A pooled connection the server has closed
+// is replaced once (the NOOP check fails before anything is sent). It
+// returns the server's refusal (a *textproto.Error, see Permanent), the
+// connection's error, or commit's error wrapped in ErrAborted, all wrapped.
+func (s *SMTP) Send(ctx context.Context, m Message, commit func() error) error {
 	msg, err := m.build()
 	if err != nil {
 		return err
+	}
+	from, err := msg.GetSender(false)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidMessage, err)
+	}
+	rcpts, err := msg.GetRecipients()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidMessage, err)
 	}
 	for fresh := false; ; fresh = true {
 		conn, pooled, err := s.conn(ctx, fresh)
 		if err != nil {
 			return fmt.Errorf("smtp %s: %w", s.cfg.Addr(), err)
 		}
-		err = s.client.SendWithSMTPClient(conn, msg)
-		if err == nil {
-			s.put(conn)
-			return nil
+		if pooled {
+			if err := conn.Noop(); err != nil {
+				_ = conn.Close()
+				continue // the server dropped an idle connection: dial anew
+			}
 		}
-		_ = conn.Close()
-		if pooled && connCheckFailed(err) {
-			continue // the server dropped an idle connection: dial anew
+		if err := transact(conn, from, rcpts, msg, commit); err != nil {
+			_ = conn.Close()
+			return fmt.Errorf("smtp %s: %w", s.cfg.Addr(), err)
 		}
-		return fmt.Errorf("smtp %s: %w", s.cfg.Addr(), err)
+		s.put(conn)
+		return nil
 	}
 }
 
-// connCheckFailed reports whether a send failed on its first step, the
-// check (NOOP) that the connection still works: nothing was sent.
-func connCheckFailed(err error) bool {
-	var se *gomail.SendError
-	return errors.Is(err, gomail.ErrNoActiveConnection) || errors.As(err, &se) && se.Reason == gomail.ErrConnCheck
+// ErrAborted means commit refused a message: it was not sent.
+var ErrAborted = errors.New("mail aborted before the final dot")
+
+// transact is one mail transaction on c.
+func transact(c *smtp.Client, from string, rcpts []string, msg *gomail.Msg, commit func() error) error {
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	for _, r := range rcpts {
+		if err := c.Rcpt(r); err != nil {
+			return err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		return err
+	}
+	// The body is on its way; only the dot (and what the buffer holds) is
+	// left for Close.
+	if err := c.Text.W.Flush(); err != nil {
+		return err
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			// The caller closes the connection: without the dot, the
+			// server discards the message.
+			return fmt.Errorf("%w: %w", ErrAborted, err)
+		}
+	}
+	return w.Close()
 }
 
 // conn takes an idle connection, or dials one (always when fresh).
@@ -216,9 +260,9 @@ func Permanent(err error) bool {
 	if errors.Is(err, ErrInvalidMessage) {
 		return true
 	}
-	var se *gomail.SendError
-	if errors.As(err, &se) {
-		return !se.IsTemp() && se.ErrorCode() >= 500
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code >= 500
 	}
 	return false
 }

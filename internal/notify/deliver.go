@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -23,20 +24,30 @@ type deliverWorker struct {
 }
 
 // Work sends the mail of a delivery unless its NotificationSent is already
-// in the need's notification stream, then records it there. A failed
-// attempt is recorded too (the first and the last one, not every retry in
-// between); a refusal the mail server says is final is not retried.
+// in the need's notification stream, then records it there. Just before
+// the mail server keeps the mail (the SMTP transaction's final dot), a row
+// of notify_sending says the mail is going: a job that finds that row
+// after its process died between the dot and the record knows the mail
+// went, records it and sends nothing. A failed attempt is recorded too
+// (the first and the last, not every retry between); a refusal the mail
+// server says is final is not retried.
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	n, a := w.n, job.Args
 	hasNeed := a.NeedID != uuid.Nil
 	if hasNeed {
 		done, err := n.recorded(ctx, a.NeedID, a.Key)
-		if err != nil {
-			return err
+		if err != nil || done {
+			return err // done: sent and recorded by an earlier attempt
 		}
-		if done {
-			return nil // sent by an earlier attempt that died before completing
-		}
+	}
+	going, err := n.markedSending(ctx, a.Key)
+	if err != nil {
+		return err
+	}
+	if going {
+		// The last attempt handed the mail over and died before recording
+		// it: record it now, send nothing.
+		return n.finishSent(ctx, a, job.Attempt, nil)
 	}
 	c, err := n.compose(ctx, a)
 	var sk errSkip
@@ -47,8 +58,12 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	if err != nil {
 		return err
 	}
-	err = n.cfg.Sender.Send(ctx, c.msg)
+	err = n.cfg.Sender.Send(ctx, c.msg, func() error { return n.markSending(ctx, a.Key) })
 	if err != nil {
+		// Refused, aborted or cut off: the next attempt sends again.
+		if uerr := n.unmarkSending(context.WithoutCancel(ctx), a.Key); uerr != nil {
+			n.log.Error("clear sending mark", "key", a.Key, "err", uerr)
+		}
 		n.metrics.failed.WithLabelValues(string(a.Notice)).Inc()
 		permanent := mail.Permanent(err)
 		final := permanent || job.Attempt >= job.MaxAttempts
@@ -67,14 +82,69 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	if a.SinceMicros > 0 {
 		n.metrics.delay.Observe(time.Since(time.UnixMicro(a.SinceMicros)).Seconds())
 	}
-	if hasNeed {
-		// The mail is gone: failing to record it must not send it again,
-		// so the job completes; the log says what was not recorded.
-		if err := n.record(ctx, a, c.to, job.Attempt, nil, false); err != nil {
-			n.log.Error("record sent notification", "key", a.Key, "err", err)
+	return n.finishSent(ctx, a, job.Attempt, &c.to)
+}
+
+// finishSent records a mail that went out and clears its sending mark.
+// to is nil when a later attempt records what a dead one sent: the
+// recipient is then named from the log again. An error leaves the mark,
+// so that the next attempt records without sending.
+func (n *Notifier) finishSent(ctx context.Context, a deliverArgs, attempt int, to *domain.Recipient) error {
+	if a.NeedID != uuid.Nil {
+		rec := domain.Recipient{Role: a.Role, ID: a.To}
+		if to != nil {
+			rec = *to
+		} else if a.Role != domain.RecipientContact {
+			rec.Name = n.nameOf(ctx, a.Role, a.To)
+		}
+		if err := n.record(ctx, a, rec, attempt, nil, false); err != nil {
+			return err
 		}
 	}
-	return nil
+	return n.unmarkSending(ctx, a.Key)
+}
+
+// nameOf names a referent or a user ("" when the log cannot say).
+func (n *Notifier) nameOf(ctx context.Context, role domain.RecipientRole, id uuid.UUID) string {
+	var p person
+	var err error
+	if role == domain.RecipientReferent {
+		p, err = n.people.referent(ctx, id)
+	} else {
+		p, err = n.people.user(ctx, id)
+	}
+	if err != nil {
+		return ""
+	}
+	return p.Name
+}
+
+func (n *Notifier) markSending(ctx context.Context, key string) error {
+	return n.q.inTx(ctx, func(t txn) error {
+		_, err := t.exec(ctx, `INSERT INTO notify_sending (key, created_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, nowMicros())
+		return err
+	})
+}
+
+func (n *Notifier) unmarkSending(ctx context.Context, key string) error {
+	return n.q.inTx(ctx, func(t txn) error {
+		_, err := t.exec(ctx, `DELETE FROM notify_sending WHERE key = $1`, key)
+		return err
+	})
+}
+
+func (n *Notifier) markedSending(ctx context.Context, key string) (bool, error) {
+	var k string
+	err := n.q.inTx(ctx, func(t txn) error {
+		return t.queryRow(ctx, `SELECT key FROM notify_sending WHERE key = $1`, key).Scan(&k)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("notify: sending mark of %s: %w", key, err)
+	}
+	return true, nil
 }
 
 // Timeout bounds one attempt (Config.JobTimeout).

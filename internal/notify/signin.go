@@ -86,7 +86,7 @@ func (n *Notifier) SendSignInLink(ctx context.Context, email string) error {
 	}
 	msg := mail.Message{From: n.cfg.From, To: mail.Address{Name: u.Name, Email: u.Email}, Subject: d.Subject,
 		Text: text, HTML: html, Headers: map[string]string{"X-Reso-Kind": "sign_in"}}
-	if err := n.cfg.Sender.Send(ctx, msg); err != nil {
+	if err := n.cfg.Sender.Send(ctx, msg, nil); err != nil {
 		return fmt.Errorf("notify: sign-in link: %w", err)
 	}
 	return nil
