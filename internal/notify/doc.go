@@ -10,11 +10,11 @@
 // (PostgreSQL's own, or on the embedded default a SQLite file of its own,
 // notify.db, holding River's tables and the notifier's). Each job is unique
 // per (cause, recipient, kind), so a second replica or a retried enqueue
-// adds nothing. Delivery is at least once: a job first looks for its
-// NotificationSent in the need's notification stream and sends nothing when
-// it is there; only a crash between the mail server's acceptance and that
-// record can send twice (the Message-ID is the same, so a mail client can
-// tell).
+// adds nothing. A job first looks for its NotificationSent in the need's
+// notification stream and sends nothing when it is there; a row written
+// just before the SMTP transaction's final dot tells a job whose process
+// died after handing the mail over to record it rather than send it again
+// (docs/notifications.md).
 //
 // The notifier starts at the head of the log the first time it is enabled:
 // replaying, rebuilding, seeding the demo or importing history sends
