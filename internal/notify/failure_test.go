@@ -2,6 +2,8 @@ package notify_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -102,9 +104,22 @@ func TestAdminRetriesAFailedDelivery(t *testing.T) {
 	mp.Stop()
 	mp.AllowRecipients("")
 	mp.Restart()
-	v, err := e.svc.RetryNotification(ctx, e.admin, failed[0].ID)
-	if err != nil || v.Status != app.NotificationPending {
-		t.Fatalf("retry: %+v, %v", v, err)
+	// Through the API, as an admin would.
+	api := &proc{t: t, base: "http://" + e.srv.Addr()}
+	var list struct {
+		Items []app.NotificationView `json:"items"`
+	}
+	api.do(e.adminTk, "GET", "/api/notifications?status=failed", nil, http.StatusOK, &list)
+	if len(list.Items) != 1 || list.Items[0].ID != failed[0].ID {
+		t.Fatalf("GET /api/notifications?status=failed: %+v", list.Items)
+	}
+	api.do(mustToken(t, e, e.advisor), "GET", "/api/notifications", nil, http.StatusForbidden, nil)
+	api.do(e.adminTk, "GET", "/api/notifications?status=lost", nil, http.StatusUnprocessableEntity, nil)
+	api.do(e.adminTk, "POST", "/api/notifications/999999/retry", nil, http.StatusNotFound, nil)
+	var v app.NotificationView
+	api.do(e.adminTk, "POST", fmt.Sprintf("/api/notifications/%d/retry", failed[0].ID), nil, http.StatusOK, &v)
+	if v.Status != app.NotificationPending {
+		t.Fatalf("retry: %+v", v)
 	}
 	e.mp.WaitCount(t, 2, 20*time.Second)
 	e.waitIdle()
