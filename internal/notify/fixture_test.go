@@ -71,6 +71,9 @@ type envOptions struct {
 	demo bool
 	// noFixture skips building the directory.
 	noFixture bool
+	// outbox runs the server without a mail server: mails go to
+	// <data>/outbox.
+	outbox bool
 	// retryNew, when it reports true for server.New's error, makes mustEnv
 	// return nil instead of failing, for the caller to try again.
 	retryNew func(error) bool
@@ -95,6 +98,9 @@ func mustEnv(t *testing.T, o envOptions) *env {
 	}
 	if o.tune != nil {
 		o.tune(&cfg.Notify.Notifier)
+	}
+	if o.outbox {
+		cfg.Notify.SMTPURL = ""
 	}
 	switch o.store {
 	case "sqlite":

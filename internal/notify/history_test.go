@@ -1,6 +1,9 @@
 package notify_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +84,34 @@ func TestImportedHistoryNotifiesNobody(t *testing.T) {
 	e.waitIdle()
 	if c, _ := e.mp.Count(); c != 0 {
 		t.Fatalf("%d mails for imported history", c)
+	}
+}
+
+// Without a mail server (the demo's default), each mail is an .eml file
+// in the data directory's outbox, once.
+func TestOutboxWithoutMailServer(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t, envOptions{store: "sqlite", outbox: true})
+	id, _ := e.mustCapture()
+	e.mustForward(id, e.ref1, e.ref2)
+	e.waitIdle()
+	files, err := filepath.Glob(filepath.Join(e.dir, "outbox", "*.eml"))
+	if err != nil || len(files) != 2 {
+		t.Fatalf("outbox holds %v (%v), want 2 files", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "referents.test") || !strings.Contains(string(b), "X-Reso-Kind: forwarded") {
+			t.Errorf("%s:\n%s", f, b)
+		}
+	}
+	if n := len(notifications(e.history(id))); n != 2 {
+		t.Fatalf("history records %d deliveries, want 2", n)
+	}
+	if c, _ := e.mp.Count(); c != 0 {
+		t.Fatalf("Mailpit got %d mails", c)
 	}
 }
