@@ -38,6 +38,9 @@ type ReadModels interface {
 	// UserIDByEmail returns the user registered with email (any case), or
 	// an error wrapping projections.ErrNotFound.
 	UserIDByEmail(ctx context.Context, email string) (uuid.UUID, error)
+	// WaitFor blocks until the read models have folded the log up to pos,
+	// or ctx ends.
+	WaitFor(ctx context.Context, pos eventstore.Position) error
 }
 
 // Config is what a Notifier needs. Store, Keys, ReadModels and Sender are

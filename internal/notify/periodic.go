@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -47,6 +48,10 @@ const (
 	digestHour = 9
 )
 
+// scanCatchUpWait is how long a scan waits for the read models to reach
+// the head of the log before it is put off.
+const scanCatchUpWait = 5 * time.Second
+
 // lastDigestDue is the latest Tuesday 09:00 in loc at or before t.
 func lastDigestDue(t time.Time, loc *time.Location) time.Time {
 	l := t.In(loc)
@@ -66,9 +71,27 @@ func lastDigestDue(t time.Time, loc *time.Location) time.Time {
 // Config.ScanInterval; tests call it after moving the clock. It returns
 // how many jobs it enqueued, and the read models' or database's error.
 func (n *Notifier) Scan(ctx context.Context) (int, error) {
+	// The scan asks the read models which needs fell due: while they are
+	// behind the log (a server starting on empty read models folds the
+	// whole log first), it would find too few and move past them for good.
+	// It waits a little, then leaves the work to the next scan.
+	head, err := n.cfg.Store.Head(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("notify: head of the log: %w", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, scanCatchUpWait)
+	err = n.cfg.ReadModels.WaitFor(wctx, head)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		n.log.Info("notification scan put off: the read models are catching up")
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("notify: read models: %w", err)
+	}
 	now := n.cfg.Now().UTC()
 	var fromRaw, digestRaw string
-	err := n.q.inTx(ctx, func(t txn) error {
+	err = n.q.inTx(ctx, func(t txn) error {
 		var err error
 		if fromRaw, err = readState(ctx, t, stateReminders); err != nil {
 			return err
