@@ -66,7 +66,9 @@ type envOptions struct {
 	// mp is the Mailpit to use (default: a new one).
 	mp *mailtest.Server
 	// dsn is the PostgreSQL schema to share (default: a new one).
-	dsn  string
+	dsn string
+	// dir is the SQLite data directory to reuse (default: a new one).
+	dir  string
 	tune func(*notify.Config)
 	demo bool
 	// noFixture skips building the directory.
@@ -104,7 +106,10 @@ func mustEnv(t *testing.T, o envOptions) *env {
 	}
 	switch o.store {
 	case "sqlite":
-		e.dir = t.TempDir()
+		e.dir = o.dir
+		if e.dir == "" {
+			e.dir = t.TempDir()
+		}
 		cfg.DataDir = e.dir
 	case "postgres":
 		e.dsn = o.dsn

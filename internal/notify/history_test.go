@@ -10,7 +10,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/backend"
+	"github.com/reso-fr/reso/internal/notify"
 )
 
 // Seeding the demo (three months of history, with needs past day 9 and
@@ -113,5 +116,57 @@ func TestOutboxWithoutMailServer(t *testing.T) {
 	}
 	if c, _ := e.mp.Count(); c != 0 {
 		t.Fatalf("Mailpit got %d mails", c)
+	}
+}
+
+// History appended while the server is down (an import of recent steps)
+// mails nobody once the importer moved the notifier past it; the next
+// start mails only what happens after.
+func TestSkipHistoryForAnImport(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t, envOptions{store: "sqlite"})
+	imported, _ := e.mustCapture()
+	e.waitIdle()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err := backend.Open(ctx, backend.Config{DataDir: e.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := b.Events.ReadStream(ctx, domain.NeedStream(imported), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwd := domain.NeedForwarded{Meta: domain.Meta{At: time.Now().UTC(), By: domain.Actor{ID: e.advisor.UserID, Role: domain.RoleAdvisor}},
+		NeedID: imported, Referents: []domain.MatchRef{{ReferentID: e.ref1, OrganisationID: e.org}}}
+	typ, ver, data, err := domain.Marshal(fwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Events.Append(ctx, domain.NeedStream(imported), eventstore.Exactly(int64(len(raw))),
+		eventstore.NewEvent{ID: uuid.Must(uuid.NewV7()), Type: typ, SchemaVersion: ver, Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := notify.SkipHistory(ctx, b.Events, b.Pool(), notify.SQLitePath(e.dir), res.Position); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	again := mustEnv(t, envOptions{store: "sqlite", dir: e.dir, mp: e.mp, noFixture: true})
+	again.waitIdle()
+	if c, _ := e.mp.Count(); c != 0 {
+		t.Fatalf("%d mails for the imported forward", c)
+	}
+	id, _ := e.mustCaptureOn(again.svc, e.advisor)
+	again.mustForwardAs(e.advisor, id, e.ref1, e.ref2)
+	e.mp.WaitCount(t, 2, 20*time.Second)
+	again.waitIdle()
+	if c, _ := e.mp.Count(); c != 2 {
+		t.Fatalf("%d mails after a live forward, want 2", c)
 	}
 }

@@ -296,56 +296,6 @@ func (n *Notifier) riverConfig() *river.Config {
 	}
 }
 
-// Enable makes the notifier's cursors exist: its checkpoint at the head of
-// the log, the reminder scan at now, the digest at its last due time. When
-// they exist already it changes nothing. Start calls it; call it yourself
-// before appending what must never be notified when the notifier may not
-// exist yet. It returns the store's or database's error.
-func (n *Notifier) Enable(ctx context.Context) error {
-	head, err := n.cfg.Store.Head(ctx)
-	if err != nil {
-		return fmt.Errorf("notify: head of the log: %w", err)
-	}
-	now := n.cfg.Now()
-	return n.q.inTx(ctx, func(t txn) error {
-		for name, v := range map[string]string{
-			stateLog:       head.String(),
-			stateReminders: formatMicros(now),
-			stateDigest:    formatMicros(lastDigestDue(now, n.cfg.Location)),
-		} {
-			if _, err := t.exec(ctx, `INSERT INTO notify_state (name, value, updated_at) VALUES ($1, $2, $3)
-				ON CONFLICT (name) DO NOTHING`, name, v, nowMicros()); err != nil {
-				return fmt.Errorf("notify: enable %s: %w", name, err)
-			}
-		}
-		return nil
-	})
-}
-
-// SkipTo moves the notifier's checkpoint to pos if it is behind, creating
-// it there if the notifier was never enabled: the events up to pos will
-// notify nobody. Seeding the demo and importing history call it with the
-// position of their last event. It returns the database's error.
-func (n *Notifier) SkipTo(ctx context.Context, pos eventstore.Position) error {
-	if err := n.Enable(ctx); err != nil {
-		return err
-	}
-	return n.q.inTx(ctx, func(t txn) error {
-		cur, err := readState(ctx, t, stateLog)
-		if err != nil {
-			return err
-		}
-		at, err := eventstore.ParsePosition(cur)
-		if err != nil {
-			return fmt.Errorf("notify: checkpoint: %w", err)
-		}
-		if !at.Less(pos) {
-			return nil
-		}
-		return moveState(ctx, t, stateLog, cur, pos.String())
-	})
-}
-
 // Start enables the notifier, starts River (deliveries, periodic scans)
 // and the log follower. It returns River's or the database's error.
 func (n *Notifier) Start(ctx context.Context) error {
