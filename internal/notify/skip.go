@@ -120,4 +120,3 @@ func SkipHistory(ctx context.Context, store eventstore.Store, pool *pgxpool.Pool
 	}
 	return skipTo(ctx, run, pos)
 }
-
