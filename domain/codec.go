@@ -44,6 +44,8 @@ var decoders = map[string]func([]byte) (Event, error){
 	TypeReferentCoverageChanged: decode[ReferentCoverageChanged],
 	TypeReferentDeactivated:     decode[ReferentDeactivated],
 	TypeUserRegistered:          decode[UserRegistered],
+	TypeNotificationSent:        decode[NotificationSent],
+	TypeNotificationFailed:      decode[NotificationFailed],
 }
 
 // eventWithMeta lets decode reach the embedded Meta of every event type.

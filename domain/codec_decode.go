@@ -49,6 +49,10 @@ func decodeFast(typ string, data []byte) (Event, bool) {
 		e = s.referentDeactivated()
 	case TypeUserRegistered:
 		e = s.userRegistered()
+	case TypeNotificationSent:
+		e = s.notificationSent()
+	case TypeNotificationFailed:
+		e = s.notificationFailed()
 	default:
 		return nil, false
 	}

@@ -173,6 +173,10 @@ func encodeFast(e Event) ([]byte, bool) {
 			b = append(b, `,"territories":`...)
 			b = appendZones(b, e.Territories)
 		}
+	case NotificationSent:
+		b, ok = encodeNotificationSent(e)
+	case NotificationFailed:
+		b, ok = encodeNotificationFailed(e)
 	default:
 		return nil, false
 	}

@@ -36,6 +36,11 @@ func sampleEvents(t testing.TB) []Event {
 		ReferentDeactivated{Meta: m, ReferentID: mustID(t, 8)},
 		UserRegistered{Meta: m, UserID: mustID(t, 9), Name: "Paul Durand", Email: "paul@example.fr", Role: RoleAnimateur,
 			OrganisationID: mustID(t, 6), ReferentID: mustID(t, 8), Territories: zones[1:]},
+		NotificationSent{Meta: m, NeedID: mustID(t, 1), Kind: NotifyForwarded,
+			To: Recipient{Role: RecipientReferent, ID: mustID(t, 3), Name: "Claire « Martin »"}, Key: "k/1", Attempt: 2},
+		NotificationFailed{Meta: m, NeedID: mustID(t, 1), Kind: NotifyTakenCharge,
+			To: Recipient{Role: RecipientContact, ID: mustID(t, 4), Name: "x"}, Key: "k/2", Attempt: 12,
+			Error: "dial tcp: connection refused", Final: true},
 	}
 }
 
@@ -238,7 +243,7 @@ func TestStreamOf(t *testing.T) {
 			"ReminderSent": "need", "NeedAbandoned": "need", "ContactErased": "need",
 			"OrganisationCreated": "organisation", "AntenneCreated": "organisation",
 			"ReferentRegistered": "referent", "ReferentCoverageChanged": "referent", "ReferentDeactivated": "referent",
-			"UserRegistered": "user",
+			"UserRegistered": "user", "NotificationSent": "notification", "NotificationFailed": "notification",
 		}[e.EventType()]
 		if StreamKind(s) != want {
 			t.Errorf("StreamOf(%s) = %q, want kind %q", e.EventType(), s, want)

@@ -145,7 +145,8 @@ func (d *Directory) apply(e Event) error {
 			OrganisationID: e.OrganisationID, ReferentID: e.ReferentID,
 			Territories: slices.Clone(e.Territories),
 		}
-	case NeedCaptured, NeedForwarded, MatchStatusChanged, CommentAdded, ReminderSent, NeedAbandoned, ContactErased:
+	case NeedCaptured, NeedForwarded, MatchStatusChanged, CommentAdded, ReminderSent, NeedAbandoned, ContactErased,
+		NotificationSent, NotificationFailed:
 		// Not directory events.
 	default:
 		return mismatch("unknown event %T", e)

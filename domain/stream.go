@@ -29,7 +29,7 @@ func ReferentStream(id uuid.UUID) string { return KindReferentStream + "-" + id.
 func UserStream(id uuid.UUID) string { return KindUserStream + "-" + id.String() }
 
 // StreamKind returns the kind of a stream ("need", "organisation",
-// "referent", "user"): the part before the first '-'. It returns "" when
+// "referent", "user", "notification"): the part before the first '-'. It returns "" when
 // the name has no '-'.
 func StreamKind(stream string) string {
 	kind, _, ok := strings.Cut(stream, "-")
@@ -48,7 +48,7 @@ func ParseStream(stream string) (kind string, id uuid.UUID, err error) {
 		return "", uuid.Nil, invalid("stream", "%q is not <kind>-<id>", stream)
 	}
 	switch kind {
-	case KindNeedStream, KindOrganisationStream, KindReferentStream, KindUserStream:
+	case KindNeedStream, KindOrganisationStream, KindReferentStream, KindUserStream, KindNotificationStream:
 	default:
 		return "", uuid.Nil, invalid("stream", "%q has unknown kind %q", stream, kind)
 	}
@@ -89,6 +89,10 @@ func StreamOf(e Event) (string, error) {
 		return ReferentStream(e.ReferentID), nil
 	case UserRegistered:
 		return UserStream(e.UserID), nil
+	case NotificationSent:
+		return NotificationStream(e.NeedID), nil
+	case NotificationFailed:
+		return NotificationStream(e.NeedID), nil
 	}
 	return "", fmt.Errorf("stream of %T: %w", e, ErrUnknownEventType)
 }

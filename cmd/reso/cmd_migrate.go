@@ -4,13 +4,15 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/reso-fr/reso/internal/backend"
+	"github.com/reso-fr/reso/internal/notify"
 )
 
 func init() {
-	register("migrate", "create or upgrade every table (event store, read models, keys, users, idempotency)", runMigrate)
+	register("migrate", "create or upgrade every table (event store, read models, keys, users, idempotency, notifier and its job queue)", runMigrate)
 }
 
 func runMigrate(ctx context.Context, args []string) error {
@@ -32,6 +34,25 @@ func runMigrate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := migrateNotifier(ctx, b, *data); err != nil {
+		b.Close()
+		return err
+	}
 	fmt.Fprintf(os.Stdout, "migrated %s storage\n", b.Kind)
 	return b.Close()
+}
+
+// migrateNotifier creates the notifier's tables and River's: in
+// PostgreSQL, or in the data directory's notify.db.
+func migrateNotifier(ctx context.Context, b *backend.Backend, dir string) error {
+	log := slog.Default()
+	if p := b.Pool(); p != nil {
+		return notify.MigratePostgres(ctx, p, log)
+	}
+	db, err := notify.OpenSQLite(notify.SQLitePath(dir))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return notify.MigrateSQLite(ctx, db, log)
 }

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/reso-fr/reso/internal/auth"
+	"github.com/reso-fr/reso/internal/notify"
 	"github.com/reso-fr/reso/internal/ratelimit"
 	"github.com/reso-fr/reso/internal/server"
 )
@@ -57,7 +59,14 @@ func runServe(ctx context.Context, args []string) error {
 		"requests a second each client address may send, in bursts of twice that (0: no limit; env RESO_RATE_LIMIT_ADDRESS)")
 	tokenTTL := fs.Duration("token-ttl", auth.DefaultTokenTTL, "how long new API tokens live (e.g. 2160h for 90 days)")
 	masters := masterFlags(fs)
-	baseURL := fs.String("base-url", os.Getenv("RESO_BASE_URL"), "the console's public address, for links in mails (env RESO_BASE_URL)")
+	baseURL := fs.String("base-url", os.Getenv("RESO_BASE_URL"),
+		"the console's public address, for links in mails (env RESO_BASE_URL; default http://localhost and the --addr port)")
+	smtpURL := fs.String("smtp-url", os.Getenv("RESO_SMTP_URL"), "smtp://[user:pass@]host:port of the mail server (env RESO_SMTP_URL); without it mails are written to <data>/outbox")
+	mailFrom := fs.String("mail-from", serveEnv("RESO_MAIL_FROM", "Réso <ne-pas-repondre@localhost>"), "sender of the mails (env RESO_MAIL_FROM)")
+	scan := fs.Duration("notify-scan-interval", 5*time.Minute, "how often reminders and digests that fell due are looked for")
+	retryBase := fs.Duration("notify-retry-base", 30*time.Second, "wait before retrying a failed mail; doubles each time, up to an hour")
+	jobTimeout := fs.Duration("notify-job-timeout", time.Minute, "longest a mail delivery may take")
+	rescue := fs.Duration("notify-rescue-after", 10*time.Minute, "a delivery still running this long after it started (its process died) runs again")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +79,9 @@ func runServe(ctx context.Context, args []string) error {
 	cfg := server.Config{
 		Addr: *addr, DataDir: *data, DatabaseURL: *dbURL, EventStoreURL: *esURL,
 		AdminToken: os.Getenv("RESO_ADMIN_TOKEN"), Demo: *demoFlag, Logger: log, MasterKeys: mks,
+		Notify: &server.NotifyConfig{SMTPURL: *smtpURL, MailFrom: *mailFrom, Notifier: notify.Config{
+			ScanInterval: *scan, RetryBase: *retryBase, JobTimeout: *jobTimeout, RescueAfter: *rescue,
+		}},
 	}
 	cfg.DemoOptions.Seed, cfg.DemoOptions.Months, cfg.DemoOptions.Out = *seed, *months, os.Stdout
 	cfg.TokenTTL = *tokenTTL

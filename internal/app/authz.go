@@ -45,6 +45,7 @@ const (
 	ActionCreateOrg      Action = "organisations.create"
 	ActionCreateReferent Action = "referents.create"
 	ActionErase          Action = "erasures"
+	ActionNotifications  Action = "notifications"   // mail deliveries: list, retry
 	ActionReadUsers      Action = "users.read"      // the users of the directory
 	ActionDashboard      Action = "needs.dashboard" // reminder baskets of a territory
 )
@@ -95,6 +96,7 @@ var matrix = map[Action]rule{
 	ActionCreateOrg:      {admins, "create organisations"},
 	ActionCreateReferent: {admins, "register referents"},
 	ActionErase:          {admins, "erase personal data"},
+	ActionNotifications:  {admins, "read or retry mail deliveries"},
 	ActionReadUsers:      {admins, "read the users"},
 	ActionDashboard:      {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "read a territory's dashboard"},
 }

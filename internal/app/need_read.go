@@ -186,7 +186,8 @@ func (s *Service) History(ctx context.Context, p Principal, needID uuid.UUID) ([
 			Data:  data,
 		})
 	}
-	return out, nil
+	// The mails sent about the need are steps of its history too.
+	return s.withNotifications(ctx, needID, out)
 }
 
 // capturedData rewrites a NeedCaptured's JSON with the opened contact in

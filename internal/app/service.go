@@ -71,6 +71,8 @@ type Service struct {
 	appendSeconds *prometheus.HistogramVec
 	conflicts     prometheus.Counter
 
+	notifications Notifications // nil: no notifier (see UseNotifications)
+
 	// Users and referents never change name, so their names are cached
 	// forever once read from the log.
 	namesMu sync.RWMutex

@@ -245,6 +245,10 @@ func (b *Backend) PoolStats() *pgxpool.Stat {
 	return b.pool.Stat()
 }
 
+// Pool is the PostgreSQL connection pool (nil on SQLite): the notifier's
+// job queue runs on it.
+func (b *Backend) Pool() *pgxpool.Pool { return b.pool }
+
 // Ready reports whether the log answers.
 func (b *Backend) Ready(ctx context.Context) error {
 	if b.closed.Load() {

@@ -134,11 +134,14 @@ var accessTable = map[string]access{
 			return map[string]any{"organisation_id": e.orgB, "name": "Jules", "email": "jules@referents.test",
 				"subjects": []string{e.subject}, "zones": []zone{{"national", ""}}}
 		}},
-	"POST /api/erasures":    {path: fixed("/api/erasures"), body: body(map[string]any{"contact_email": "nobody@nowhere.test"}), ok: 200},
-	"GET /api/openapi.json": {path: fixed("/api/openapi.json"), ok: 200},
-	"GET /healthz":          {path: fixed("/healthz"), ok: 200},
-	"GET /readyz":           {path: fixed("/readyz"), ok: 200},
-	"GET /metrics":          {path: fixed("/metrics"), ok: 200},
+	"POST /api/erasures":     {path: fixed("/api/erasures"), body: body(map[string]any{"contact_email": "nobody@nowhere.test"}), ok: 200},
+	"GET /api/notifications": {path: fixed("/api/notifications?status=failed"), ok: 200},
+	// An unknown delivery: an admin learns only that.
+	"POST /api/notifications/{id}/retry": {path: fixed("/api/notifications/0190c0de-0000-7000-8000-000000000000/retry"), body: body(map[string]any{}), ok: 404},
+	"GET /api/openapi.json":              {path: fixed("/api/openapi.json"), ok: 200},
+	"GET /healthz":                       {path: fixed("/healthz"), ok: 200},
+	"GET /readyz":                        {path: fixed("/readyz"), ok: 200},
+	"GET /metrics":                       {path: fixed("/metrics"), ok: 200},
 }
 
 // TestRouteTableCovered fails when a route of the API has no entry in the

@@ -76,6 +76,8 @@ func (a *api) routes() []route {
 		get("/api/projections", app.ActionProjections, a.listProjections),
 		post("/api/projections/{name}/rebuild", app.ActionRebuild, a.rebuild),
 		post("/api/erasures", app.ActionErase, a.erase),
+		get("/api/notifications", app.ActionNotifications, a.listNotifications),
+		post("/api/notifications/{id}/retry", app.ActionNotifications, a.retryNotification),
 	}
 }
 

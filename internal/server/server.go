@@ -1,6 +1,6 @@
 // Package server wires Réso together: storage (backend), projection
-// workers, the application service and the HTTP API, with demo seeding,
-// readiness and graceful shutdown.
+// workers, the notifier, the application service and the HTTP API, with
+// demo seeding, readiness and graceful shutdown.
 package server
 
 import (
@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,8 @@ import (
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/httpapi"
 	"github.com/reso-fr/reso/internal/keys"
+	"github.com/reso-fr/reso/internal/mail"
+	"github.com/reso-fr/reso/internal/notify"
 	"github.com/reso-fr/reso/internal/ratelimit"
 	"github.com/reso-fr/reso/internal/websession"
 	"github.com/reso-fr/reso/projections"
@@ -50,7 +53,10 @@ type Config struct {
 	// Demo seeds a demo network into an empty store.
 	Demo        bool
 	DemoOptions demo.Options
-	Logger      *slog.Logger // default: JSON to stderr
+	// Notify, when set, runs the notifier: mails to referents, advisors
+	// and companies (nil: no mail at all).
+	Notify *NotifyConfig
+	Logger *slog.Logger // default: JSON to stderr
 	// ShutdownTimeout bounds the graceful stop (default 15 s).
 	ShutdownTimeout time.Duration
 	// Limits bound each client address's and each principal's request
@@ -114,12 +120,35 @@ func (l Limits) guard() *ratelimit.Guard {
 	return ratelimit.NewGuard(pick(l.PerAddress, ratelimit.DefaultPerAddress), pick(l.PerPrincipal, ratelimit.DefaultPerPrincipal))
 }
 
+// NotifyConfig configures the notifier's mail.
+type NotifyConfig struct {
+	// SMTPURL is smtp://[user:pass@]host:port (see mail.ParseSMTPURL);
+	// empty writes each mail as an .eml file to OutboxDir.
+	SMTPURL string
+	// OutboxDir is where mails go without SMTPURL (default
+	// DataDir/outbox).
+	OutboxDir string
+	// MailFrom is the sender, "Name <address>" (default Réso
+	// <ne-pas-repondre@localhost>).
+	MailFrom string
+	// BaseURL is the console's address in links (default Config.BaseURL,
+	// else http://localhost and the port of Config.Addr).
+	BaseURL string
+	// Notifier tunes the notifier (clock, intervals, retries); the server
+	// fills in its storage, keys, read models, sender and addresses.
+	Notifier notify.Config
+	// SMTP, when set, adjusts the SMTP configuration parsed from SMTPURL
+	// (tests trust their server's certificate with it).
+	SMTP func(*mail.SMTPConfig)
+}
+
 // Server is a running Réso. Create it with New, run it with Start or Serve.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	backend  *backend.Backend
 	service  *app.Service
+	notifier *notify.Notifier
 	handler  http.Handler
 	sessions *websession.Store
 	registry *prometheus.Registry
@@ -183,6 +212,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		b.Close()
 		return nil, err
 	}
+	if cfg.Notify != nil {
+		if s.notifier, err = newNotifier(ctx, cfg, b); err != nil {
+			b.Close()
+			return nil, err
+		}
+		s.service.UseNotifications(s.notifier)
+	}
 	if cfg.Demo {
 		opts := cfg.DemoOptions
 		if opts.Out == nil {
@@ -190,17 +226,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.demo, err = demo.Run(ctx, b, s.service, cfg.DataDir, opts)
 		if err != nil {
-			b.Close()
+			s.closeStorage()
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 		if s.demo.Seeded {
 			s.log.Info("demo seeded", "events", s.demo.Events, "needs", s.demo.Needs, "seconds", s.demo.Duration.Seconds())
+			// The demo's past happened to nobody: no mail for it.
+			if s.notifier != nil {
+				if err := s.notifier.SkipTo(ctx, s.demo.Last); err != nil {
+					s.closeStorage()
+					return nil, err
+				}
+			}
 		}
 	}
 	if cfg.AdminToken != "" {
 		id, err := b.Auth.EnsureAdmin(ctx, cfg.AdminToken)
 		if err != nil {
-			b.Close()
+			s.closeStorage()
 			return nil, fmt.Errorf("admin from RESO_ADMIN_TOKEN: %w", err)
 		}
 		s.log.Info("admin token ready", "user_id", id)
@@ -209,6 +252,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.registry.MustRegister(s.service.Collectors()...)
 	s.registry.MustRegister(&lagCollector{engine: b.Projections})
+	if s.notifier != nil {
+		s.registry.MustRegister(s.notifier.Collectors()...)
+	}
 	// One guard for both doors: a caller's requests count once.
 	guard := cfg.Limits.guard()
 	api := httpapi.New(httpapi.Deps{
@@ -223,6 +269,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	deps := console.Deps{Service: s.service, Sessions: s.sessions, Logger: cfg.Logger, BaseURL: cfg.BaseURL, Guard: guard}
 	if cfg.Demo {
 		deps.DemoUsers = s.demoUsers
+	}
+	if s.notifier != nil {
+		deps.SendLink = s.notifier.SendSignInLink
 	}
 	s.handler = mount(api, console.New(deps))
 	return s, nil
@@ -300,6 +349,76 @@ func (s *Server) demoUsers(ctx context.Context) ([]console.DemoUser, error) {
 // Sessions is the console's session store.
 func (s *Server) Sessions() *websession.Store { return s.sessions }
 
+// newNotifier builds the notifier on the backend's storage: River and its
+// tables in PostgreSQL, or in notify.db beside the SQLite store.
+func newNotifier(ctx context.Context, cfg Config, b *backend.Backend) (*notify.Notifier, error) {
+	nc := cfg.Notify
+	var sender mail.Sender
+	if nc.SMTPURL != "" {
+		sc, err := mail.ParseSMTPURL(nc.SMTPURL)
+		if err != nil {
+			return nil, err
+		}
+		if sc.MaxIdle == 0 {
+			// Every worker keeps its connection between mails.
+			sc.MaxIdle = max(nc.Notifier.Workers, 8)
+		}
+		if nc.SMTP != nil {
+			nc.SMTP(&sc)
+		}
+		if sender, err = mail.NewSMTP(sc); err != nil {
+			return nil, err
+		}
+	} else {
+		dir := nc.OutboxDir
+		if dir == "" {
+			dir = filepath.Join(cfg.DataDir, "outbox")
+		}
+		o, err := mail.NewOutbox(dir)
+		if err != nil {
+			return nil, err
+		}
+		sender = o
+	}
+	n := nc.Notifier
+	base := nc.BaseURL
+	if base == "" {
+		base = cfg.BaseURL
+	}
+	if base == "" {
+		_, port, _ := net.SplitHostPort(cfg.Addr)
+		base = "http://localhost:" + port
+	}
+	n.Store, n.Keys, n.ReadModels, n.Sender, n.BaseURL = b.Events, b.Keys, b.Projections, sender, strings.TrimRight(base, "/")
+	if n.Logger == nil {
+		n.Logger = cfg.Logger
+	}
+	if nc.MailFrom != "" {
+		from, err := mail.ParseAddress(nc.MailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("mail from: %w", err)
+		}
+		n.From = from
+	}
+	if p := b.Pool(); p != nil {
+		n.Postgres = p
+	} else {
+		n.SQLitePath = notify.SQLitePath(cfg.DataDir)
+	}
+	return notify.New(ctx, n)
+}
+
+// closeStorage closes what New opened, on a failed New.
+func (s *Server) closeStorage() {
+	if s.notifier != nil {
+		_ = s.notifier.Stop(context.Background())
+	}
+	s.backend.Close()
+}
+
+// Notifier is the notifier (nil when Config.Notify was nil).
+func (s *Server) Notifier() *notify.Notifier { return s.notifier }
+
 // Handler is the HTTP API and the console.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -375,6 +494,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv, projDone := s.http, s.projDone
 	s.mu.Unlock()
 
+	if s.notifier != nil {
+		if err := s.notifier.Start(projCtx); err != nil {
+			stop()
+			s.Shutdown(context.Background())
+			return err
+		}
+	}
 	s.running.Store(true)
 	go func() {
 		defer close(projDone)
@@ -431,6 +557,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			case <-projDone:
 			case <-ctx.Done():
 				errs = append(errs, fmt.Errorf("projections stop: %w", ctx.Err()))
+			}
+		}
+		if s.notifier != nil {
+			if err := s.notifier.Stop(ctx); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		if err := s.backend.Close(); err != nil {

@@ -13,6 +13,7 @@ package readmodels
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
@@ -103,6 +104,7 @@ func (o *Options) defaults() error {
 // queries. It is safe for concurrent use.
 type Engine struct {
 	*projections.Engine
+	db        *sql.DB // for the queries that join read models
 	opts      Options
 	directory *directory.Queries
 	needs     *needs.Queries
@@ -129,7 +131,7 @@ func New(db sqldb.DB, store eventstore.Store, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Engine: e, opts: opts, directory: directory.NewQueries(db.SQL(), opts.Geography),
+	return &Engine{Engine: e, db: db.SQL(), opts: opts, directory: directory.NewQueries(db.SQL(), opts.Geography),
 		needs: needs.NewQueries(db.SQL(), opts.Thresholds), stats: stats.NewQueries(db.SQL())}, nil
 }
 
