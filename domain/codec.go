@@ -44,6 +44,10 @@ var decoders = map[string]func([]byte) (Event, error){
 	TypeReferentCoverageChanged: decode[ReferentCoverageChanged],
 	TypeReferentDeactivated:     decode[ReferentDeactivated],
 	TypeUserRegistered:          decode[UserRegistered],
+	TypeReferentDetailsChanged:  decode[ReferentDetailsChanged],
+	TypeReferentReactivated:     decode[ReferentReactivated],
+	TypeDirectoryImported:       decode[DirectoryImported],
+	TypeTerritoryOpened:         decode[TerritoryOpened],
 }
 
 // eventWithMeta lets decode reach the embedded Meta of every event type.

@@ -36,6 +36,12 @@ func sampleEvents(t testing.TB) []Event {
 		ReferentDeactivated{Meta: m, ReferentID: mustID(t, 8)},
 		UserRegistered{Meta: m, UserID: mustID(t, 9), Name: "Paul Durand", Email: "paul@example.fr", Role: RoleAnimateur,
 			OrganisationID: mustID(t, 6), ReferentID: mustID(t, 8), Territories: zones[1:]},
+		ReferentDetailsChanged{Meta: m, ReferentID: mustID(t, 8), AntenneID: mustID(t, 7), Name: "Claire Martin-Dupré",
+			Phone: "03 20 00 00 00", Function: "Conseillère « export »"},
+		ReferentReactivated{Meta: m, ReferentID: mustID(t, 8)},
+		DirectoryImported{Meta: m, ImportID: mustID(t, 10), FileName: "annuaire «HDF».xlsx", FileSHA256: "9f86d081884c7d65",
+			Format: "xlsx", Headers: "reso", ByName: "Paul Durand"},
+		TerritoryOpened{Meta: m, Zone: Zone{Level: LevelRegion, Code: "32"}, OpenedOn: "2026-09-01"},
 	}
 }
 
@@ -203,6 +209,7 @@ func TestStreams(t *testing.T) {
 		{OrganisationStream(id), "organisation"},
 		{ReferentStream(id), "referent"},
 		{UserStream(id), "user"},
+		{ImportStream(id), "import"},
 	} {
 		if want := tc.kind + "-" + id.String(); tc.stream != want {
 			t.Errorf("stream %q, want %q", tc.stream, want)
@@ -214,6 +221,9 @@ func TestStreams(t *testing.T) {
 		if err != nil || kind != tc.kind || got != id {
 			t.Errorf("ParseStream(%q) = %q, %v, %v", tc.stream, kind, got, err)
 		}
+	}
+	if kind, _, err := ParseStream(TerritoriesStream()); err != nil || kind != KindTerritoryStream {
+		t.Errorf("ParseStream(%q) = %q, %v", TerritoriesStream(), kind, err)
 	}
 	if got := StreamKind("nodash"); got != "" {
 		t.Errorf("StreamKind(nodash) = %q, want empty", got)
@@ -237,7 +247,8 @@ func TestStreamOf(t *testing.T) {
 			"ReminderSent": "need", "NeedAbandoned": "need", "ContactErased": "need",
 			"OrganisationCreated": "organisation", "AntenneCreated": "organisation",
 			"ReferentRegistered": "referent", "ReferentCoverageChanged": "referent", "ReferentDeactivated": "referent",
-			"UserRegistered": "user",
+			"UserRegistered": "user", "ReferentDetailsChanged": "referent", "ReferentReactivated": "referent",
+			"DirectoryImported": "import", "TerritoryOpened": "territory",
 		}[e.EventType()]
 		if StreamKind(s) != want {
 			t.Errorf("StreamOf(%s) = %q, want kind %q", e.EventType(), s, want)
