@@ -20,8 +20,15 @@ type Openings struct {
 	on map[Zone]string
 }
 
-// NewOpenings returns the openings of a network that opened nowhere yet.
-func NewOpenings() *Openings { return &Openings{on: map[Zone]string{}} }
+// NewOpenings returns the openings of list (none: a network that opened
+// nowhere yet); a later entry for a zone wins.
+func NewOpenings(list ...Opening) *Openings {
+	o := &Openings{on: make(map[Zone]string, len(list))}
+	for _, op := range list {
+		o.on[op.Zone] = op.OpenedOn
+	}
+	return o
+}
 
 // Apply folds one event: a TerritoryOpened sets its zone's date (a later one
 // replaces it); every other event is ignored, so that a caller may feed it

@@ -27,7 +27,8 @@ func ReadModel() projections.ReadModel {
 }
 
 // projection maintains the directory: organisations, antennes, referents
-// with their subjects and zones, users with name and role. Directory
+// with their name, antenne, subjects, zones and activity, users with name
+// and role. Directory
 // events are few, so it writes row by row.
 type projection struct {
 	pending []projections.Decoded // applied, not yet written
@@ -60,7 +61,8 @@ func (p *projection) Apply(_ context.Context, _ projections.Txn, _ string, evs [
 func isDirectoryEvent(e domain.Event) bool {
 	switch e.(type) {
 	case domain.OrganisationCreated, domain.AntenneCreated, domain.ReferentRegistered,
-		domain.ReferentCoverageChanged, domain.ReferentDeactivated, domain.UserRegistered:
+		domain.ReferentCoverageChanged, domain.ReferentDeactivated, domain.UserRegistered,
+		domain.ReferentDetailsChanged, domain.ReferentReactivated:
 		return true
 	}
 	return false
@@ -97,6 +99,14 @@ func applyOne(ctx context.Context, tx projections.Txn, suffix string, e domain.E
 	case domain.ReferentDeactivated:
 		return updateOne(ctx, tx, "UPDATE dir_referents"+suffix+" SET active=0 WHERE id=$1",
 			"referent "+e.ReferentID.String(), e.ReferentID.String())
+	case domain.ReferentReactivated:
+		return updateOne(ctx, tx, "UPDATE dir_referents"+suffix+" SET active=1 WHERE id=$1",
+			"referent "+e.ReferentID.String(), e.ReferentID.String())
+	case domain.ReferentDetailsChanged:
+		// The phone and the function stay in the log: the directory's
+		// exports and its past states are folded from there (app).
+		return updateOne(ctx, tx, "UPDATE dir_referents"+suffix+" SET name=$1, antenne_id=$2 WHERE id=$3",
+			"referent "+e.ReferentID.String(), e.Name, idOrEmpty(e.AntenneID), e.ReferentID.String())
 	case domain.UserRegistered:
 		cols := []string{"id", "name", "email", "role", "organisation_id", "referent_id", "territories"}
 		return projections.Upsert(ctx, tx, "dir_users"+suffix, cols, cols[:1], projections.ReplaceAll(cols, cols[:1]),
