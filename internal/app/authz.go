@@ -44,6 +44,11 @@ const (
 	ActionCreateOrg      Action = "organisations.create"
 	ActionCreateReferent Action = "referents.create"
 	ActionErase          Action = "erasures"
+
+	ActionImportDirectory Action = "directory.import" // a directory file, dry run or not
+	ActionExportDirectory Action = "directory.export" // the directory as a file (command line)
+	ActionOpenTerritory   Action = "territories.open" // the service opens in a région or département
+	ActionReadTerritories Action = "territories.read" // which territories opened, and when
 )
 
 // ActionCreateOrganisation and ActionRegisterReferent are the earlier names
@@ -91,6 +96,11 @@ var matrix = map[Action]rule{
 	ActionCreateOrg:      {admins, "create organisations"},
 	ActionCreateReferent: {admins, "register referents"},
 	ActionErase:          {admins, "erase personal data"},
+
+	ActionImportDirectory: {admins, "import the directory"},
+	ActionExportDirectory: {admins, "export the directory"},
+	ActionOpenTerritory:   {admins, "open territories"},
+	ActionReadTerritories: {everyone, "read the territories' openings"},
 }
 
 // Actions lists every action of the matrix, sorted (ActionPublic is not

@@ -64,8 +64,9 @@ type Service struct {
 	appendSeconds *prometheus.HistogramVec
 	conflicts     prometheus.Counter
 
-	// Users and referents never change name, so their names are cached
-	// forever once read from the log.
+	// Names of users, referents and organisations, read from the log
+	// once: only an import changes one (a referent's), and forgets it
+	// here. Another replica's cache keeps the old name until it restarts.
 	namesMu sync.RWMutex
 	names   map[uuid.UUID]string
 }
