@@ -23,14 +23,20 @@ type Route struct {
 type route struct {
 	Route
 	handler http.HandlerFunc
+	maxBody int64 // 0: MaxBodyBytes
 }
 
 func get(pattern string, action app.Action, h http.HandlerFunc) route {
-	return route{Route{http.MethodGet, pattern, action}, h}
+	return route{Route: Route{http.MethodGet, pattern, action}, handler: h}
 }
 
 func post(pattern string, action app.Action, h http.HandlerFunc) route {
-	return route{Route{http.MethodPost, pattern, action}, h}
+	return route{Route: Route{http.MethodPost, pattern, action}, handler: h}
+}
+
+// upload is a POST whose body is a file of up to limit bytes.
+func upload(pattern string, action app.Action, limit int64, h http.HandlerFunc) route {
+	return route{Route: Route{http.MethodPost, pattern, action}, handler: h, maxBody: limit}
 }
 
 // routes is the whole route table. The OpenAPI document is tested against
@@ -69,6 +75,11 @@ func (a *api) routes() []route {
 		get("/api/projections", app.ActionProjections, a.listProjections),
 		post("/api/projections/{name}/rebuild", app.ActionRebuild, a.rebuild),
 		post("/api/erasures", app.ActionErase, a.erase),
+
+		upload("/api/imports/directory", app.ActionImportDirectory, MaxImportBytes, a.importDirectory),
+		get("/api/directory", app.ActionReadDirectory, a.directory),
+		get("/api/territories", app.ActionReadTerritories, a.territories),
+		post("/api/territories/{zone}/open", app.ActionOpenTerritory, a.openTerritory),
 	}
 }
 
@@ -113,7 +124,11 @@ func (a *api) router(routes []route) (chi.Router, error) {
 		seen[k] = true
 		var h http.Handler = rt.handler
 		if rt.Action != app.ActionPublic {
-			h = a.authenticate(a.require(rt.Action, a.idempotent(h)))
+			limit := rt.maxBody
+			if limit == 0 {
+				limit = MaxBodyBytes
+			}
+			h = a.authenticate(a.require(rt.Action, a.idempotentUpTo(h, limit)))
 		}
 		r.Method(rt.Method, rt.Pattern, h)
 	}
