@@ -37,7 +37,7 @@ func (c *clock) at(n int) *time.Time { t := day(n); return &t }
 
 // mustImportService is a service over f's store (or store, when not nil)
 // at clock's time, with the real read models running when withReads.
-func (f *fixture) mustImportService(t *testing.T, c *clock, store eventstore.Store, withReads bool) *app.Service {
+func (f *fixture) mustImportService(t testing.TB, c *clock, store eventstore.Store, withReads bool) *app.Service {
 	t.Helper()
 	if store == nil {
 		store = f.store

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -90,25 +92,77 @@ func (s *Service) readDirectory(ctx context.Context) (*directoryLog, error) {
 		after = evs[len(evs)-1].Position
 	}
 	l := &directoryLog{versions: make(map[string]int64, len(streams))}
-	for stream := range streams {
-		raw, err := s.store.ReadStream(ctx, stream, 1, 0)
-		if errors.Is(err, eventstore.ErrNotFound) {
+	names := make(chan string)
+	type read struct {
+		stream string
+		events []dirEvent
+		err    error
+	}
+	results := make(chan read)
+	var wg sync.WaitGroup
+	for range min(readers, len(streams)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for stream := range names {
+				evs, err := s.readDirectoryStream(ctx, stream)
+				results <- read{stream, evs, err}
+			}
+		}()
+	}
+	go func() {
+		for stream := range streams {
+			names <- stream
+		}
+		close(names)
+		wg.Wait()
+		close(results)
+	}()
+	var first error
+	for r := range results {
+		if r.err != nil {
+			first = cmp.Or(first, r.err)
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read directory: %s: %w", stream, err)
+		l.events = append(l.events, r.events...)
+		if len(r.events) > 0 {
+			l.versions[r.stream] = int64(len(r.events))
 		}
-		for _, ev := range raw {
-			e, err := domain.Unmarshal(ev.Type, ev.SchemaVersion, ev.Data)
-			if err != nil {
-				return nil, fmt.Errorf("read directory: %s version %d: %w", stream, ev.Version, err)
-			}
-			l.events = append(l.events, dirEvent{stream: stream, pos: ev.Position, recorded: ev.RecordedAt, meta: ev.Metadata, event: e})
-			l.versions[stream] = ev.Version
-		}
+	}
+	if first != nil {
+		return nil, first
 	}
 	slices.SortFunc(l.events, func(a, b dirEvent) int { return a.pos.Compare(b.pos) })
 	return l, nil
+}
+
+// readers is how many streams readDirectory reads at once: a region's
+// thousands of referents are as many streams, and the stores answer
+// concurrent reads in parallel.
+const readers = 8
+
+// readDirectoryStream reads and decodes one stream of the directory (none
+// when it does not exist). It returns the store's and the codec's errors.
+func (s *Service) readDirectoryStream(ctx context.Context, stream string) ([]dirEvent, error) {
+	raw, err := s.store.ReadStream(ctx, stream, 1, 0)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read directory: %s: %w", stream, err)
+	}
+	out := make([]dirEvent, len(raw))
+	for i, ev := range raw {
+		e, err := domain.Unmarshal(ev.Type, ev.SchemaVersion, ev.Data)
+		if err != nil {
+			return nil, fmt.Errorf("read directory: %s version %d: %w", stream, ev.Version, err)
+		}
+		if ev.Version != int64(i+1) {
+			return nil, fmt.Errorf("read directory: %s: version %d at %d", stream, ev.Version, i+1)
+		}
+		out[i] = dirEvent{stream: stream, pos: ev.Position, recorded: ev.RecordedAt, meta: ev.Metadata, event: e}
+	}
+	return out, nil
 }
 
 // fold is the directory as it stood at asOf (nil: now): its events that
