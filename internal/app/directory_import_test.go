@@ -36,13 +36,17 @@ func day(n int) time.Time            { return base.AddDate(0, 0, n) }
 func (c *clock) at(n int) *time.Time { t := day(n); return &t }
 
 // mustImportService is a service over f's store (or store, when not nil)
-// at clock's time, with the real read models running when withReads.
+// at c's time (nil: the real time), with the real read models on f's
+// SQLite file running until the test ends when withReads.
 func (f *fixture) mustImportService(t testing.TB, c *clock, store eventstore.Store, withReads bool) *app.Service {
 	t.Helper()
 	if store == nil {
 		store = f.store
 	}
-	cfg := app.Config{Store: store, Now: c.now}
+	cfg := app.Config{Store: store}
+	if c != nil {
+		cfg.Now = c.now
+	}
 	if withReads {
 		e, err := readmodels.New(f.db, projections.DialectSQLite, store, readmodels.Options{})
 		if err != nil {
