@@ -46,6 +46,10 @@ var decoders = map[string]func([]byte) (Event, error){
 	TypeUserRegistered:          decode[UserRegistered],
 	TypeNotificationSent:        decode[NotificationSent],
 	TypeNotificationFailed:      decode[NotificationFailed],
+	TypeReferentDetailsChanged:  decode[ReferentDetailsChanged],
+	TypeReferentReactivated:     decode[ReferentReactivated],
+	TypeDirectoryImported:       decode[DirectoryImported],
+	TypeTerritoryOpened:         decode[TerritoryOpened],
 }
 
 // eventWithMeta lets decode reach the embedded Meta of every event type.

@@ -53,6 +53,14 @@ func decodeFast(typ string, data []byte) (Event, bool) {
 		e = s.notificationSent()
 	case TypeNotificationFailed:
 		e = s.notificationFailed()
+	case TypeReferentDetailsChanged:
+		e = s.referentDetailsChanged()
+	case TypeReferentReactivated:
+		e = s.referentReactivated()
+	case TypeDirectoryImported:
+		e = s.directoryImported()
+	case TypeTerritoryOpened:
+		e = s.territoryOpened()
 	default:
 		return nil, false
 	}
@@ -490,6 +498,96 @@ func (s *scanner) userRegistered() (e UserRegistered) {
 		case "territories":
 			s.once(&seen, 64)
 			e.Territories = s.zones()
+		default:
+			s.meta(&e.Meta, &seen)
+		}
+	}
+	return e
+}
+
+func (s *scanner) referentDetailsChanged() (e ReferentDetailsChanged) {
+	s.object()
+	var seen uint32
+	for n := 0; s.next(n); n++ {
+		switch string(s.key) {
+		case "referent_id":
+			s.once(&seen, 1)
+			e.ReferentID = s.id()
+		case "antenne_id":
+			s.once(&seen, 2)
+			e.AntenneID = s.id()
+		case "name":
+			s.once(&seen, 4)
+			e.Name = s.str()
+		case "phone":
+			s.once(&seen, 8)
+			e.Phone = s.str()
+		case "function":
+			s.once(&seen, 16)
+			e.Function = s.str()
+		default:
+			s.meta(&e.Meta, &seen)
+		}
+	}
+	return e
+}
+
+func (s *scanner) referentReactivated() (e ReferentReactivated) {
+	s.object()
+	var seen uint32
+	for n := 0; s.next(n); n++ {
+		switch string(s.key) {
+		case "referent_id":
+			s.once(&seen, 1)
+			e.ReferentID = s.id()
+		default:
+			s.meta(&e.Meta, &seen)
+		}
+	}
+	return e
+}
+
+func (s *scanner) directoryImported() (e DirectoryImported) {
+	s.object()
+	var seen uint32
+	for n := 0; s.next(n); n++ {
+		switch string(s.key) {
+		case "import_id":
+			s.once(&seen, 1)
+			e.ImportID = s.id()
+		case "file_name":
+			s.once(&seen, 2)
+			e.FileName = s.str()
+		case "file_sha256":
+			s.once(&seen, 4)
+			e.FileSHA256 = s.str()
+		case "format":
+			s.once(&seen, 8)
+			e.Format = s.str()
+		case "headers":
+			s.once(&seen, 16)
+			e.Headers = s.str()
+		case "by_name":
+			s.once(&seen, 32)
+			e.ByName = s.str()
+		default:
+			s.meta(&e.Meta, &seen)
+		}
+	}
+	return e
+}
+
+func (s *scanner) territoryOpened() (e TerritoryOpened) {
+	s.object()
+	var seen uint32
+	for n := 0; s.next(n); n++ {
+		switch string(s.key) {
+		case "zone":
+			s.once(&seen, 1)
+			e.Zone = s.zone()
+		case "opened_on":
+			s.once(&seen, 2)
+			e.OpenedOn = s.str()
 		default:
 			s.meta(&e.Meta, &seen)
 		}

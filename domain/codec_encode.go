@@ -177,6 +177,46 @@ func encodeFast(e Event) ([]byte, bool) {
 		b, ok = encodeNotificationSent(e)
 	case NotificationFailed:
 		b, ok = encodeNotificationFailed(e)
+	case ReferentDetailsChanged:
+		b = make([]byte, 0, metaSize+160+len(e.Name)+len(e.Phone)+len(e.Function))
+		b, ok = appendMeta(b, &e.Meta)
+		b = append(b, `,"referent_id":`...)
+		b = appendUUID(b, e.ReferentID)
+		b = append(b, `,"antenne_id":`...)
+		b = appendUUID(b, e.AntenneID)
+		b = append(b, `,"name":`...)
+		b = appendString(b, e.Name)
+		b = append(b, `,"phone":`...)
+		b = appendString(b, e.Phone)
+		b = append(b, `,"function":`...)
+		b = appendString(b, e.Function)
+	case ReferentReactivated:
+		b = make([]byte, 0, metaSize+60)
+		b, ok = appendMeta(b, &e.Meta)
+		b = append(b, `,"referent_id":`...)
+		b = appendUUID(b, e.ReferentID)
+	case DirectoryImported:
+		b = make([]byte, 0, metaSize+200+len(e.FileName)+len(e.FileSHA256)+len(e.ByName))
+		b, ok = appendMeta(b, &e.Meta)
+		b = append(b, `,"import_id":`...)
+		b = appendUUID(b, e.ImportID)
+		b = append(b, `,"file_name":`...)
+		b = appendString(b, e.FileName)
+		b = append(b, `,"file_sha256":`...)
+		b = appendString(b, e.FileSHA256)
+		b = append(b, `,"format":`...)
+		b = appendString(b, e.Format)
+		b = append(b, `,"headers":`...)
+		b = appendString(b, e.Headers)
+		b = append(b, `,"by_name":`...)
+		b = appendString(b, e.ByName)
+	case TerritoryOpened:
+		b = make([]byte, 0, metaSize+80)
+		b, ok = appendMeta(b, &e.Meta)
+		b = append(b, `,"zone":`...)
+		b = appendZone(b, e.Zone)
+		b = append(b, `,"opened_on":`...)
+		b = appendString(b, e.OpenedOn)
 	default:
 		return nil, false
 	}

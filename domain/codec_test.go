@@ -41,6 +41,12 @@ func sampleEvents(t testing.TB) []Event {
 		NotificationFailed{Meta: m, NeedID: mustID(t, 1), Kind: NotifyTakenCharge,
 			To: Recipient{Role: RecipientContact, ID: mustID(t, 4), Name: "x"}, Key: "k/2", Attempt: 12,
 			Error: "dial tcp: connection refused", Final: true},
+		ReferentDetailsChanged{Meta: m, ReferentID: mustID(t, 8), AntenneID: mustID(t, 7), Name: "Claire Martin-Dupré",
+			Phone: "03 20 00 00 00", Function: "Conseillère « export »"},
+		ReferentReactivated{Meta: m, ReferentID: mustID(t, 8)},
+		DirectoryImported{Meta: m, ImportID: mustID(t, 10), FileName: "annuaire «HDF».xlsx", FileSHA256: "9f86d081884c7d65",
+			Format: "xlsx", Headers: "reso", ByName: "Paul Durand"},
+		TerritoryOpened{Meta: m, Zone: Zone{Level: LevelRegion, Code: "32"}, OpenedOn: "2026-09-01"},
 	}
 }
 
@@ -209,6 +215,7 @@ func TestStreams(t *testing.T) {
 		{OrganisationStream(id), "organisation"},
 		{ReferentStream(id), "referent"},
 		{UserStream(id), "user"},
+		{ImportStream(id), "import"},
 	} {
 		if want := tc.kind + "-" + id.String(); tc.stream != want {
 			t.Errorf("stream %q, want %q", tc.stream, want)
@@ -220,6 +227,9 @@ func TestStreams(t *testing.T) {
 		if err != nil || kind != tc.kind || got != id {
 			t.Errorf("ParseStream(%q) = %q, %v, %v", tc.stream, kind, got, err)
 		}
+	}
+	if kind, _, err := ParseStream(TerritoriesStream()); err != nil || kind != KindTerritoryStream {
+		t.Errorf("ParseStream(%q) = %q, %v", TerritoriesStream(), kind, err)
 	}
 	if got := StreamKind("nodash"); got != "" {
 		t.Errorf("StreamKind(nodash) = %q, want empty", got)
@@ -244,6 +254,8 @@ func TestStreamOf(t *testing.T) {
 			"OrganisationCreated": "organisation", "AntenneCreated": "organisation",
 			"ReferentRegistered": "referent", "ReferentCoverageChanged": "referent", "ReferentDeactivated": "referent",
 			"UserRegistered": "user", "NotificationSent": "notification", "NotificationFailed": "notification",
+			"ReferentDetailsChanged": "referent", "ReferentReactivated": "referent",
+			"DirectoryImported": "import", "TerritoryOpened": "territory",
 		}[e.EventType()]
 		if StreamKind(s) != want {
 			t.Errorf("StreamOf(%s) = %q, want kind %q", e.EventType(), s, want)

@@ -327,3 +327,52 @@ func RegisterUser(u UserRegistration, geo *Geography, by Actor, at time.Time) (U
 		Territories:    territories,
 	}, nil
 }
+
+// ReferentDetails are what ChangeReferentDetails sets.
+type ReferentDetails struct {
+	Name, Phone, Function string
+	AntenneID             uuid.UUID // uuid.Nil: no antenne
+}
+
+// ChangeReferentDetails validates a referent's name (trimmed, required),
+// phone (empty, or a French number) and function (at most 300 characters)
+// and returns the event that sets them with the antenne. It returns a
+// *ValidationError (fields "referent_id", "name", "phone", "function",
+// "at").
+func ChangeReferentDetails(referentID uuid.UUID, d ReferentDetails, by Actor, at time.Time) (ReferentDetailsChanged, error) {
+	if err := requiredID("referent_id", referentID); err != nil {
+		return ReferentDetailsChanged{}, err
+	}
+	name, err := requiredText("name", d.Name, maxNameLen)
+	if err != nil {
+		return ReferentDetailsChanged{}, err
+	}
+	phone := strings.TrimSpace(d.Phone)
+	if phone != "" && !ValidFrenchPhone(phone) {
+		return ReferentDetailsChanged{}, invalid("phone", "%q is not a French phone number (10 digits from 0, or +33 and 9 digits)", phone)
+	}
+	function := strings.TrimSpace(d.Function)
+	if function != "" {
+		if function, err = requiredText("function", function, maxNameLen); err != nil {
+			return ReferentDetailsChanged{}, err
+		}
+	}
+	if err := checkAt(at); err != nil {
+		return ReferentDetailsChanged{}, err
+	}
+	return ReferentDetailsChanged{Meta: newMeta(by, at), ReferentID: referentID, AntenneID: d.AntenneID,
+		Name: name, Phone: phone, Function: function}, nil
+}
+
+// ReactivateReferent returns the event that routes needs to a deactivated
+// referent again. It returns a *ValidationError for a nil id or a zero
+// instant.
+func ReactivateReferent(referentID uuid.UUID, by Actor, at time.Time) (ReferentReactivated, error) {
+	if err := requiredID("referent_id", referentID); err != nil {
+		return ReferentReactivated{}, err
+	}
+	if err := checkAt(at); err != nil {
+		return ReferentReactivated{}, err
+	}
+	return ReferentReactivated{Meta: newMeta(by, at), ReferentID: referentID}, nil
+}

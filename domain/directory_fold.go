@@ -33,6 +33,8 @@ type Referent struct {
 	AntenneID      uuid.UUID
 	Name           string
 	Email          string
+	Phone          string // "" when none was given
+	Function       string // "Fonction": the referent's job title, "" when none
 	Subjects       []string
 	Zones          []Zone
 	Active         bool
@@ -83,11 +85,11 @@ func NewDirectory() *Directory {
 	}
 }
 
-// Apply folds one directory event. Need events are ignored (nil), so that a
-// caller may feed it the whole log. It returns an error wrapping
-// ErrEventMismatch, leaving the directory unchanged, for an id created twice,
-// an antenne or referent of an unknown organisation, or a change to an
-// unknown referent.
+// Apply folds one directory event. Need events, import records and
+// territory openings are ignored (nil), so that a caller may feed it the
+// whole log. It returns an error wrapping ErrEventMismatch, leaving the
+// directory unchanged, for an id created twice, an antenne or referent of
+// an unknown organisation, or a change to an unknown referent.
 func (d *Directory) Apply(e Event) error {
 	if err := d.apply(e); err != nil {
 		return fmt.Errorf("apply %s to directory: %w", typeName(e), err)
@@ -136,6 +138,18 @@ func (d *Directory) apply(e Event) error {
 			return mismatch("unknown referent %s", e.ReferentID)
 		}
 		r.Active = false
+	case ReferentReactivated:
+		r, ok := d.referents[e.ReferentID]
+		if !ok {
+			return mismatch("unknown referent %s", e.ReferentID)
+		}
+		r.Active = true
+	case ReferentDetailsChanged:
+		r, ok := d.referents[e.ReferentID]
+		if !ok {
+			return mismatch("unknown referent %s", e.ReferentID)
+		}
+		r.Name, r.Phone, r.Function, r.AntenneID = e.Name, e.Phone, e.Function, e.AntenneID
 	case UserRegistered:
 		if _, dup := d.users[e.UserID]; dup {
 			return mismatch("user %s already exists", e.UserID)
@@ -146,8 +160,8 @@ func (d *Directory) apply(e Event) error {
 			Territories: slices.Clone(e.Territories),
 		}
 	case NeedCaptured, NeedForwarded, MatchStatusChanged, CommentAdded, ReminderSent, NeedAbandoned, ContactErased,
-		NotificationSent, NotificationFailed:
-		// Not directory events.
+		NotificationSent, NotificationFailed, DirectoryImported, TerritoryOpened:
+		// Not directory state.
 	default:
 		return mismatch("unknown event %T", e)
 	}

@@ -13,6 +13,8 @@ const (
 	KindOrganisationStream = "organisation"
 	KindReferentStream     = "referent"
 	KindUserStream         = "user"
+	KindImportStream       = "import"
+	KindTerritoryStream    = "territory"
 )
 
 // NeedStream is the stream of a need: "need-<id>".
@@ -27,6 +29,19 @@ func ReferentStream(id uuid.UUID) string { return KindReferentStream + "-" + id.
 
 // UserStream is the stream of a user: "user-<id>".
 func UserStream(id uuid.UUID) string { return KindUserStream + "-" + id.String() }
+
+// ImportStream is the stream of a directory import, its audit record:
+// "import-<id>".
+func ImportStream(id uuid.UUID) string { return KindImportStream + "-" + id.String() }
+
+// territoriesID names the one stream of every territory opening: they are
+// few (a région or département opens once), and one stream makes two
+// concurrent openings a concurrency conflict, decided again.
+var territoriesID = uuid.MustParse("5e550000-0000-5000-8000-000000000001")
+
+// TerritoriesStream is the stream of every territory opening:
+// "territory-5e550000-0000-5000-8000-000000000001".
+func TerritoriesStream() string { return KindTerritoryStream + "-" + territoriesID.String() }
 
 // StreamKind returns the kind of a stream ("need", "organisation",
 // "referent", "user", "notification"): the part before the first '-'. It returns "" when
@@ -48,7 +63,8 @@ func ParseStream(stream string) (kind string, id uuid.UUID, err error) {
 		return "", uuid.Nil, invalid("stream", "%q is not <kind>-<id>", stream)
 	}
 	switch kind {
-	case KindNeedStream, KindOrganisationStream, KindReferentStream, KindUserStream, KindNotificationStream:
+	case KindNeedStream, KindOrganisationStream, KindReferentStream, KindUserStream, KindNotificationStream,
+		KindImportStream, KindTerritoryStream:
 	default:
 		return "", uuid.Nil, invalid("stream", "%q has unknown kind %q", stream, kind)
 	}
@@ -93,6 +109,14 @@ func StreamOf(e Event) (string, error) {
 		return NotificationStream(e.NeedID), nil
 	case NotificationFailed:
 		return NotificationStream(e.NeedID), nil
+	case ReferentDetailsChanged:
+		return ReferentStream(e.ReferentID), nil
+	case ReferentReactivated:
+		return ReferentStream(e.ReferentID), nil
+	case DirectoryImported:
+		return ImportStream(e.ImportID), nil
+	case TerritoryOpened:
+		return TerritoriesStream(), nil
 	}
 	return "", fmt.Errorf("stream of %T: %w", e, ErrUnknownEventType)
 }

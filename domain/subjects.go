@@ -1,6 +1,9 @@
 package domain
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Subject is one kind of need in the taxonomy. Codes are stable (they are
 // stored in events); labels are French, as the field writes them.
@@ -101,4 +104,23 @@ func ValidSubject(code string) error {
 		return invalid("subject", "unknown subject %q", code)
 	}
 	return nil
+}
+
+// SubjectByCodeOrLabel finds a subject by its code ("recruitment") or its
+// French label ("Recruter un ou plusieurs salariés"), case, accents and
+// punctuation ignored (FoldName), as people type them in spreadsheets.
+func SubjectByCodeOrLabel(s string) (Subject, bool) {
+	if sub, ok := SubjectByCode(strings.TrimSpace(s)); ok {
+		return sub, true
+	}
+	f := FoldName(s)
+	if f == "" {
+		return Subject{}, false
+	}
+	for _, sub := range subjects {
+		if FoldName(sub.Label) == f || FoldName(sub.Code) == f {
+			return sub, true
+		}
+	}
+	return Subject{}, false
 }

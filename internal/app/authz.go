@@ -48,6 +48,11 @@ const (
 	ActionNotifications  Action = "notifications"   // mail deliveries: list, retry
 	ActionReadUsers      Action = "users.read"      // the users of the directory
 	ActionDashboard      Action = "needs.dashboard" // reminder baskets of a territory
+
+	ActionImportDirectory Action = "directory.import" // a directory file, dry run or not
+	ActionExportDirectory Action = "directory.export" // the directory as a file (command line)
+	ActionOpenTerritory   Action = "territories.open" // the service opens in a région or département
+	ActionReadTerritories Action = "territories.read" // which territories opened, and when
 )
 
 // ActionCreateOrganisation and ActionRegisterReferent are the earlier names
@@ -99,6 +104,11 @@ var matrix = map[Action]rule{
 	ActionNotifications:  {admins, "read or retry mail deliveries"},
 	ActionReadUsers:      {admins, "read the users"},
 	ActionDashboard:      {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "read a territory's dashboard"},
+
+	ActionImportDirectory: {admins, "import the directory"},
+	ActionExportDirectory: {admins, "export the directory"},
+	ActionOpenTerritory:   {admins, "open territories"},
+	ActionReadTerritories: {everyone, "read the territories' openings"},
 }
 
 // Actions lists every action of the matrix, sorted (ActionPublic is not

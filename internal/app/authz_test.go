@@ -108,20 +108,21 @@ func TestCan(t *testing.T) {
 	t.Parallel()
 	f := mustFixture(t, "memory")
 	admin := []app.Action{app.ActionEvents, app.ActionProjections, app.ActionRebuild, app.ActionCreateUser,
-		app.ActionCreateOrganisation, app.ActionRegisterReferent, app.ActionErase, app.ActionReadUsers}
+		app.ActionCreateOrganisation, app.ActionRegisterReferent, app.ActionErase, app.ActionReadUsers,
+		app.ActionImportDirectory, app.ActionExportDirectory, app.ActionOpenTerritory, app.ActionNotifications}
 	cases := []struct {
 		p       app.Principal
 		allowed []app.Action
 	}{
-		{f.admin, append([]app.Action{app.ActionStats, app.ActionListNeeds, app.ActionCaptureNeed, app.ActionInbox, app.ActionSubjects, app.ActionReadDirectory, app.ActionDashboard}, admin...)},
-		{f.advisor, []app.Action{app.ActionListNeeds, app.ActionCaptureNeed, app.ActionSubjects, app.ActionReadDirectory}},
-		{f.referentA, []app.Action{app.ActionListNeeds, app.ActionInbox, app.ActionSubjects, app.ActionReadDirectory}},
-		{f.animNord, []app.Action{app.ActionStats, app.ActionListNeeds, app.ActionSubjects, app.ActionReadDirectory, app.ActionDashboard}},
-		{f.funder, []app.Action{app.ActionStats, app.ActionSubjects}},
+		{f.admin, append([]app.Action{app.ActionStats, app.ActionListNeeds, app.ActionCaptureNeed, app.ActionInbox, app.ActionSubjects, app.ActionReadDirectory, app.ActionReadTerritories, app.ActionDashboard}, admin...)},
+		{f.advisor, []app.Action{app.ActionListNeeds, app.ActionCaptureNeed, app.ActionSubjects, app.ActionReadDirectory, app.ActionReadTerritories}},
+		{f.referentA, []app.Action{app.ActionListNeeds, app.ActionInbox, app.ActionSubjects, app.ActionReadDirectory, app.ActionReadTerritories}},
+		{f.animNord, []app.Action{app.ActionStats, app.ActionListNeeds, app.ActionSubjects, app.ActionReadDirectory, app.ActionReadTerritories, app.ActionDashboard}},
+		{f.funder, []app.Action{app.ActionStats, app.ActionSubjects, app.ActionReadTerritories}},
 	}
 	// An action without a row is refused to everyone, admins included:
 	// deny by default.
-	all := append([]app.Action{app.ActionStats, app.ActionListNeeds, app.ActionCaptureNeed, app.ActionInbox, app.ActionSubjects, app.ActionReadDirectory, app.ActionDashboard, "no.such.action"}, admin...)
+	all := append([]app.Action{app.ActionStats, app.ActionListNeeds, app.ActionCaptureNeed, app.ActionInbox, app.ActionSubjects, app.ActionReadDirectory, app.ActionReadTerritories, app.ActionDashboard, "no.such.action"}, admin...)
 	for _, c := range cases {
 		for _, a := range all {
 			if got, want := f.svc.Can(c.p, a), slices.Contains(c.allowed, a); got != want {

@@ -43,6 +43,10 @@ func (s *Service) referent(ctx context.Context, id uuid.UUID) (referentState, er
 			r = referentState{OrganisationID: e.OrganisationID, Name: e.Name, Active: true}
 		case domain.ReferentDeactivated:
 			r.Active = false
+		case domain.ReferentReactivated:
+			r.Active = true
+		case domain.ReferentDetailsChanged:
+			r.Name = e.Name
 		}
 	}
 	if !r.Active {

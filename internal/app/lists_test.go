@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -11,39 +10,13 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/app"
-	"github.com/reso-fr/reso/internal/auth"
-	"github.com/reso-fr/reso/internal/keys"
-	"github.com/reso-fr/reso/projections/readmodels"
 )
 
 // mustReadService is a service over f's store with the real read models on
 // f's SQLite file, their workers running until the test ends.
 func (f *fixture) mustReadService(t *testing.T) *app.Service {
 	t.Helper()
-	e, err := readmodels.New(f.handle, f.store, readmodels.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = e.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	kr, err := keys.New(ctx, f.handle, testMaster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	as, err := auth.New(ctx, f.handle, f.store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := app.New(app.Config{Store: f.store, Keys: kr, Auth: as, ReadModels: e})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc
+	return f.mustImportService(t, nil, nil, true)
 }
 
 // TestListsFollowScope lists needs, inboxes and statistics as every role

@@ -223,8 +223,9 @@ func (s *Service) actorName(ctx context.Context, a domain.Actor) string {
 	return s.nameOf(ctx, a.ID)
 }
 
-// nameOf names a user, a referent or an organisation from the first event
-// of its stream. Names never change, so they are cached; "" when the log
+// nameOf names a user, a referent or an organisation from its stream: the
+// first event's name, or a referent's latest (an import may correct it).
+// Names are cached (an import forgets those it changes); "" when the log
 // has none.
 func (s *Service) nameOf(ctx context.Context, id uuid.UUID) string {
 	s.namesMu.RLock()
@@ -234,21 +235,29 @@ func (s *Service) nameOf(ctx context.Context, id uuid.UUID) string {
 		return name
 	}
 	for _, stream := range []string{domain.UserStream(id), domain.ReferentStream(id), domain.OrganisationStream(id)} {
-		raw, err := s.store.ReadStream(ctx, stream, 1, 1)
+		limit := 1
+		if stream == domain.ReferentStream(id) {
+			limit = 0
+		}
+		raw, err := s.store.ReadStream(ctx, stream, 1, limit)
 		if err != nil || len(raw) == 0 {
 			continue
 		}
-		e, err := domain.Unmarshal(raw[0].Type, raw[0].SchemaVersion, raw[0].Data)
-		if err != nil {
-			continue
-		}
-		switch e := e.(type) {
-		case domain.UserRegistered:
-			name = e.Name
-		case domain.ReferentRegistered:
-			name = e.Name
-		case domain.OrganisationCreated:
-			name = e.Name
+		for _, ev := range raw {
+			e, err := domain.Unmarshal(ev.Type, ev.SchemaVersion, ev.Data)
+			if err != nil {
+				continue
+			}
+			switch e := e.(type) {
+			case domain.UserRegistered:
+				name = e.Name
+			case domain.ReferentRegistered:
+				name = e.Name
+			case domain.ReferentDetailsChanged:
+				name = e.Name
+			case domain.OrganisationCreated:
+				name = e.Name
+			}
 		}
 		if name != "" {
 			s.namesMu.Lock()
@@ -258,6 +267,13 @@ func (s *Service) nameOf(ctx context.Context, id uuid.UUID) string {
 		}
 	}
 	return ""
+}
+
+// forgetName drops id's cached name, after a change of it.
+func (s *Service) forgetName(id uuid.UUID) {
+	s.namesMu.Lock()
+	delete(s.names, id)
+	s.namesMu.Unlock()
 }
 
 // Suggestions returns the referents routing suggests for a need: active,

@@ -21,6 +21,9 @@ import (
 type ReadModels interface {
 	Suggester
 	ConsoleReadModels
+	// DirectoryIDs lists the ids of every organisation and referent the
+	// directory read model holds.
+	DirectoryIDs(ctx context.Context) (organisations, referents []uuid.UUID, err error)
 	ListNeeds(ctx context.Context, f needs.NeedFilter) (needs.NeedPage, error)
 	Inbox(ctx context.Context, referentID uuid.UUID, tab string, now time.Time, limit int, cursor string) (needs.MatchPage, error)
 	Stats(ctx context.Context, q stats.StatsQuery) ([]stats.StatsRow, error)

@@ -73,8 +73,9 @@ type Service struct {
 
 	notifications Notifications // nil: no notifier (see UseNotifications)
 
-	// Users and referents never change name, so their names are cached
-	// forever once read from the log.
+	// Names of users, referents and organisations, read from the log
+	// once: only an import changes one (a referent's), and forgets it
+	// here. Another replica's cache keeps the old name until it restarts.
 	namesMu sync.RWMutex
 	names   map[uuid.UUID]string
 }

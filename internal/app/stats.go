@@ -17,7 +17,7 @@ import (
 
 // StatsDimensions are the values of a statistics query's GroupBy.
 func StatsDimensions() []string {
-	return []string{"month", "region", "departement", "organisation", "subject"}
+	return []string{"month", "region", "departement", "organisation", "subject", stats.DimMonthsSinceOpening}
 }
 
 // StatsFigures are the figures of a statistics row, in the contract's
@@ -35,6 +35,9 @@ type StatsQuery struct {
 	GroupBy                      []string
 	Region, Departement, Subject string
 	Organisation                 uuid.UUID
+	// Opened, when set, keeps the needs captured in territories opened by
+	// then (true), or the others (false); see OpenTerritory.
+	Opened *bool
 	// MinPosition: as NeedQuery's.
 	MinPosition eventstore.Position
 }
@@ -90,11 +93,22 @@ func (s *Service) Stats(ctx context.Context, p Principal, q StatsQuery) ([]Stats
 	if err := s.WaitForPosition(ctx, q.MinPosition); err != nil {
 		return nil, err
 	}
-	rows, err := rm.Stats(ctx, stats.StatsQuery{
+	sq := stats.StatsQuery{
 		From: q.From, To: q.To, GroupBy: q.GroupBy,
 		Region: q.Region, Departement: q.Departement, Organisation: q.Organisation, Subject: q.Subject,
-		ScopeZones: zones,
-	})
+		ScopeZones: zones, Opened: q.Opened,
+	}
+	if q.Opened != nil || slices.Contains(q.GroupBy, stats.DimMonthsSinceOpening) {
+		// Openings are few, and read from the log at each such query: a
+		// correction of a date counts at once, and no statistic needs
+		// rebuilding for it.
+		o, _, err := s.readOpenings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sq.Openings = o.List()
+	}
+	rows, err := rm.Stats(ctx, sq)
 	if err != nil {
 		return nil, fromReadModel(err, "")
 	}

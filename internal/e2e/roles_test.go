@@ -138,10 +138,15 @@ var accessTable = map[string]access{
 	"GET /api/notifications": {path: fixed("/api/notifications?status=failed"), ok: 200},
 	// An unknown delivery: an admin learns only that.
 	"POST /api/notifications/{id}/retry": {path: fixed("/api/notifications/0190c0de-0000-7000-8000-000000000000/retry"), body: body(map[string]any{}), ok: 404},
-	"GET /api/openapi.json":              {path: fixed("/api/openapi.json"), ok: 200},
-	"GET /healthz":                       {path: fixed("/healthz"), ok: 200},
-	"GET /readyz":                        {path: fixed("/readyz"), ok: 200},
-	"GET /metrics":                       {path: fixed("/metrics"), ok: 200},
+	"POST /api/imports/directory": {path: fixed("/api/imports/directory?dry_run=true&filename=roles.csv"), ok: 200,
+		body: body("Organisation;Nom;Email;Sujets;Départements\nCCI Roles;Jean Rôle;jean@roles.test;export;59\n")},
+	"GET /api/directory":                {path: fixed("/api/directory"), ok: 200},
+	"GET /api/territories":              {path: fixed("/api/territories"), ok: 200},
+	"POST /api/territories/{zone}/open": {path: fixed("/api/territories/departement:80/open"), body: body(map[string]any{"at": "2026-01-05"}), ok: 200},
+	"GET /api/openapi.json":             {path: fixed("/api/openapi.json"), ok: 200},
+	"GET /healthz":                      {path: fixed("/healthz"), ok: 200},
+	"GET /readyz":                       {path: fixed("/readyz"), ok: 200},
+	"GET /metrics":                      {path: fixed("/metrics"), ok: 200},
 }
 
 // TestRouteTableCovered fails when a route of the API has no entry in the

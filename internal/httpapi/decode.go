@@ -13,19 +13,30 @@ import (
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
 const MaxBodyBytes = 1 << 20
 
+// MaxImportBytes is the largest directory file POST /api/imports/directory
+// accepts: a région's thousands of referents, with room to spare.
+const MaxImportBytes = 20 << 20
+
 // tooLarge is the 413 of an oversize body.
-func tooLarge() *Problem {
+func tooLarge() *Problem { return tooLargeFor(MaxBodyBytes) }
+
+func tooLargeFor(limit int64) *Problem {
 	return newProblem(http.StatusRequestEntityTooLarge, "too-large", "Request body too large",
-		fmt.Sprintf("bodies are limited to %d bytes", MaxBodyBytes))
+		fmt.Sprintf("bodies are limited to %d bytes", limit))
 }
 
 // readBody reads the whole body, refusing more than MaxBodyBytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	return readBodyUpTo(w, r, MaxBodyBytes)
+}
+
+// readBodyUpTo reads the whole body, refusing more than limit bytes.
+func readBodyUpTo(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, tooLarge()
+			return nil, tooLargeFor(limit)
 		}
 		return nil, badRequest("cannot read the request body: " + err.Error())
 	}

@@ -24,16 +24,16 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses, on every route and method, a body announced larger
-// than MaxBodyBytes, and cuts one that turns out larger while it is read.
-func limitBody(next http.Handler) http.Handler {
+// limitBody refuses, whatever the method, a body announced larger than
+// limit, and cuts one that turns out larger while it is read.
+func limitBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
-			writeProblem(w, r, nil, tooLarge())
+		if r.ContentLength > limit {
+			writeProblem(w, r, nil, tooLargeFor(limit))
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

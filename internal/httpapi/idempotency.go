@@ -69,12 +69,17 @@ func (r *recorder) Write(b []byte) (int, error) {
 // Idempotency-Key, per principal; the same key with another request is a
 // 422. It also enforces the body size limit of every POST.
 func (a *api) idempotent(next http.Handler) http.Handler {
+	return a.idempotentUpTo(next, MaxBodyBytes)
+}
+
+// idempotentUpTo is idempotent with a body limit of limit bytes.
+func (a *api) idempotentUpTo(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := readBody(w, r)
+		body, err := readBodyUpTo(w, r, limit)
 		if err != nil {
 			a.fail(w, r, err)
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -29,6 +30,8 @@ type Problem struct {
 	Status int          `json:"status"`
 	Detail string       `json:"detail,omitempty"`
 	Errors []FieldError `json:"errors,omitempty"`
+	// Report is the whole report of a refused directory import.
+	Report *app.ImportReport `json:"report,omitempty"`
 	// retryAfter, when set, becomes a Retry-After header (seconds).
 	retryAfter string
 }
@@ -70,6 +73,10 @@ func toProblem(err error) *Problem {
 		return newProblem(http.StatusUnprocessableEntity, "validation", "Invalid value", ve.Error(),
 			FieldError{Field: ve.Field, Message: ve.Message})
 	}
+	var ire *app.ImportRefusedError
+	if errors.As(err, &ire) {
+		return importRefused(ire)
+	}
 	var te *domain.TransitionError
 	switch {
 	case errors.Is(err, app.ErrUnauthenticated):
@@ -108,6 +115,20 @@ func toProblem(err error) *Problem {
 		return p
 	}
 	return newProblem(http.StatusInternalServerError, "internal", "Internal error", "see the server logs")
+}
+
+// importRefused is the 422 of a directory file with errors: one field
+// error per error of a line ("line 4, Email"), and the whole report.
+func importRefused(e *app.ImportRefusedError) *Problem {
+	var fields []FieldError
+	for _, l := range e.Report.Lines {
+		for _, le := range l.Errors {
+			fields = append(fields, FieldError{Field: fmt.Sprintf("line %d, %s", l.Line, le.Column), Message: le.Reason})
+		}
+	}
+	p := newProblem(http.StatusUnprocessableEntity, "import-refused", "Import refused", e.Error(), fields...)
+	p.Report = e.Report
+	return p
 }
 
 // forbiddenDetail is a refusal's reason: a *app.ForbiddenError says what

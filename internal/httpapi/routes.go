@@ -23,18 +23,24 @@ type Route struct {
 type route struct {
 	Route
 	handler http.HandlerFunc
+	maxBody int64 // 0: MaxBodyBytes
 }
 
 func get(pattern string, action app.Action, h http.HandlerFunc) route {
-	return route{Route{http.MethodGet, pattern, action}, h}
+	return route{Route: Route{http.MethodGet, pattern, action}, handler: h}
 }
 
 func post(pattern string, action app.Action, h http.HandlerFunc) route {
-	return route{Route{http.MethodPost, pattern, action}, h}
+	return route{Route: Route{http.MethodPost, pattern, action}, handler: h}
+}
+
+// upload is a POST whose body is a file of up to limit bytes.
+func upload(pattern string, action app.Action, limit int64, h http.HandlerFunc) route {
+	return route{Route: Route{http.MethodPost, pattern, action}, handler: h, maxBody: limit}
 }
 
 func del(pattern string, action app.Action, h http.HandlerFunc) route {
-	return route{Route{http.MethodDelete, pattern, action}, h}
+	return route{Route: Route{http.MethodDelete, pattern, action}, handler: h}
 }
 
 // routes is the whole route table. The OpenAPI document is tested against
@@ -78,6 +84,11 @@ func (a *api) routes() []route {
 		post("/api/erasures", app.ActionErase, a.erase),
 		get("/api/notifications", app.ActionNotifications, a.listNotifications),
 		post("/api/notifications/{id}/retry", app.ActionNotifications, a.retryNotification),
+
+		upload("/api/imports/directory", app.ActionImportDirectory, MaxImportBytes, a.importDirectory),
+		get("/api/directory", app.ActionReadDirectory, a.directory),
+		get("/api/territories", app.ActionReadTerritories, a.territories),
+		post("/api/territories/{zone}/open", app.ActionOpenTerritory, a.openTerritory),
 	}
 }
 
@@ -99,19 +110,20 @@ var errNoAction = errors.New("route requires no known action")
 
 // router registers routes behind the middleware their action calls for.
 // Every route sets the security headers, counts against its address's rate
-// and refuses bodies over MaxBodyBytes; public routes need nothing more;
+// and refuses bodies over its limit (MaxBodyBytes, or an upload's own);
+// public routes need nothing more;
 // every other route is behind authentication, its principal's rate, the
 // role check of its action (before any body is read) and idempotency. A
 // route without a known action is an error: deny by default.
 func (a *api) router(routes []route) (chi.Router, error) {
 	r := chi.NewRouter()
-	r.Use(a.metrics.instrument, a.recoverPanic, securityHeaders, a.limitAddress, limitBody)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+	r.Use(a.metrics.instrument, a.recoverPanic, securityHeaders, a.limitAddress)
+	r.NotFound(limitBody(MaxBodyBytes, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, newProblem(http.StatusNotFound, "not-found", "Not found", "no route "+r.URL.Path))
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+	})).ServeHTTP)
+	r.MethodNotAllowed(limitBody(MaxBodyBytes, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", r.Method+" "+r.URL.Path))
-	})
+	})).ServeHTTP)
 	seen := map[string]bool{}
 	for _, rt := range routes {
 		if !app.Known(rt.Action) {
@@ -122,11 +134,15 @@ func (a *api) router(routes []route) (chi.Router, error) {
 			return nil, fmt.Errorf("route %s registered twice", k)
 		}
 		seen[k] = true
+		limit := rt.maxBody
+		if limit == 0 {
+			limit = MaxBodyBytes
+		}
 		var h http.Handler = rt.handler
 		if rt.Action != app.ActionPublic {
-			h = a.authenticate(a.limitPrincipal(a.require(rt.Action, a.idempotent(h))))
+			h = a.authenticate(a.limitPrincipal(a.require(rt.Action, a.idempotentUpTo(h, limit))))
 		}
-		r.Method(rt.Method, rt.Pattern, h)
+		r.Method(rt.Method, rt.Pattern, limitBody(limit, h))
 	}
 	return r, nil
 }

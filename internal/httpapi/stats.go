@@ -24,6 +24,9 @@ func statsQuery(r *http.Request) (app.StatsQuery, error) {
 	if q.Organisation, err = queryID(r, "organisation"); err != nil {
 		return q, err
 	}
+	if q.Opened, err = boolParam(r, "opened"); err != nil {
+		return q, err
+	}
 	q.MinPosition, err = minPosition(r)
 	return q, err
 }

@@ -32,8 +32,9 @@ func ReadModel() projections.ReadModel {
 }
 
 // projection maintains the directory: organisations, antennes, referents
-// with their subjects and zones, users with name and role. Directory
-// events are few, so it writes row by row.
+// with their name, antenne, subjects, zones and activity, users with name
+// and role. Directory events are few, so it writes row by row, but for
+// runs of registrations (an import's).
 type projection struct {
 	pending []projections.Decoded // applied, not yet written
 }
@@ -65,20 +66,53 @@ func (p *projection) Apply(_ context.Context, _ projections.Txn, _ string, evs [
 func isDirectoryEvent(e domain.Event) bool {
 	switch e.(type) {
 	case domain.OrganisationCreated, domain.AntenneCreated, domain.ReferentRegistered,
-		domain.ReferentCoverageChanged, domain.ReferentDeactivated, domain.UserRegistered:
+		domain.ReferentCoverageChanged, domain.ReferentDeactivated, domain.UserRegistered,
+		domain.ReferentDetailsChanged, domain.ReferentReactivated:
 		return true
 	}
 	return false
 }
 
 func (p *projection) Flush(ctx context.Context, tx projections.Txn, suffix string) error {
+	// A directory import registers thousands of referents in a row: they
+	// are written together, one statement per few hundred rows.
+	var registered [][]any
+	writeRegistered := func() error {
+		if len(registered) == 0 {
+			return nil
+		}
+		err := projections.Upsert(ctx, tx, "dir_referents"+suffix, referentCols, referentCols[:1],
+			projections.ReplaceAll(referentCols, referentCols[:1]), registered)
+		registered = registered[:0]
+		if err != nil {
+			return fmt.Errorf("referents: %w", err)
+		}
+		return nil
+	}
 	for _, d := range p.pending {
+		if e, ok := d.Event.(domain.ReferentRegistered); ok {
+			registered = append(registered, referentRow(e))
+			continue
+		}
+		if err := writeRegistered(); err != nil {
+			return err
+		}
 		if err := applyOne(ctx, tx, suffix, d.Event); err != nil {
 			return fmt.Errorf("event %s (%s of %s): %w", d.Stored.ID, d.Stored.Type, d.Stored.StreamID, err)
 		}
 	}
+	if err := writeRegistered(); err != nil {
+		return err
+	}
 	p.pending = nil
 	return nil
+}
+
+var referentCols = []string{"id", "organisation_id", "antenne_id", "name", "email", "subjects", "zones", "active"}
+
+func referentRow(e domain.ReferentRegistered) []any {
+	return []any{e.ReferentID.String(), e.OrganisationID.String(), idOrEmpty(e.AntenneID), e.Name, e.Email,
+		jsonText(nonNil(e.Subjects)), jsonText(nonNilZones(e.Zones)), 1}
 }
 
 func applyOne(ctx context.Context, tx projections.Txn, suffix string, e domain.Event) error {
@@ -92,16 +126,22 @@ func applyOne(ctx context.Context, tx projections.Txn, suffix string, e domain.E
 			"organisation_id=excluded.organisation_id,name=excluded.name,zone_level=excluded.zone_level,zone_code=excluded.zone_code",
 			[][]any{{e.AntenneID.String(), e.OrganisationID.String(), e.Name, string(e.Zone.Level), e.Zone.Code}})
 	case domain.ReferentRegistered:
-		cols := []string{"id", "organisation_id", "antenne_id", "name", "email", "subjects", "zones", "active"}
-		return projections.Upsert(ctx, tx, "dir_referents"+suffix, cols, cols[:1], projections.ReplaceAll(cols, cols[:1]),
-			[][]any{{e.ReferentID.String(), e.OrganisationID.String(), idOrEmpty(e.AntenneID), e.Name, e.Email,
-				jsonText(nonNil(e.Subjects)), jsonText(nonNilZones(e.Zones)), 1}})
+		return projections.Upsert(ctx, tx, "dir_referents"+suffix, referentCols, referentCols[:1],
+			projections.ReplaceAll(referentCols, referentCols[:1]), [][]any{referentRow(e)})
 	case domain.ReferentCoverageChanged:
 		return updateOne(ctx, tx, "UPDATE dir_referents"+suffix+" SET subjects=$1, zones=$2 WHERE id=$3",
 			"referent "+e.ReferentID.String(), jsonText(nonNil(e.Subjects)), jsonText(nonNilZones(e.Zones)), e.ReferentID.String())
 	case domain.ReferentDeactivated:
 		return updateOne(ctx, tx, "UPDATE dir_referents"+suffix+" SET active=0 WHERE id=$1",
 			"referent "+e.ReferentID.String(), e.ReferentID.String())
+	case domain.ReferentReactivated:
+		return updateOne(ctx, tx, "UPDATE dir_referents"+suffix+" SET active=1 WHERE id=$1",
+			"referent "+e.ReferentID.String(), e.ReferentID.String())
+	case domain.ReferentDetailsChanged:
+		// The phone and the function stay in the log: the directory's
+		// exports and its past states are folded from there (app).
+		return updateOne(ctx, tx, "UPDATE dir_referents"+suffix+" SET name=$1, antenne_id=$2 WHERE id=$3",
+			"referent "+e.ReferentID.String(), e.Name, idOrEmpty(e.AntenneID), e.ReferentID.String())
 	case domain.UserRegistered:
 		cols := []string{"id", "name", "email", "role", "organisation_id", "referent_id", "territories"}
 		return projections.Upsert(ctx, tx, "dir_users"+suffix, cols, cols[:1], projections.ReplaceAll(cols, cols[:1]),

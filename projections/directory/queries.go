@@ -212,3 +212,38 @@ func (qs *Queries) ActorNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UU
 	}
 	return out, nil
 }
+
+// IDs returns the id of every organisation and every referent the read
+// model holds, deactivated ones included: the streams the directory's
+// past lies in (the service reads them from the log). It returns the
+// database error.
+func (qs *Queries) IDs(ctx context.Context) (organisations, referents []uuid.UUID, err error) {
+	for _, t := range []struct {
+		table string
+		out   *[]uuid.UUID
+	}{{"dir_organisations", &organisations}, {"dir_referents", &referents}} {
+		rows, err := qs.db.QueryContext(ctx, `SELECT id FROM `+t.table)
+		if err != nil {
+			return nil, nil, fmt.Errorf("directory ids: %w", err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("directory ids: %w", err)
+			}
+			id, err := uuid.Parse(s)
+			if err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("directory ids: %s in %s: %w", s, t.table, err)
+			}
+			*t.out = append(*t.out, id)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("directory ids: %w", err)
+		}
+	}
+	return organisations, referents, nil
+}

@@ -180,6 +180,11 @@ func (e *Engine) Organisation(ctx context.Context, id uuid.UUID) (directory.Orga
 	return e.directory.Organisation(ctx, id)
 }
 
+// DirectoryIDs is directory.Queries.IDs.
+func (e *Engine) DirectoryIDs(ctx context.Context) (organisations, referents []uuid.UUID, err error) {
+	return e.directory.IDs(ctx)
+}
+
 // Suggest is directory.Queries.Suggest.
 func (e *Engine) Suggest(ctx context.Context, commune, subject string) ([]domain.Coverage, error) {
 	return e.directory.Suggest(ctx, commune, subject)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -23,10 +24,10 @@ func NewQueries(db *sql.DB) *Queries { return &Queries{db: db} }
 
 // StatsQuery asks for funders' figures. Months are capture months
 // ("YYYY-MM", inclusive, in Options.Location); empty bounds are open.
-// GroupBy takes any of month, region, departement, organisation, subject
-// (none: one row for everything). ScopeZones, when not nil, restricts to
-// those zones (régions, départements or national; finer zones are refused
-// because cells do not carry them).
+// GroupBy takes any of month, region, departement, organisation, subject,
+// months_since_opening (none: one row for everything). ScopeZones, when
+// not nil, restricts to those zones (régions, départements or national;
+// finer zones are refused because cells do not carry them).
 type StatsQuery struct {
 	From, To     string
 	GroupBy      []string
@@ -35,6 +36,26 @@ type StatsQuery struct {
 	Organisation uuid.UUID
 	Subject      string
 	ScopeZones   []domain.Zone
+	// Openings are the dates territories opened (the service folds them
+	// from the log). A need's months since opening count from the month
+	// its département opened in, or else its région
+	// (domain.Openings.ForPlace), to its capture month: 0 in the month of
+	// the opening, negative before; none in a territory never opened.
+	Openings []domain.Opening
+	// Opened, when set, keeps only the needs captured in an opened
+	// territory from the month of its opening on (true), or only the
+	// others (false).
+	Opened *bool
+}
+
+// DimMonthsSinceOpening is the dimension of months since a territory's
+// opening: computed at query time from the openings, not stored in cells.
+const DimMonthsSinceOpening = "months_since_opening"
+
+// byOpening reports whether q needs each cell's month and place to place it
+// against the openings.
+func (q StatsQuery) byOpening() bool {
+	return q.Opened != nil || slices.Contains(q.GroupBy, DimMonthsSinceOpening)
 }
 
 // StatsRow is one group of figures. Counts are integers, rates fractions
@@ -47,6 +68,7 @@ type StatsRow struct {
 	Departement             string   `json:"departement,omitempty"`
 	Organisation            string   `json:"organisation,omitempty"`
 	Subject                 string   `json:"subject,omitempty"`
+	MonthsSinceOpening      *int     `json:"months_since_opening,omitempty"`
 	Needs                   int64    `json:"needs"`
 	Matches                 int64    `json:"matches"`
 	PositioningRate         float64  `json:"positioning_rate"`
@@ -62,7 +84,7 @@ type StatsRow struct {
 	Abandoned               int64    `json:"abandoned"`
 }
 
-var statsDimensions = []string{"month", "region", "departement", "organisation", "subject"}
+var statsDimensions = []string{"month", "region", "departement", "organisation", "subject", DimMonthsSinceOpening}
 
 // layer is the layer of cells that answers q: organisations' rows when it
 // groups or filters by organisation, and summed over each of subject,
@@ -76,10 +98,12 @@ func (q StatsQuery) layer() int {
 	if q.Subject == "" && !slices.Contains(q.GroupBy, "subject") {
 		l |= allSubjects
 	}
-	if q.From == "" && q.To == "" && !slices.Contains(q.GroupBy, "month") {
+	if q.From == "" && q.To == "" && !slices.Contains(q.GroupBy, "month") && !q.byOpening() {
 		l |= allMonths
 	}
-	if q.Departement == "" && !slices.Contains(q.GroupBy, "departement") &&
+	departementOpened := q.byOpening() &&
+		slices.ContainsFunc(q.Openings, func(o domain.Opening) bool { return o.Zone.Level == domain.LevelDepartement })
+	if q.Departement == "" && !slices.Contains(q.GroupBy, "departement") && !departementOpened &&
 		!slices.ContainsFunc(q.ScopeZones, func(z domain.Zone) bool { return z.Level == domain.LevelDepartement }) {
 		l |= allDepartements
 	}
@@ -143,8 +167,27 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 	if err != nil {
 		return nil, err
 	}
-	sel := make([]string, 0, len(q.GroupBy)+nCounts+1)
-	sel = append(sel, q.GroupBy...)
+	// The key columns read: the dimensions asked for but the computed one,
+	// and with openings, each cell's month and place.
+	var keys []string
+	for _, g := range q.GroupBy {
+		if g != DimMonthsSinceOpening {
+			keys = append(keys, g)
+		}
+	}
+	placeAt := [3]int{-1, -1, -1} // month, region, departement
+	var openings *domain.Openings
+	if q.byOpening() {
+		openings = domain.NewOpenings(q.Openings...)
+		for i, c := range []string{"month", "region", "departement"} {
+			if placeAt[i] = slices.Index(keys, c); placeAt[i] < 0 {
+				placeAt[i] = len(keys)
+				keys = append(keys, c)
+			}
+		}
+	}
+	sel := make([]string, 0, len(keys)+nCounts+1)
+	sel = append(sel, keys...)
 	sel = append(append(sel, countCols...), "hist")
 	rows, err := qs.db.QueryContext(ctx, "SELECT "+strings.Join(sel, ",")+" FROM stats_cells"+w.SQL(), w.Args...)
 	if err != nil {
@@ -158,7 +201,8 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 		h    hist
 	}
 	groups := make(map[string]*acc)
-	vals := make([]string, len(q.GroupBy))
+	vals := make([]string, len(keys))
+	group := make([]string, len(q.GroupBy))
 	var c counts
 	var raw sql.RawBytes
 	dest := make([]any, 0, len(sel))
@@ -174,13 +218,36 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("stats: %w", err)
 		}
+		since := ""
+		if openings != nil {
+			op, ok := openings.ForPlace(vals[placeAt[2]], vals[placeAt[1]])
+			var n int
+			if ok {
+				n, ok = domain.MonthsSinceOpening(op.OpenedOn, vals[placeAt[0]])
+			}
+			if q.Opened != nil && *q.Opened != (ok && n >= 0) {
+				continue
+			}
+			if ok {
+				since = strconv.Itoa(n)
+			}
+		}
+		k := 0
+		for i, g := range q.GroupBy {
+			if g == DimMonthsSinceOpening {
+				group[i] = since
+			} else {
+				group[i] = vals[k]
+				k++
+			}
+		}
 		kb = kb[:0]
-		for _, v := range vals {
+		for _, v := range group {
 			kb = append(append(kb, v...), 0)
 		}
 		a := groups[string(kb)] // no allocation for the lookup
 		if a == nil {
-			a = &acc{vals: slices.Clone(vals)}
+			a = &acc{vals: slices.Clone(group)}
 			groups[string(kb)] = a
 		}
 		for i := range c {
@@ -209,13 +276,31 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 	}
 	slices.SortFunc(out, func(x, y StatsRow) int {
 		for _, g := range q.GroupBy {
-			if c := strings.Compare(x.get(g), y.get(g)); c != 0 {
+			c := strings.Compare(x.get(g), y.get(g))
+			if g == DimMonthsSinceOpening {
+				c = compareMonths(x.MonthsSinceOpening, y.MonthsSinceOpening)
+			}
+			if c != 0 {
 				return c
 			}
 		}
 		return 0
 	})
 	return out, nil
+}
+
+// compareMonths orders months since opening by number, territories never
+// opened last.
+func compareMonths(a, b *int) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	return *a - *b
 }
 
 func (r *StatsRow) get(dim string) string {
@@ -246,6 +331,10 @@ func (r *StatsRow) set(dim, v string) {
 		r.Organisation = v
 	case "subject":
 		r.Subject = v
+	case DimMonthsSinceOpening:
+		if n, err := strconv.Atoi(v); err == nil {
+			r.MonthsSinceOpening = &n
+		}
 	}
 }
 
