@@ -44,6 +44,9 @@ var decoders = map[string]func([]byte) (Event, error){
 	TypeReferentCoverageChanged: decode[ReferentCoverageChanged],
 	TypeReferentDeactivated:     decode[ReferentDeactivated],
 	TypeUserRegistered:          decode[UserRegistered],
+
+	TypeSignauxFaiblesListImported:  decode[SignauxFaiblesListImported],
+	TypeSignauxFaiblesLinesRecorded: decode[SignauxFaiblesLinesRecorded],
 }
 
 // eventWithMeta lets decode reach the embedded Meta of every event type.

@@ -49,6 +49,10 @@ func decodeFast(typ string, data []byte) (Event, bool) {
 		e = s.referentDeactivated()
 	case TypeUserRegistered:
 		e = s.userRegistered()
+	case TypeSignauxFaiblesListImported:
+		e = s.sfListImported()
+	case TypeSignauxFaiblesLinesRecorded:
+		e = s.sfLinesRecorded()
 	default:
 		return nil, false
 	}

@@ -171,6 +171,10 @@ func encodeFast(e Event) ([]byte, bool) {
 			b = append(b, `,"territories":`...)
 			b = appendZones(b, e.Territories)
 		}
+	case SignauxFaiblesListImported:
+		b, ok = appendSFListImported(&e)
+	case SignauxFaiblesLinesRecorded:
+		b, ok = appendSFLinesRecorded(&e)
 	default:
 		return nil, false
 	}

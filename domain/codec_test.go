@@ -36,6 +36,11 @@ func sampleEvents(t testing.TB) []Event {
 		ReferentDeactivated{Meta: m, ReferentID: mustID(t, 8)},
 		UserRegistered{Meta: m, UserID: mustID(t, 9), Name: "Paul Durand", Email: "paul@example.fr", Role: RoleAnimateur,
 			OrganisationID: mustID(t, 6), ReferentID: mustID(t, 8), Territories: zones[1:]},
+		SignauxFaiblesListImported{Meta: m, ListID: SFListID("2026-03"), ImportID: mustID(t, 10), Label: "Mars « 2026 »",
+			Period: "2026-03", Lines: 2, F1: 1, F2: 1, Parts: 1, Digest: "9f86d081884c7d65"},
+		SignauxFaiblesLinesRecorded{Meta: m, ListID: SFListID("2026-03"), ImportID: mustID(t, 10), Part: 1, Lines: []SFLine{
+			{SIREN: "732829320", Alert: SFAlertF1, Score: 0.873, Algo: "avec_urssaf", Batch: "2603", Commune: "59350"},
+			{SIREN: "356000000", Alert: SFAlertF2, Score: 1e-7}}},
 	}
 }
 
@@ -203,6 +208,7 @@ func TestStreams(t *testing.T) {
 		{OrganisationStream(id), "organisation"},
 		{ReferentStream(id), "referent"},
 		{UserStream(id), "user"},
+		{SFListStream(id), "sflist"},
 	} {
 		if want := tc.kind + "-" + id.String(); tc.stream != want {
 			t.Errorf("stream %q, want %q", tc.stream, want)
@@ -238,6 +244,7 @@ func TestStreamOf(t *testing.T) {
 			"OrganisationCreated": "organisation", "AntenneCreated": "organisation",
 			"ReferentRegistered": "referent", "ReferentCoverageChanged": "referent", "ReferentDeactivated": "referent",
 			"UserRegistered": "user",
+			"SignauxFaiblesListImported": "sflist", "SignauxFaiblesLinesRecorded": "sflist",
 		}[e.EventType()]
 		if StreamKind(s) != want {
 			t.Errorf("StreamOf(%s) = %q, want kind %q", e.EventType(), s, want)

@@ -13,6 +13,7 @@ const (
 	KindOrganisationStream = "organisation"
 	KindReferentStream     = "referent"
 	KindUserStream         = "user"
+	KindSFListStream       = "sflist" // a Signaux Faibles list (signaux_list.go)
 )
 
 // NeedStream is the stream of a need: "need-<id>".
@@ -48,7 +49,7 @@ func ParseStream(stream string) (kind string, id uuid.UUID, err error) {
 		return "", uuid.Nil, invalid("stream", "%q is not <kind>-<id>", stream)
 	}
 	switch kind {
-	case KindNeedStream, KindOrganisationStream, KindReferentStream, KindUserStream:
+	case KindNeedStream, KindOrganisationStream, KindReferentStream, KindUserStream, KindSFListStream:
 	default:
 		return "", uuid.Nil, invalid("stream", "%q has unknown kind %q", stream, kind)
 	}
@@ -89,6 +90,10 @@ func StreamOf(e Event) (string, error) {
 		return ReferentStream(e.ReferentID), nil
 	case UserRegistered:
 		return UserStream(e.UserID), nil
+	case SignauxFaiblesListImported:
+		return SFListStream(e.ListID), nil
+	case SignauxFaiblesLinesRecorded:
+		return SFListStream(e.ListID), nil
 	}
 	return "", fmt.Errorf("stream of %T: %w", e, ErrUnknownEventType)
 }
