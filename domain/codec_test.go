@@ -243,7 +243,7 @@ func TestStreamOf(t *testing.T) {
 			"ReminderSent": "need", "NeedAbandoned": "need", "ContactErased": "need",
 			"OrganisationCreated": "organisation", "AntenneCreated": "organisation",
 			"ReferentRegistered": "referent", "ReferentCoverageChanged": "referent", "ReferentDeactivated": "referent",
-			"UserRegistered": "user",
+			"UserRegistered":             "user",
 			"SignauxFaiblesListImported": "sflist", "SignauxFaiblesLinesRecorded": "sflist",
 		}[e.EventType()]
 		if StreamKind(s) != want {

@@ -2,8 +2,8 @@ package domain
 
 import (
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
