@@ -302,8 +302,9 @@ type SFRevision struct {
 	lines []SFLine // sorted by SIREN
 }
 
-// Lines returns the revision's lines, sorted by SIREN.
-func (r *SFRevision) Lines() []SFLine { return slices.Clone(r.lines) }
+// SortedLines returns the revision's lines, sorted by SIREN (Lines, of
+// its SFImport, counts them).
+func (r *SFRevision) SortedLines() []SFLine { return slices.Clone(r.lines) }
 
 // Line returns the line of siren, and false when the list does not name
 // it.

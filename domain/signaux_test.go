@@ -274,7 +274,7 @@ func TestSFListParts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if r := h.Applying(time.Time{}); r == nil || len(r.Lines()) != len(lines) {
+	if r := h.Applying(time.Time{}); r == nil || len(r.SortedLines()) != len(lines) || r.Lines != len(lines) {
 		t.Fatalf("folded revision %v", r)
 	}
 }

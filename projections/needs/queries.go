@@ -54,8 +54,24 @@ type NeedFilter struct {
 	ScopeReferent uuid.UUID
 	ScopeAdvisor  uuid.UUID
 
+	// SF, when set, joins a Signaux Faibles list to the needs of its
+	// companies (see SFJoin).
+	SF *SFJoin
+
 	Limit  int    // default 50, at most 500
 	Cursor string // NextCursor of the previous page
+}
+
+// SFJoin joins the lines of a Signaux Faibles list, those of its import
+// Seq in the signaux read model's sf_lines (projections/signaux, which owns
+// that table: this package only reads it), to the needs of their
+// companies, by SIREN: each row then carries its company's flag
+// (NeedRow.SignauxFaibles, naming the list by List and Periode), and
+// Alerts, when set, keeps only the needs of companies at those levels.
+type SFJoin struct {
+	Seq           int64
+	List, Periode string
+	Alerts        []domain.SFAlert
 }
 
 // NeedRow is a need as the read model has it. It holds no personal data:
@@ -85,6 +101,9 @@ type NeedRow struct {
 	MatchCount        int        `json:"match_count"`
 	ContactKeyID      string     `json:"contact_key_id,omitempty"`
 	ContactErased     bool       `json:"contact_erased"`
+	// SignauxFaibles is the company's flag in the list NeedFilter.SF
+	// joined; nil without one, or when the list does not name it.
+	SignauxFaibles *domain.SFFlag `json:"signaux_faibles,omitempty"`
 }
 
 // NeedPage is one page of needs, newest capture first.
@@ -93,9 +112,11 @@ type NeedPage struct {
 	NextCursor string    `json:"next_cursor"` // "" on the last page
 }
 
-const needSelect = `SELECT id, version, status, siret, company_name, commune, epci, departement, region,
+const needColumns = `SELECT id, version, status, siret, company_name, commune, epci, departement, region,
 	subject, theme, advisor_id, captured_at, forwarded_at, first_taken_at, closed_at, abandoned_at,
-	waiting, reminders, last_reminder, last_reminder_at, match_count, contact_key_id, contact_erased FROM needs`
+	waiting, reminders, last_reminder, last_reminder_at, match_count, contact_key_id, contact_erased`
+
+const needSelect = needColumns + ` FROM needs`
 
 func optTime(us int64) *time.Time {
 	if us == 0 {
@@ -105,16 +126,26 @@ func optTime(us int64) *time.Time {
 	return &t
 }
 
-func (qs *Queries) scanNeed(sc interface{ Scan(...any) error }, now time.Time) (NeedRow, error) {
+// scanNeed reads a row of needSelect, followed, with sf, by the alert and
+// score SFJoin adds.
+func (qs *Queries) scanNeed(sc interface{ Scan(...any) error }, now time.Time, sf *SFJoin) (NeedRow, error) {
 	var r NeedRow
 	var id, advisor string
 	var captured, fwd, taken, closed, abandoned, remindAt int64
 	var waiting, erased int
-	err := sc.Scan(&id, &r.Version, &r.Status, &r.SIRET, &r.CompanyName, &r.Commune, &r.EPCI, &r.Departement,
+	var alert sql.NullString
+	var score sql.NullFloat64
+	dest := []any{&id, &r.Version, &r.Status, &r.SIRET, &r.CompanyName, &r.Commune, &r.EPCI, &r.Departement,
 		&r.Region, &r.Subject, &r.Theme, &advisor, &captured, &fwd, &taken, &closed, &abandoned, &waiting,
-		&r.Reminders, &r.LastReminder, &remindAt, &r.MatchCount, &r.ContactKeyID, &erased)
-	if err != nil {
+		&r.Reminders, &r.LastReminder, &remindAt, &r.MatchCount, &r.ContactKeyID, &erased}
+	if sf != nil {
+		dest = append(dest, &alert, &score)
+	}
+	if err := sc.Scan(dest...); err != nil {
 		return r, err
+	}
+	if alert.Valid {
+		r.SignauxFaibles = &domain.SFFlag{Alert: domain.SFAlert(alert.String), Score: score.Float64, List: sf.List, Periode: sf.Periode}
 	}
 	r.ID, _ = uuid.Parse(id)
 	r.AdvisorID, _ = uuid.Parse(advisor)
@@ -129,7 +160,7 @@ func (qs *Queries) scanNeed(sc interface{ Scan(...any) error }, now time.Time) (
 // Need returns one need. It returns projections.ErrNotFound when the read model has no
 // such need, or the database error.
 func (qs *Queries) Need(ctx context.Context, id uuid.UUID, now time.Time) (NeedRow, error) {
-	r, err := qs.scanNeed(qs.db.QueryRowContext(ctx, needSelect+` WHERE id=$1`, id.String()), now)
+	r, err := qs.scanNeed(qs.db.QueryRowContext(ctx, needSelect+` WHERE id=$1`, id.String()), now, nil)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("need %s: %w", id, projections.ErrNotFound)
 	}
@@ -228,8 +259,12 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 		}
 		w.Add("(captured_at<%s OR (captured_at=%s AND id<%s))", us, us, id)
 	}
+	sel := needSelect
+	if f.SF != nil {
+		sel = sfSelect(&w, f.SF)
+	}
 	limit := query.Limit(f.Limit)
-	q := needSelect + w.SQL() + fmt.Sprintf(" ORDER BY captured_at DESC, id DESC LIMIT %d", limit+1)
+	q := sel + w.SQL() + fmt.Sprintf(" ORDER BY captured_at DESC, id DESC LIMIT %d", limit+1)
 	rows, err := qs.db.QueryContext(ctx, q, w.Args...)
 	if err != nil {
 		return NeedPage{}, fmt.Errorf("list needs: %w", err)
@@ -237,7 +272,7 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 	defer rows.Close()
 	page := NeedPage{Items: []NeedRow{}}
 	for rows.Next() {
-		r, err := qs.scanNeed(rows, f.Now)
+		r, err := qs.scanNeed(rows, f.Now, f.SF)
 		if err != nil {
 			return NeedPage{}, fmt.Errorf("list needs: %w", err)
 		}
@@ -252,4 +287,26 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 		page.NextCursor = query.EncodeCursor(last.CapturedAt.UnixMicro(), last.ID.String())
 	}
 	return page, nil
+}
+
+// sfSelect is the select of needs joined with the lines of a Signaux
+// Faibles list: the needs of its companies at the levels asked for (a join
+// the planner may start from either side: needs in capture order, or the
+// list's lines and the index of needs by SIREN), or every need with its
+// company's flag when any (a left join, one primary key lookup a row). The
+// list's columns get names of their own so that the conditions on needs
+// stay unqualified.
+func sfSelect(w *query.Where, sf *SFJoin) string {
+	join := "LEFT JOIN"
+	if len(sf.Alerts) > 0 {
+		join = "JOIN"
+		ph := make([]string, len(sf.Alerts))
+		for i, a := range sf.Alerts {
+			ph[i] = w.Arg(string(a))
+		}
+		w.Conds = append(w.Conds, "sf.sf_alert IN ("+strings.Join(ph, ",")+")")
+	}
+	return needColumns + ", sf.sf_alert, sf.sf_score FROM needs " + join +
+		" (SELECT siren AS sf_siren, alert AS sf_alert, score AS sf_score FROM sf_lines WHERE seq=" + w.Arg(sf.Seq) +
+		") sf ON sf.sf_siren=needs.siren"
 }

@@ -24,7 +24,9 @@ func NewQueries(db *sql.DB) *Queries { return &Queries{db: db} }
 // StatsQuery asks for funders' figures. Months are capture months
 // ("YYYY-MM", inclusive, in Options.Location); empty bounds are open.
 // GroupBy takes any of month, region, departement, organisation, subject
-// (none: one row for everything). ScopeZones, when not nil, restricts to
+// and sf_alert (none: one row for everything); sf_alert groups needs by the
+// Signaux Faibles alert their company had when they were captured (F1, F2,
+// none). ScopeZones, when not nil, restricts to
 // those zones (régions, départements or national; finer zones are refused
 // because cells do not carry them).
 type StatsQuery struct {
@@ -47,6 +49,7 @@ type StatsRow struct {
 	Departement             string   `json:"departement,omitempty"`
 	Organisation            string   `json:"organisation,omitempty"`
 	Subject                 string   `json:"subject,omitempty"`
+	SFAlert                 string   `json:"sf_alert,omitempty"`
 	Needs                   int64    `json:"needs"`
 	Matches                 int64    `json:"matches"`
 	PositioningRate         float64  `json:"positioning_rate"`
@@ -62,7 +65,7 @@ type StatsRow struct {
 	Abandoned               int64    `json:"abandoned"`
 }
 
-var statsDimensions = []string{"month", "region", "departement", "organisation", "subject"}
+var statsDimensions = []string{"month", "region", "departement", "organisation", "subject", "sf_alert"}
 
 // layer is the layer of cells that answers q: organisations' rows when it
 // groups or filters by organisation, and summed over each of subject,
@@ -72,6 +75,9 @@ func (q StatsQuery) layer() int {
 	l := 0
 	if q.Organisation != uuid.Nil || slices.Contains(q.GroupBy, "organisation") {
 		l |= byOrganisation
+	}
+	if slices.Contains(q.GroupBy, "sf_alert") {
+		l |= bySFAlert
 	}
 	if q.Subject == "" && !slices.Contains(q.GroupBy, "subject") {
 		l |= allSubjects
@@ -230,6 +236,8 @@ func (r *StatsRow) get(dim string) string {
 		return r.Organisation
 	case "subject":
 		return r.Subject
+	case "sf_alert":
+		return r.SFAlert
 	}
 	return ""
 }
@@ -246,6 +254,8 @@ func (r *StatsRow) set(dim, v string) {
 		r.Organisation = v
 	case "subject":
 		r.Subject = v
+	case "sf_alert":
+		r.SFAlert = v
 	}
 }
 
