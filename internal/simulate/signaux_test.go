@@ -71,4 +71,3 @@ func TestSignauxFaiblesLists(t *testing.T) {
 		t.Fatalf("%d needs: %d of listed companies, %d alerted at capture", res.Needs, onSomeList, alertedAtCapture)
 	}
 }
-
