@@ -44,6 +44,13 @@ const (
 	ActionCreateOrg      Action = "organisations.create"
 	ActionCreateReferent Action = "referents.create"
 	ActionErase          Action = "erasures"
+
+	// Signaux Faibles (issue 16): admins import the lists; animateurs and
+	// admins see the alerts (on needs, and the companies to visit); the
+	// other roles never see a company's alert.
+	ActionImportSF    Action = "signaux_faibles.import"
+	ActionSFCompanies Action = "signaux_faibles.companies"
+	ActionSFFlags     Action = "signaux_faibles.flags" // the alerts on needs, and the filter by alert
 )
 
 // ActionCreateOrganisation and ActionRegisterReferent are the earlier names
@@ -91,6 +98,10 @@ var matrix = map[Action]rule{
 	ActionCreateOrg:      {admins, "create organisations"},
 	ActionCreateReferent: {admins, "register referents"},
 	ActionErase:          {admins, "erase personal data"},
+
+	ActionImportSF:    {admins, "import Signaux Faibles lists"},
+	ActionSFCompanies: {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "list the companies on Signaux Faibles lists"},
+	ActionSFFlags:     {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "see Signaux Faibles alerts"},
 }
 
 // Actions lists every action of the matrix, sorted (ActionPublic is not

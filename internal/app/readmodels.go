@@ -12,6 +12,7 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/needs"
+	"github.com/reso-fr/reso/projections/signaux"
 	"github.com/reso-fr/reso/projections/stats"
 )
 
@@ -26,6 +27,9 @@ type ReadModels interface {
 	Status(ctx context.Context) ([]projections.Status, error)
 	StartRebuild(ctx context.Context, name string, progress func(projections.Progress)) (<-chan error, error)
 	WaitFor(ctx context.Context, pos eventstore.Position) error
+	SFApplying(ctx context.Context, at time.Time) (signaux.Import, bool, error)
+	SFFlags(ctx context.Context, imp signaux.Import, sirens []string) (map[string]domain.SFFlag, error)
+	SFCompanies(ctx context.Context, f signaux.CompanyFilter) (signaux.CompanyPage, error)
 }
 
 // The read models' rows, as the service returns them. They are the
@@ -36,6 +40,8 @@ type (
 	MatchRow         = needs.MatchRow
 	MatchPage        = needs.MatchPage
 	StatsRow         = stats.StatsRow
+	SFList           = signaux.Import
+	SFCompanyRow     = signaux.CompanyRow
 	ProjectionStatus = projections.Status
 	RebuildProgress  = projections.Progress
 )

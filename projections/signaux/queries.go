@@ -159,6 +159,7 @@ type CompanyRow struct {
 	Alert       domain.SFAlert `json:"alert"`
 	Score       float64        `json:"score"`
 	Commune     string         `json:"commune,omitempty"`
+	CommuneName string         `json:"commune_name,omitempty"` // filled by the caller, from its geography
 	CompanyName string         `json:"company_name,omitempty"`
 	Needs       int            `json:"needs"`
 	LastNeedAt  *time.Time     `json:"last_need_at"`
