@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -97,14 +98,37 @@ func (s *Service) sfFlag(ctx context.Context, p Principal, v *NeedView, asOf *ti
 	return nil
 }
 
+// paris is where days begin.
+var paris = sync.OnceValues(func() (*time.Location, error) {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		return nil, fmt.Errorf("time zone: %w", err)
+	}
+	return loc, nil
+})
+
+// ErrMediaType: a request body of a type the operation does not read.
+var ErrMediaType = errors.New("unsupported media type")
+
+// SFFormatOfMediaType is the format of a list sent with contentType:
+// "csv" for text/csv, "json" for application/json (UTF-8). It returns an
+// error wrapping ErrMediaType otherwise.
+func SFFormatOfMediaType(contentType string) (string, error) {
+	f, err := sflist.FormatOfMediaType(contentType)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrMediaType, err)
+	}
+	return string(f), nil
+}
+
 // SFCompaniesQuery selects the alerted companies of the list that applies.
 type SFCompaniesQuery struct {
 	// Alert keeps one level (F1 or F2; "" both).
 	Alert string
-	// WithoutNeedSince keeps the companies with no need captured on or
-	// after that day (Europe/Paris), never met ones included; zero keeps
-	// all.
-	WithoutNeedSince time.Time
+	// WithoutNeedSince, a day YYYY-MM-DD, keeps the companies with no need
+	// captured on or after that day (from midnight, Europe/Paris), never
+	// met ones included; "" keeps all.
+	WithoutNeedSince string
 	Limit            int
 	Cursor           string
 	// MinPosition: as NeedQuery's.
@@ -136,7 +160,17 @@ func (s *Service) SFCompanies(ctx context.Context, p Principal, q SFCompaniesQue
 	if q.Limit, err = limit(q.Limit); err != nil {
 		return SFCompanyPage{}, err
 	}
-	f := signaux.CompanyFilter{Alert: domain.SFAlert(q.Alert), WithoutNeedSince: q.WithoutNeedSince, Limit: q.Limit, Cursor: q.Cursor}
+	var since time.Time
+	if q.WithoutNeedSince != "" {
+		loc, err := paris()
+		if err != nil {
+			return SFCompanyPage{}, err
+		}
+		if since, err = time.ParseInLocation(time.DateOnly, q.WithoutNeedSince, loc); err != nil {
+			return SFCompanyPage{}, &domain.ValidationError{Field: "without_need_since", Message: "a day YYYY-MM-DD"}
+		}
+	}
+	f := signaux.CompanyFilter{Alert: domain.SFAlert(q.Alert), WithoutNeedSince: since, Limit: q.Limit, Cursor: q.Cursor}
 	if p.Role != domain.RoleAdmin {
 		// A non-nil slice restricts, even empty: no territory, no company.
 		f.ScopeZones = append([]domain.Zone{}, p.Territories...)

@@ -353,7 +353,7 @@ func TestSignauxFaiblesVisibility(t *testing.T) {
 			t.Errorf("%s: companies %v (list %+v), want %v", c.name, got, page.List, c.want)
 		}
 	}
-	page, err := svc.SFCompanies(ctx, f.admin, app.SFCompaniesQuery{WithoutNeedSince: before.AddDate(0, 0, -1)})
+	page, err := svc.SFCompanies(ctx, f.admin, app.SFCompaniesQuery{WithoutNeedSince: before.AddDate(0, 0, -1).Format(time.DateOnly)})
 	if err != nil || len(page.Items) != 0 {
 		t.Errorf("companies without a need since yesterday: %+v, %v", page.Items, err)
 	}
@@ -362,6 +362,7 @@ func TestSignauxFaiblesVisibility(t *testing.T) {
 		t.Errorf("F1 companies: %+v, %v", page.Items, err)
 	}
 	mustField(t, "alert", errOf(svc.SFCompanies(ctx, f.admin, app.SFCompaniesQuery{Alert: "any"})), "alert")
+	mustField(t, "day", errOf(svc.SFCompanies(ctx, f.admin, app.SFCompaniesQuery{WithoutNeedSince: "2026-13-01"})), "without_need_since")
 }
 
 // Before any list, the alerted needs and companies are none.

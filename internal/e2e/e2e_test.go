@@ -92,6 +92,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Run("erasure by SIRET", func(t *testing.T) { testErasureBySIRET(t, e) })
 			t.Run("exports", func(t *testing.T) { testExports(t, e) })
 			t.Run("admin", func(t *testing.T) { testAdmin(t, e) })
+			t.Run("signaux faibles", func(t *testing.T) { testSignauxFaibles(t, e) })
 		})
 	}
 }

@@ -122,11 +122,15 @@ var accessTable = map[string]access{
 			return map[string]any{"organisation_id": e.orgB, "name": "Jules", "email": "jules@referents.test",
 				"subjects": []string{e.subject}, "zones": []zone{{"national", ""}}}
 		}},
-	"POST /api/erasures":    {path: fixed("/api/erasures"), body: body(map[string]any{"contact_email": "nobody@nowhere.test"}), ok: 200},
-	"GET /api/openapi.json": {path: fixed("/api/openapi.json"), ok: 200},
-	"GET /healthz":          {path: fixed("/healthz"), ok: 200},
-	"GET /readyz":           {path: fixed("/readyz"), ok: 200},
-	"GET /metrics":          {path: fixed("/metrics"), ok: 200},
+	"POST /api/erasures": {path: fixed("/api/erasures"), body: body(map[string]any{"contact_email": "nobody@nowhere.test"}), ok: 200},
+	// A list of its own period, so that it is new whenever the table runs.
+	"POST /api/imports/signaux-faibles": {path: fixed("/api/imports/signaux-faibles"), ok: 201,
+		body: body([]map[string]any{{"siren": "812345676", "score": 0.9, "alert": "F1", "periode": "2019-01"}})},
+	"GET /api/signaux-faibles/companies": {path: fixed("/api/signaux-faibles/companies"), ok: 200},
+	"GET /api/openapi.json":              {path: fixed("/api/openapi.json"), ok: 200},
+	"GET /healthz":                       {path: fixed("/healthz"), ok: 200},
+	"GET /readyz":                        {path: fixed("/readyz"), ok: 200},
+	"GET /metrics":                       {path: fixed("/metrics"), ok: 200},
 }
 
 // TestRouteTableCovered fails when a route of the API has no entry in the

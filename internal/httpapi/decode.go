@@ -10,22 +10,35 @@ import (
 	"strings"
 )
 
-// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+// MaxBodyBytes is the largest request body accepted, but on routes that
+// take files (route.maxBody); larger ones get 413.
 const MaxBodyBytes = 1 << 20
 
-// tooLarge is the 413 of an oversize body.
-func tooLarge() *Problem {
+// tooLarge is the 413 of an oversize body, limit being the route's.
+func tooLarge(limit int64) *Problem {
 	return newProblem(http.StatusRequestEntityTooLarge, "too-large", "Request body too large",
-		fmt.Sprintf("bodies are limited to %d bytes", MaxBodyBytes))
+		fmt.Sprintf("bodies are limited to %d bytes", limit))
 }
 
-// readBody reads the whole body, refusing more than MaxBodyBytes.
+type bodyLimitKey struct{}
+
+// bodyLimit is the largest body r's route accepts (limitBody puts it in the
+// request's context; MaxBodyBytes without it).
+func bodyLimit(r *http.Request) int64 {
+	if n, ok := r.Context().Value(bodyLimitKey{}).(int64); ok {
+		return n
+	}
+	return MaxBodyBytes
+}
+
+// readBody reads the whole body, refusing more than the route accepts.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	limit := bodyLimit(r)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, tooLarge()
+			return nil, tooLarge(limit)
 		}
 		return nil, badRequest("cannot read the request body: " + err.Error())
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net"
@@ -25,15 +26,23 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // limitBody refuses, on every route and method, a body announced larger
-// than MaxBodyBytes, and cuts one that turns out larger while it is read.
-func limitBody(next http.Handler) http.Handler {
+// than MaxBodyBytes (or, on a route taking files, its own limit), and cuts
+// one that turns out larger while it is read. It runs before routing: the
+// larger limits are looked up by method and path (such routes have no
+// path parameters).
+func (a *api) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
-			writeProblem(w, r, nil, tooLarge())
+		limit := int64(MaxBodyBytes)
+		if n, ok := a.bodyLimits[r.Method+" "+r.URL.Path]; ok {
+			limit = n
+			r = r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, n))
+		}
+		if r.ContentLength > limit {
+			writeProblem(w, r, nil, tooLarge(limit))
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

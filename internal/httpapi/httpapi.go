@@ -39,6 +39,9 @@ type api struct {
 	metrics *metrics
 	// metricsHandler serves the registry on /metrics.
 	metricsHandler http.Handler
+	// bodyLimits are the body limits of the routes taking files, by
+	// "METHOD /path" (see limitBody).
+	bodyLimits map[string]int64
 }
 
 // New returns the API's handler. It panics when Service or Idempotency is

@@ -41,7 +41,7 @@ func TestToProblem(t *testing.T) {
 		{app.ErrUnauthenticated, 401, ""},
 		{fmt.Errorf("%w: bad zone", domain.ErrValidation), 422, ""},
 		{invalidField("as_of", "bad"), 422, "as_of"},
-		{tooLarge(), 413, ""},
+		{tooLarge(MaxBodyBytes), 413, ""},
 		{errors.New("disk on fire"), 500, ""},
 	}
 	for _, c := range cases {

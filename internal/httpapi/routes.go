@@ -19,18 +19,27 @@ type Route struct {
 	Action  app.Action
 }
 
-// route is a Route with its handler.
+// route is a Route with its handler and, for a route taking files, its
+// body limit (0: MaxBodyBytes).
 type route struct {
 	Route
 	handler http.HandlerFunc
+	maxBody int64
 }
 
+// MaxImportBytes is the largest file an import route accepts: a national
+// Signaux Faibles list of 500,000 lines.
+const MaxImportBytes = 32 << 20
+
+// withBody raises a route's body limit to n bytes.
+func (rt route) withBody(n int64) route { rt.maxBody = n; return rt }
+
 func get(pattern string, action app.Action, h http.HandlerFunc) route {
-	return route{Route{http.MethodGet, pattern, action}, h}
+	return route{Route: Route{http.MethodGet, pattern, action}, handler: h}
 }
 
 func post(pattern string, action app.Action, h http.HandlerFunc) route {
-	return route{Route{http.MethodPost, pattern, action}, h}
+	return route{Route: Route{http.MethodPost, pattern, action}, handler: h}
 }
 
 // routes is the whole route table. The OpenAPI document is tested against
@@ -69,6 +78,9 @@ func (a *api) routes() []route {
 		get("/api/projections", app.ActionProjections, a.listProjections),
 		post("/api/projections/{name}/rebuild", app.ActionRebuild, a.rebuild),
 		post("/api/erasures", app.ActionErase, a.erase),
+
+		post("/api/imports/signaux-faibles", app.ActionImportSF, a.importSignauxFaibles).withBody(MaxImportBytes),
+		get("/api/signaux-faibles/companies", app.ActionSFCompanies, a.sfCompanies),
 	}
 }
 
@@ -90,13 +102,20 @@ var errNoAction = errors.New("route requires no known action")
 
 // router registers routes behind the middleware their action calls for.
 // Every route sets the security headers, counts against its address's rate
-// and refuses bodies over MaxBodyBytes; public routes need nothing more;
+// and refuses bodies over MaxBodyBytes (or its own limit); public routes
+// need nothing more;
 // every other route is behind authentication, its principal's rate, the
 // role check of its action (before any body is read) and idempotency. A
 // route without a known action is an error: deny by default.
 func (a *api) router(routes []route) (chi.Router, error) {
+	a.bodyLimits = map[string]int64{}
+	for _, rt := range routes {
+		if rt.maxBody > 0 {
+			a.bodyLimits[rt.Method+" "+rt.Pattern] = rt.maxBody
+		}
+	}
 	r := chi.NewRouter()
-	r.Use(a.metrics.instrument, a.recoverPanic, securityHeaders, a.limitAddress, limitBody)
+	r.Use(a.metrics.instrument, a.recoverPanic, securityHeaders, a.limitAddress, a.limitBody)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, newProblem(http.StatusNotFound, "not-found", "Not found", "no route "+r.URL.Path))
 	})
