@@ -202,6 +202,10 @@ func (s *Service) SFCompanies(ctx context.Context, p Principal, q SFCompaniesQue
 	return SFCompanyPage{List: &imp, Items: page.Items, NextCursor: page.NextCursor}, nil
 }
 
+// MaxSFListBytes is the largest list file an import takes: a national list
+// of 500,000 lines.
+const MaxSFListBytes = 32 << 20
+
 // SFImportInput is a list file to import.
 type SFImportInput struct {
 	Data   []byte

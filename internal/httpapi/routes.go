@@ -27,9 +27,9 @@ type route struct {
 	maxBody int64
 }
 
-// MaxImportBytes is the largest file an import route accepts: a national
-// Signaux Faibles list of 500,000 lines.
-const MaxImportBytes = 32 << 20
+// MaxImportBytes is the largest file an import route accepts
+// (app.MaxSFListBytes).
+const MaxImportBytes = app.MaxSFListBytes
 
 // withBody raises a route's body limit to n bytes.
 func (rt route) withBody(n int64) route { rt.maxBody = n; return rt }
