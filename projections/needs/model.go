@@ -23,7 +23,7 @@ import (
 // schema version of its tables (projections.ReadModel.Version: raise it
 // when they change, and the engine rebuilds them).
 const (
-	Version = 2 // 2: siren column and index (Signaux Faibles)
+	Version = 1
 	Name    = "needs"
 )
 
@@ -42,7 +42,7 @@ type projection struct {
 	cache *needfold.Cache
 }
 
-var needCols = []string{"id", "siret", "siren", "company_name", "commune", "epci", "departement", "region",
+var needCols = []string{"id", "siret", "company_name", "commune", "epci", "departement", "region",
 	"subject", "theme", "advisor_id", "status", "captured_at", "forwarded_at", "first_taken_at",
 	"closed_at", "abandoned_at", "waiting", "reminders", "last_reminder", "last_reminder_at",
 	"match_count", "contact_key_id", "contact_erased", "version"}
@@ -140,14 +140,6 @@ func readRows(ctx context.Context, tx projections.Txn, table string, ids []any, 
 	return nil
 }
 
-// sirenOf is the company part of a SIRET (its first nine digits).
-func sirenOf(siret string) string {
-	if len(siret) < 9 {
-		return siret
-	}
-	return siret[:9]
-}
-
 func (p *projection) Flush(ctx context.Context, tx projections.Txn, suffix string) error {
 	needsT, matchesT := "needs"+suffix, "matches"+suffix
 	touched := p.cache.Take()
@@ -159,7 +151,7 @@ func (p *projection) Flush(ctx context.Context, tx projections.Txn, suffix strin
 	var matchRows [][]any
 	for _, s := range touched {
 		id := projections.IDArg(d, s.ID)
-		needRows = append(needRows, []any{id, s.SIRET, sirenOf(s.SIRET), s.CompanyName, s.Commune, s.EPCI,
+		needRows = append(needRows, []any{id, s.SIRET, s.CompanyName, s.Commune, s.EPCI,
 			s.Departement, s.Region, s.Subject, s.Theme, projections.IDArg(d, s.AdvisorID), string(s.Status()),
 			s.CapturedAt, s.ForwardedAt, s.FirstTakenAt, s.ClosedAt, s.AbandonedAt, projections.Flag(s.Waiting()),
 			s.Reminders, s.LastReminder, s.LastRemindAt, len(s.Matches), s.ContactKeyID, projections.Flag(s.Erased),

@@ -62,12 +62,14 @@ type NeedFilter struct {
 	Cursor string // NextCursor of the previous page
 }
 
-// SFJoin joins the lines of a Signaux Faibles list, those of its import
-// Seq in the signaux read model's sf_lines (projections/signaux, which owns
-// that table: this package only reads it), to the needs of their
-// companies, by SIREN: each row then carries its company's flag
-// (NeedRow.SignauxFaibles, naming the list by List and Periode), and
-// Alerts, when set, keeps only the needs of companies at those levels.
+// SFJoin joins the Signaux Faibles list that applies, import Seq, to the
+// needs of its companies, through the signaux read model's sf_need_flags
+// (projections/signaux, which owns that table: this package only reads
+// it): each row then carries its company's flag (NeedRow.SignauxFaibles,
+// naming the list by List and Periode), and Alerts, when set, keeps only
+// the needs of companies at those levels. sf_need_flags holds the needs of
+// the import that applies only: a Seq that no longer applies (an import
+// made since the caller asked) finds no flag.
 type SFJoin struct {
 	Seq           int64
 	List, Periode string
@@ -252,19 +254,23 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 		w.Add("captured_at<%s", f.CapturedTo.UnixMicro())
 	}
 	zoneCond(&w, f.ScopeZones)
+	// Filtered by alert, the page is read in capture order from the needs
+	// of alerted companies (sf_need_flags' sf_at and sf_need are the
+	// needs' captured_at and id).
+	sel, at, id := needSelect, "captured_at", "id"
+	filtered := f.SF != nil && len(f.SF.Alerts) > 0
+	if filtered {
+		sel, at, id = sfSelect(&w, f.SF), "f.sf_at", "f.sf_need"
+	}
 	if f.Cursor != "" {
-		us, id, err := query.DecodeCursor(f.Cursor)
+		us, cid, err := query.DecodeCursor(f.Cursor)
 		if err != nil {
 			return NeedPage{}, err
 		}
-		w.Add("(captured_at<%s OR (captured_at=%s AND id<%s))", us, us, id)
-	}
-	sel := needSelect
-	if f.SF != nil {
-		sel = sfSelect(&w, f.SF)
+		w.Add("("+at+"<%s OR ("+at+"=%s AND "+id+"<%s))", us, us, cid)
 	}
 	limit := query.Limit(f.Limit)
-	q := sel + w.SQL() + fmt.Sprintf(" ORDER BY captured_at DESC, id DESC LIMIT %d", limit+1)
+	q := sel + w.SQL() + fmt.Sprintf(" ORDER BY %s DESC, %s DESC LIMIT %d", at, id, limit+1)
 	rows, err := qs.db.QueryContext(ctx, q, w.Args...)
 	if err != nil {
 		return NeedPage{}, fmt.Errorf("list needs: %w", err)
@@ -272,7 +278,11 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 	defer rows.Close()
 	page := NeedPage{Items: []NeedRow{}}
 	for rows.Next() {
-		r, err := qs.scanNeed(rows, f.Now, f.SF)
+		var sf *SFJoin
+		if filtered {
+			sf = f.SF
+		}
+		r, err := qs.scanNeed(rows, f.Now, sf)
 		if err != nil {
 			return NeedPage{}, fmt.Errorf("list needs: %w", err)
 		}
@@ -286,27 +296,66 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 		last := page.Items[limit-1]
 		page.NextCursor = query.EncodeCursor(last.CapturedAt.UnixMicro(), last.ID.String())
 	}
+	if f.SF != nil && !filtered {
+		if err := qs.sfFlags(ctx, f.SF, page.Items); err != nil {
+			return NeedPage{}, err
+		}
+	}
 	return page, nil
 }
 
-// sfSelect is the select of needs joined with the lines of a Signaux
-// Faibles list: the needs of its companies at the levels asked for (a join
-// the planner may start from either side: needs in capture order, or the
-// list's lines and the index of needs by SIREN), or every need with its
-// company's flag when any (a left join, one primary key lookup a row). The
-// list's columns get names of their own so that the conditions on needs
-// stay unqualified.
-func sfSelect(w *query.Where, sf *SFJoin) string {
-	join := "LEFT JOIN"
-	if len(sf.Alerts) > 0 {
-		join = "JOIN"
-		ph := make([]string, len(sf.Alerts))
-		for i, a := range sf.Alerts {
-			ph[i] = w.Arg(string(a))
-		}
-		w.Conds = append(w.Conds, "sf.sf_alert IN ("+strings.Join(ph, ",")+")")
+// sfFlags sets the flags of a page's needs: one lookup by primary key
+// each, in one statement.
+func (qs *Queries) sfFlags(ctx context.Context, sf *SFJoin, items []NeedRow) error {
+	if len(items) == 0 {
+		return nil
 	}
-	return needColumns + ", sf.sf_alert, sf.sf_score FROM needs " + join +
-		" (SELECT siren AS sf_siren, alert AS sf_alert, score AS sf_score FROM sf_lines WHERE seq=" + w.Arg(sf.Seq) +
-		") sf ON sf.sf_siren=needs.siren"
+	args := make([]any, 0, len(items)+1)
+	args = append(args, sf.Seq)
+	ph := make([]string, len(items))
+	byID := make(map[uuid.UUID]*NeedRow, len(items))
+	for i := range items {
+		args = append(args, items[i].ID.String())
+		ph[i] = fmt.Sprintf("$%d", i+2)
+		byID[items[i].ID] = &items[i]
+	}
+	rows, err := qs.db.QueryContext(ctx, `SELECT sf_need, sf_alert, sf_score FROM sf_need_flags WHERE sf_seq=$1 AND sf_need IN (`+
+		strings.Join(ph, ",")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("list needs: signaux faibles flags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, alert string
+		var score float64
+		if err := rows.Scan(&id, &alert, &score); err != nil {
+			return fmt.Errorf("list needs: signaux faibles flags: %w", err)
+		}
+		nid, err := uuid.Parse(id)
+		if err != nil {
+			return fmt.Errorf("list needs: signaux faibles flags: %w", err)
+		}
+		if r := byID[nid]; r != nil {
+			r.SignauxFaibles = &domain.SFFlag{Alert: domain.SFAlert(alert), Score: score, List: sf.List, Periode: sf.Periode}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list needs: signaux faibles flags: %w", err)
+	}
+	return nil
+}
+
+// sfSelect is the select of the needs of alerted companies: from the flags
+// of the list that applies, at the levels asked for, joined to their needs
+// by primary key. Read in capture order (sf_at), a page costs at most one
+// lookup per need of an alerted company, however many needs or lines there
+// are. The flags' columns have names of their own, so that the conditions
+// on needs stay unqualified.
+func sfSelect(w *query.Where, sf *SFJoin) string {
+	ph := make([]string, len(sf.Alerts))
+	for i, a := range sf.Alerts {
+		ph[i] = w.Arg(string(a))
+	}
+	w.Conds = append(w.Conds, "f.sf_seq="+w.Arg(sf.Seq), "f.sf_alert IN ("+strings.Join(ph, ",")+")")
+	return needColumns + ", f.sf_alert, f.sf_score FROM sf_need_flags f JOIN needs ON needs.id=f.sf_need"
 }

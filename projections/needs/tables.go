@@ -7,7 +7,6 @@ var tables = []projections.Table{
 	{Name: "needs", DDL: `CREATE TABLE IF NOT EXISTS {T} (
 	id                 {U} PRIMARY KEY,
 	siret              {K} NOT NULL,
-	siren              {K} NOT NULL,
 	company_name       TEXT NOT NULL,
 	commune            {K} NOT NULL,
 	epci               {K} NOT NULL,
@@ -39,9 +38,6 @@ var tables = []projections.Table{
 		`CREATE INDEX IF NOT EXISTS {I}_commune ON {T} (commune, captured_at)`,
 		`CREATE INDEX IF NOT EXISTS {I}_subject ON {T} (subject, captured_at)`,
 		`CREATE INDEX IF NOT EXISTS {I}_advisor ON {T} (advisor_id, captured_at)`,
-		// Needs of a company: the join with a Signaux Faibles list
-		// (SFJoin) may start from the list's lines.
-		`CREATE INDEX IF NOT EXISTS {I}_siren ON {T} (siren, captured_at)`,
 		// Reminder baskets select waiting needs only (waiting=1): the
 		// others, most of the table, need no entry.
 		`CREATE INDEX IF NOT EXISTS {I}_waiting ON {T} (forwarded_at) WHERE waiting = 1`,

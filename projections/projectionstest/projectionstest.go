@@ -152,7 +152,7 @@ func MustSimulate(t testing.TB, st eventstore.Store, o simulate.Options) simulat
 
 // ReadModelTables are the tables of every read model.
 var ReadModelTables = []string{"dir_organisations", "dir_antennes", "dir_referents", "dir_users",
-	"needs", "matches", "stats_needs", "stats_cells", "sf_imports", "sf_lines", "sf_companies"}
+	"needs", "matches", "stats_needs", "stats_cells", "sf_imports", "sf_lines", "sf_needs", "sf_need_flags", "sf_companies"}
 
 // MustDump reads every read-model table, rows sorted, as text.
 func MustDump(t testing.TB, db *sql.DB) map[string][]string {

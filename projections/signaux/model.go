@@ -1,12 +1,13 @@
 // Package signaux is the Signaux Faibles read model: every import of every
 // list with its lines, placed by their commune, and, for each company
-// (SIREN) Réso has met, its last need; folded from the log by the
+// (SIREN) Réso has met, its last need, and the needs of the companies the
+// list that applies names (sf_need_flags); folded from the log by the
 // projections engine, with the queries on them: the list that applies now
 // or applied at an instant, the flags of companies, and the alerted
 // companies of territories with the date of their last need. The needs
-// read model joins sf_lines to filter needs by alert (projections/needs,
-// SFJoin). It depends on the projections runtime; projections/readmodels
-// registers it.
+// read model joins sf_need_flags to filter needs by alert and show their
+// flags (projections/needs, SFJoin). It depends on the projections
+// runtime; projections/readmodels registers it.
 //
 // A list's content is confidential: it lives in these tables (as in the
 // log), never in an error message, a log line or a metric.
@@ -52,6 +53,18 @@ type projection struct {
 	dirty     []*importRow
 	lines     [][]any
 	companies map[string]*company // what this flush adds, by SIREN
+	needs     []newNeed           // captured since the last flush
+	// flagsSeq is the import sf_need_flags holds the needs of (0: none):
+	// the one that applies, by the rows of sf_imports, since both are
+	// written in the same transactions.
+	flagsSeq int64
+}
+
+// newNeed is a row of sf_needs.
+type newNeed struct {
+	id    uuid.UUID
+	siren string
+	at    int64
 }
 
 // importRow is a row of sf_imports.
@@ -93,7 +106,7 @@ const latestWins = `needs={T}.needs+excluded.needs,
 	region=CASE WHEN excluded.last_need_at>={T}.last_need_at THEN excluded.region ELSE {T}.region END`
 
 func (p *projection) Idle() bool {
-	return len(p.dirty) == 0 && len(p.lines) == 0 && len(p.companies) == 0
+	return len(p.dirty) == 0 && len(p.lines) == 0 && len(p.companies) == 0 && len(p.needs) == 0
 }
 
 // load reads the imports back from the table a runner resumes on.
@@ -101,7 +114,7 @@ func (p *projection) load(ctx context.Context, tx projections.Txn, table string)
 	if p.loaded {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, import_id, parts, parts_seen FROM `+table)
+	rows, err := tx.QueryContext(ctx, `SELECT seq, import_id, period, stream_version, parts, parts_seen FROM `+table)
 	if err != nil {
 		return fmt.Errorf("load imports from %s: %w", table, err)
 	}
@@ -109,7 +122,7 @@ func (p *projection) load(ctx context.Context, tx projections.Txn, table string)
 	for rows.Next() {
 		r := new(importRow)
 		var id string
-		if err := rows.Scan(&r.seq, &id, &r.parts, &r.seen); err != nil {
+		if err := rows.Scan(&r.seq, &id, &r.period, &r.version, &r.parts, &r.seen); err != nil {
 			return fmt.Errorf("load imports from %s: %w", table, err)
 		}
 		if r.id, err = uuid.Parse(id); err != nil {
@@ -122,21 +135,40 @@ func (p *projection) load(ctx context.Context, tx projections.Txn, table string)
 		return fmt.Errorf("load imports from %s: %w", table, err)
 	}
 	p.loaded = true
+	p.flagsSeq = p.applying()
 	return nil
 }
 
+// applying is the seq of the import that applies (domain.SFApplies): the
+// greatest period's last complete import; 0 when none.
+func (p *projection) applying() int64 {
+	var best *importRow
+	for _, r := range p.imports {
+		if r.seen != r.parts {
+			continue
+		}
+		if best == nil || domain.SFApplies(domain.SFImport{Period: r.period, Version: r.version},
+			domain.SFImport{Period: best.period, Version: best.version}) {
+			best = r
+		}
+	}
+	if best == nil {
+		return 0
+	}
+	return best.seq
+}
+
 func (p *projection) Apply(ctx context.Context, tx projections.Txn, suffix string, evs []projections.Decoded) error {
+	if err := p.load(ctx, tx, "sf_imports"+suffix); err != nil {
+		return err
+	}
 	for _, d := range evs {
 		var err error
 		switch e := d.Event.(type) {
 		case domain.SignauxFaiblesListImported:
-			if err = p.load(ctx, tx, "sf_imports"+suffix); err == nil {
-				err = p.header(e, d.Stored.Version)
-			}
+			err = p.header(e, d.Stored.Version)
 		case domain.SignauxFaiblesLinesRecorded:
-			if err = p.load(ctx, tx, "sf_imports"+suffix); err == nil {
-				err = p.part(e)
-			}
+			err = p.part(e)
 		case domain.NeedCaptured:
 			p.need(e)
 		}
@@ -193,6 +225,7 @@ func (p *projection) need(e domain.NeedCaptured) {
 	}
 	siren := e.SIRET[:9]
 	at := projections.Micros(e.At)
+	p.needs = append(p.needs, newNeed{id: e.NeedID, siren: siren, at: at})
 	c := p.companies[siren]
 	if c == nil {
 		c = &company{}
@@ -240,6 +273,56 @@ func (p *projection) Flush(ctx context.Context, tx projections.Txn, suffix strin
 			return err
 		}
 		clear(p.companies)
+	}
+	var needIDs []any
+	if len(p.needs) > 0 {
+		rows := make([][]any, len(p.needs))
+		needIDs = make([]any, len(p.needs))
+		for i, n := range p.needs {
+			needIDs[i] = projections.IDArg(tx.Dialect(), n.id)
+			rows[i] = []any{needIDs[i], n.siren, n.at}
+		}
+		if err := projections.Upsert(ctx, tx, "sf_needs"+suffix, needCols, needCols[:1], projections.ReplaceAll(needCols, needCols[:1]), rows); err != nil {
+			return err
+		}
+		p.needs = p.needs[:0]
+	}
+	return p.flags(ctx, tx, suffix, needIDs)
+}
+
+var needCols = []string{"need_id", "siren", "captured_at"}
+
+// flags brings sf_need_flags up to date: all of it again when the list
+// that applies changed (an import of a later period, or the same period's
+// correction), otherwise the needs captured since the last flush (needIDs),
+// when their company is on it. Both are one statement joining sf_needs
+// with the list's lines, so that a flush costs a join, not a lookup a
+// need.
+func (p *projection) flags(ctx context.Context, tx projections.Txn, suffix string, needIDs []any) error {
+	flagsT, needsT, linesT := "sf_need_flags"+suffix, "sf_needs"+suffix, "sf_lines"+suffix
+	insert := `INSERT INTO ` + flagsT + ` (sf_need, sf_seq, sf_alert, sf_score, sf_at)
+		SELECT n.need_id, l.seq, l.alert, l.score, n.captured_at FROM ` + linesT + ` l JOIN ` + needsT + ` n ON n.siren=l.siren
+		WHERE l.seq=$1`
+	a := p.applying()
+	if a != p.flagsSeq {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+flagsT); err != nil {
+			return fmt.Errorf("flag the needs of import %d: %w", a, err)
+		}
+		if a != 0 {
+			if _, err := tx.ExecContext(ctx, insert, a); err != nil {
+				return fmt.Errorf("flag the needs of import %d: %w", a, err)
+			}
+		}
+		p.flagsSeq = a
+		return nil
+	}
+	for a != 0 && len(needIDs) > 0 {
+		n := min(len(needIDs), 500)
+		args := append([]any{a}, needIDs[:n]...)
+		if _, err := tx.ExecContext(ctx, insert+` AND n.need_id IN (`+placeholders(1, n)+`)`, args...); err != nil {
+			return fmt.Errorf("flag new needs of import %d: %w", a, err)
+		}
+		needIDs = needIDs[n:]
 	}
 	return nil
 }

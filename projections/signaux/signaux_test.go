@@ -201,7 +201,7 @@ func TestCompaniesAndNeedsOfAList(t *testing.T) {
 			ctx := context.Background()
 			jan := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 			nA, _ := capture(t, b.Store, siretA, "Boulangerie A", "59350", jan)
-			capture(t, b.Store, siretB, "Atelier B", "80021", jan.AddDate(0, 0, 27))
+			nB, _ := capture(t, b.Store, siretB, "Atelier B", "80021", jan.AddDate(0, 0, 27))
 			nD1, _ := capture(t, b.Store, siretD, "Garage D", "62041", jan.AddDate(0, 1, 0))
 			nD2, _ := capture(t, b.Store, siretD, "Garage D (Lille)", "59350", jan.AddDate(0, 2, 5))
 			nE, _ := capture(t, b.Store, siretE, "Épicerie E", "59350", jan)
@@ -302,10 +302,53 @@ func TestCompaniesAndNeedsOfAList(t *testing.T) {
 			if got := list(domain.SFAlertF1, domain.SFAlertF2); len(got) != 4 {
 				t.Errorf("alerted needs %v, want 4", got)
 			}
+			// Pages of one, newest capture first, as the unfiltered list.
+			var paged []uuid.UUID
+			pf := needs.NeedFilter{SF: &needs.SFJoin{Seq: imp.Seq, Alerts: domain.SFAlerts()}, Limit: 1}
+			for range 10 {
+				p, err := e.ListNeeds(ctx, pf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range p.Items {
+					paged = append(paged, r.ID)
+				}
+				if pf.Cursor = p.NextCursor; pf.Cursor == "" {
+					break
+				}
+			}
+			if want := []uuid.UUID{nD2, nD1, nB, nA}; !slices.Equal(paged, want) {
+				t.Errorf("pages of alerted needs %v, want %v", paged, want)
+			}
 			got := list()
 			if len(got) != 5 || got[nE] != "" || got[nA] != flagged[nA] {
 				t.Errorf("every need %v: E is not on the list that applies", got)
 			}
+
+			// A need captured later is flagged at once; a later list
+			// replaces the flags.
+			nC, pos := capture(t, b.Store, "44306184100013", "Conserverie C", "80021", t0.Add(2*time.Hour))
+			pt.MustWait(t, e, pos)
+			if got := list(domain.SFAlertF2); len(got) != 2 || got[nC] != "F2 Mars 2026 2026-03" {
+				t.Errorf("F2 needs after C's capture %v", got)
+			}
+			pos = importList(t, b.Store, "2026-04", t0.Add(3*time.Hour), domain.SFLine{SIREN: sirenE, Alert: domain.SFAlertF2, Score: 0.6})
+			pt.MustWait(t, e, pos)
+			if imp, _, err = e.SFApplying(ctx, time.Time{}); err != nil || imp.Period != "2026-04" {
+				t.Fatalf("applying %+v, %v", imp, err)
+			}
+			if got := list(domain.SFAlertF1); len(got) != 0 {
+				t.Errorf("F1 needs of April's list %v", got)
+			}
+			if got := list(domain.SFAlertF2); len(got) != 1 || got[nE] != "F2 Avril 2026 2026-04" {
+				t.Errorf("F2 needs of April's list %v", got)
+			}
+			// An old Seq finds no flag.
+			stale, err := e.ListNeeds(ctx, needs.NeedFilter{SF: &needs.SFJoin{Seq: 1, Alerts: domain.SFAlerts()}})
+			if err != nil || len(stale.Items) != 0 {
+				t.Errorf("a list that no longer applies: %d needs, %v", len(stale.Items), err)
+			}
+			pt.MustMatchRebuild(t, e, b.DB)
 		})
 	}
 }

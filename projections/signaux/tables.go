@@ -3,8 +3,10 @@ package signaux
 import "github.com/reso-fr/reso/projections"
 
 // tables are the Signaux Faibles read model's: every import of every list
-// (sf_imports, numbered in log order by seq), their lines (sf_lines), and,
-// per SIREN of a need, when Réso last met the company (sf_companies).
+// (sf_imports, numbered in log order by seq), their lines (sf_lines), the
+// needs and their SIRENs (sf_needs), the needs of the companies the list
+// that applies names (sf_need_flags), and, per SIREN of a need, when Réso
+// last met the company (sf_companies).
 var tables = []projections.Table{
 	{Name: "sf_imports", DDL: `CREATE TABLE IF NOT EXISTS {T} (
 	seq            BIGINT PRIMARY KEY,
@@ -40,6 +42,27 @@ var tables = []projections.Table{
 		// The companies to visit, in the order they are listed.
 		`CREATE INDEX IF NOT EXISTS {I}_order ON {T} (seq, alert, score DESC, siren)`,
 	}},
+	// The needs of each company, for the flags below.
+	{Name: "sf_needs", DDL: `CREATE TABLE IF NOT EXISTS {T} (
+	need_id     {U} PRIMARY KEY,
+	siren       {K} NOT NULL,
+	captured_at BIGINT NOT NULL
+)`, Indexes: []string{`CREATE INDEX IF NOT EXISTS {I}_siren ON {T} (siren)`}},
+	// The needs whose company the list that applies names (import
+	// sf_seq), with its alert and score: what the needs read model joins
+	// to filter needs by alert and to show the flags of a page
+	// (projections/needs, SFJoin). Its columns are prefixed so that the
+	// conditions on needs stay unqualified; sf_at is the need's capture
+	// instant, so that a filtered page is read in capture order from this
+	// table, bounded by the needs of alerted companies rather than by all
+	// needs or all lines.
+	{Name: "sf_need_flags", DDL: `CREATE TABLE IF NOT EXISTS {T} (
+	sf_need  {U} PRIMARY KEY,
+	sf_seq   BIGINT NOT NULL,
+	sf_alert {K} NOT NULL,
+	sf_score DOUBLE PRECISION NOT NULL,
+	sf_at    BIGINT NOT NULL
+)`, Indexes: []string{`CREATE INDEX IF NOT EXISTS {I}_at ON {T} (sf_seq, sf_at, sf_need)`}},
 	{Name: "sf_companies", DDL: `CREATE TABLE IF NOT EXISTS {T} (
 	siren        {K} PRIMARY KEY,
 	needs        INTEGER NOT NULL,
