@@ -305,21 +305,21 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 }
 
 // sfFlags sets the flags of a page's needs: one lookup by primary key
-// each, in one statement.
+// each, in one statement. The import is checked here rather than in the
+// statement, whose planner could otherwise prefer the index by import.
 func (qs *Queries) sfFlags(ctx context.Context, sf *SFJoin, items []NeedRow) error {
 	if len(items) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(items)+1)
-	args = append(args, sf.Seq)
+	args := make([]any, 0, len(items))
 	ph := make([]string, len(items))
 	byID := make(map[uuid.UUID]*NeedRow, len(items))
 	for i := range items {
 		args = append(args, items[i].ID.String())
-		ph[i] = fmt.Sprintf("$%d", i+2)
+		ph[i] = fmt.Sprintf("$%d", i+1)
 		byID[items[i].ID] = &items[i]
 	}
-	rows, err := qs.db.QueryContext(ctx, `SELECT sf_need, sf_alert, sf_score FROM sf_need_flags WHERE sf_seq=$1 AND sf_need IN (`+
+	rows, err := qs.db.QueryContext(ctx, `SELECT sf_need, sf_seq, sf_alert, sf_score FROM sf_need_flags WHERE sf_need IN (`+
 		strings.Join(ph, ",")+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("list needs: signaux faibles flags: %w", err)
@@ -327,9 +327,13 @@ func (qs *Queries) sfFlags(ctx context.Context, sf *SFJoin, items []NeedRow) err
 	defer rows.Close()
 	for rows.Next() {
 		var id, alert string
+		var seq int64
 		var score float64
-		if err := rows.Scan(&id, &alert, &score); err != nil {
+		if err := rows.Scan(&id, &seq, &alert, &score); err != nil {
 			return fmt.Errorf("list needs: signaux faibles flags: %w", err)
+		}
+		if seq != sf.Seq {
+			continue
 		}
 		nid, err := uuid.Parse(id)
 		if err != nil {

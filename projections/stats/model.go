@@ -165,16 +165,19 @@ const (
 	allMonths       = 2
 	allDepartements = 4
 	byOrganisation  = 8
-	// bySFAlert rows count needs by their company's Signaux Faibles alert
-	// (sf_alert F1, F2 or none); the other rows have sf_alert ''.
+	// bySFAlert rows count the needs of alerted companies by their
+	// Signaux Faibles alert (sf_alert F1 or F2); the other rows have
+	// sf_alert ''. Needs without alert have no such rows: a query grouping
+	// by sf_alert computes "none" as the rows of every need minus those of
+	// F1 and F2 (queries.go).
 	bySFAlert = 16
 	// layerBits are the bits a layer takes in a packed cell number.
 	layerBits = 5
 )
 
-// nRolls is the number of cells a contribution adds to: its cell and its
-// seven rollups (roll bits 0 to 7), each without (roll) and with
-// (nRolls/2 + roll) its sf_alert.
+// nRolls is the most cells a contribution adds to: its cell and its seven
+// rollups (roll bits 0 to 7), each without (roll) and, for a need of an
+// alerted company, with (nRolls/2 + roll) its sf_alert.
 const nRolls = 16
 
 // rollLayer is the layer of a contribution's cell number i (0 to nRolls-1)
@@ -265,10 +268,11 @@ func (x *cellIndex) placeID(pl place) uint32 {
 
 // rolls returns the places that place id sums into, by roll bits
 // (allSubjects, allMonths, allDepartements; 0 is the place itself), first
-// without its sf_alert, then with it (see rollLayer).
-func (x *cellIndex) rolls(id uint32) *[nRolls]uint32 {
+// without its sf_alert, then, for a place of an alerted company, with it
+// (see rollLayer): 8 or 16 places.
+func (x *cellIndex) rolls(id uint32) []uint32 {
 	if r := x.rolled[id]; r != nil {
-		return r
+		return x.width(id, r)
 	}
 	r := new([nRolls]uint32)
 	for i := range r {
@@ -289,7 +293,21 @@ func (x *cellIndex) rolls(id uint32) *[nRolls]uint32 {
 		r[i] = x.placeID(pl)
 	}
 	x.rolled[id] = r
-	return r
+	return x.width(id, r)
+}
+
+// width cuts the rolled places of place id to those it adds to.
+func (x *cellIndex) width(id uint32, r *[nRolls]uint32) []uint32 {
+	return r[:x.span(id)]
+}
+
+// span is how many cells a contribution at place id adds to: 16 for a
+// need of an alerted company, 8 otherwise.
+func (x *cellIndex) span(id uint32) int {
+	if x.places[id].SFAlert == "" {
+		return nRolls / 2
+	}
+	return nRolls
 }
 
 func (x *cellIndex) orgID(o uuid.UUID) uint32 {
@@ -369,7 +387,7 @@ type contribution struct {
 func (p *projection) contribute(out []contribution, s *needfold.State) []contribution {
 	p.ix.init()
 	pl := p.ix.placeID(place{Month: p.ix.month(s.CapturedAt, p.cfg.Location),
-		Region: s.Region, Departement: s.Departement, Subject: s.Subject, SFAlert: sfAlertOf(sfLevel(s.SFAlert))})
+		Region: s.Region, Departement: s.Departement, Subject: s.Subject, SFAlert: sfPlace(s.SFAlert)})
 	out = append(out, p.figures(contribution{place: pl}, s, uuid.Nil, false))
 	for i, m := range s.Matches {
 		seen := false
@@ -563,7 +581,7 @@ func (p *projection) add(c *contribution, sign int64) {
 		}
 		p.groups[pack(c.layer, c.place, c.org)] = g
 	}
-	for roll, cl := range g {
+	for roll, cl := range g[:p.ix.span(c.place)] {
 		for i, n := range c.c {
 			cl.c[i] += sign * n
 		}

@@ -76,9 +76,6 @@ func (q StatsQuery) layer() int {
 	if q.Organisation != uuid.Nil || slices.Contains(q.GroupBy, "organisation") {
 		l |= byOrganisation
 	}
-	if slices.Contains(q.GroupBy, "sf_alert") {
-		l |= bySFAlert
-	}
 	if q.Subject == "" && !slices.Contains(q.GroupBy, "subject") {
 		l |= allSubjects
 	}
@@ -94,8 +91,13 @@ func (q StatsQuery) layer() int {
 
 func (q StatsQuery) where() (query.Where, error) {
 	var w query.Where
-	// One layer, so that no need counts twice.
-	w.Add("layer=%s", q.layer())
+	// One layer, so that no need counts twice; grouped by alert, also the
+	// rows of alerted companies of that layer (see Stats).
+	if slices.Contains(q.GroupBy, "sf_alert") {
+		w.Add("layer IN (%s,%s)", q.layer(), q.layer()|bySFAlert)
+	} else {
+		w.Add("layer=%s", q.layer())
+	}
 	if q.From != "" {
 		w.Add("month>=%s", q.From)
 	}
@@ -132,6 +134,13 @@ func (q StatsQuery) where() (query.Where, error) {
 	return w, nil
 }
 
+// acc sums the cells of one group of a query.
+type acc struct {
+	vals []string
+	c    counts
+	h    hist
+}
+
 // Stats answers a StatsQuery from the pre-aggregated cells, one row per
 // group, ordered by the group keys. It reads the matching cells of one
 // layer (their number is bounded by the dimensions the query uses, not by
@@ -158,11 +167,6 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 	}
 	defer rows.Close()
 
-	type acc struct {
-		vals []string
-		c    counts
-		h    hist
-	}
 	groups := make(map[string]*acc)
 	vals := make([]string, len(q.GroupBy))
 	var c counts
@@ -200,6 +204,9 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 		return nil, fmt.Errorf("stats: %w", err)
 	}
 
+	if i := slices.Index(q.GroupBy, "sf_alert"); i >= 0 {
+		noneOf(groups, i)
+	}
 	out := make([]StatsRow, 0, len(groups))
 	for _, a := range groups {
 		if a.c[cNeeds] == 0 {
@@ -222,6 +229,43 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 		return 0
 	})
 	return out, nil
+}
+
+// noneOf turns the groups of every need (sf_alert '', read from the layer
+// without alert) into the groups of needs without alert: minus the groups
+// of F1 and of F2 with the same other keys. alert is the position of
+// sf_alert among the group keys. Counts and histograms subtract exactly.
+func noneOf(groups map[string]*acc, alert int) {
+	key := func(vals []string, a string) string {
+		var kb []byte
+		for i, v := range vals {
+			if i == alert {
+				v = a
+			}
+			kb = append(append(kb, v...), 0)
+		}
+		return string(kb)
+	}
+	var totals []string
+	for k, g := range groups {
+		if g.vals[alert] == "" {
+			totals = append(totals, k)
+		}
+	}
+	for _, k := range totals {
+		g := groups[k]
+		for _, a := range []string{sfF1, sfF2} {
+			if part := groups[key(g.vals, a)]; part != nil {
+				for i := range g.c {
+					g.c[i] -= part.c[i]
+				}
+				g.h.sub(&part.h)
+			}
+		}
+		g.vals[alert] = sfNone
+		delete(groups, k)
+		groups[key(g.vals, sfNone)] = g
+	}
 }
 
 func (r *StatsRow) get(dim string) string {

@@ -30,7 +30,8 @@ import (
 // parts are still coming, in stats_signaux, so that a runner resumes with
 // it.
 
-// The values of sf_alert in cells of layers with bySFAlert.
+// The values of sf_alert in cells of layers with bySFAlert (F1, F2), and
+// of the rows of needs without alert, which queries compute.
 const (
 	sfNone = "none"
 	sfF1   = string(domain.SFAlertF1)
@@ -233,6 +234,15 @@ func decodeAlerts(raw []byte) (map[uint32]uint8, error) {
 		m[binary.BigEndian.Uint32(e[:4])] = e[4]
 	}
 	return m, nil
+}
+
+// sfPlace is the sf_alert of a need's cells: F1 or F2, "" for none (a
+// need without alert adds to no row split by alert).
+func sfPlace(a string) string {
+	if a == sfF1 || a == sfF2 {
+		return a
+	}
+	return ""
 }
 
 // sfLevel is the state's alert as stored (0 none, 1 F1, 2 F2), and back.
