@@ -28,7 +28,7 @@ type ReadModels interface {
 	StartRebuild(ctx context.Context, name string, progress func(projections.Progress)) (<-chan error, error)
 	WaitFor(ctx context.Context, pos eventstore.Position) error
 	SFApplying(ctx context.Context, at time.Time) (signaux.Import, bool, error)
-	SFFlags(ctx context.Context, imp signaux.Import, sirens []string) (map[string]domain.SFFlag, error)
+	SFFlagAt(ctx context.Context, siren string, at time.Time) (domain.SFFlag, bool, error)
 	SFCompanies(ctx context.Context, f signaux.CompanyFilter) (signaux.CompanyPage, error)
 }
 

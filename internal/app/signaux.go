@@ -84,15 +84,11 @@ func (s *Service) sfFlag(ctx context.Context, p Principal, v *NeedView, asOf *ti
 	if asOf != nil {
 		at = *asOf
 	}
-	imp, ok, err := s.reads.SFApplying(ctx, at)
-	if err != nil || !ok {
+	f, ok, err := s.reads.SFFlagAt(ctx, v.SIRET[:9], at)
+	if err != nil {
 		return err
 	}
-	flags, err := s.reads.SFFlags(ctx, imp, []string{v.SIRET[:9]})
-	if err != nil {
-		return fmt.Errorf("signaux faibles flag: %w", err)
-	}
-	if f, ok := flags[v.SIRET[:9]]; ok {
+	if ok {
 		v.SignauxFaibles = &f
 	}
 	return nil

@@ -209,6 +209,11 @@ func (e *Engine) SFFlags(ctx context.Context, imp signaux.Import, sirens []strin
 	return e.signaux.Flags(ctx, imp, sirens)
 }
 
+// SFFlagAt is signaux.Queries.FlagAt.
+func (e *Engine) SFFlagAt(ctx context.Context, siren string, at time.Time) (domain.SFFlag, bool, error) {
+	return e.signaux.FlagAt(ctx, siren, at)
+}
+
 // SFCompanies is signaux.Queries.Companies.
 func (e *Engine) SFCompanies(ctx context.Context, f signaux.CompanyFilter) (signaux.CompanyPage, error) {
 	return e.signaux.Companies(ctx, f)

@@ -133,6 +133,30 @@ func (qs *Queries) Flags(ctx context.Context, imp Import, sirens []string) (map[
 	return out, nil
 }
 
+// FlagAt returns the flag of the company siren in the list that applied
+// at instant at (the zero instant: now), in one statement; ok is false when
+// no list applied or it does not name the company. It returns the database
+// error.
+func (qs *Queries) FlagAt(ctx context.Context, siren string, at time.Time) (f domain.SFFlag, ok bool, err error) {
+	cond, args := "", []any{siren}
+	if !at.IsZero() {
+		cond, args = " AND imported_at<=$2", append(args, projections.Micros(at))
+	}
+	var alert string
+	err = qs.db.QueryRowContext(ctx, `SELECT l.alert, l.score, i.label, i.period FROM sf_imports i
+		JOIN sf_lines l ON l.seq=i.seq AND l.siren=$1
+		WHERE i.seq=(SELECT seq FROM sf_imports WHERE parts_seen=parts`+cond+` ORDER BY period DESC, stream_version DESC LIMIT 1)`,
+		args...).Scan(&alert, &f.Score, &f.List, &f.Periode)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.SFFlag{}, false, nil
+	}
+	if err != nil {
+		return domain.SFFlag{}, false, fmt.Errorf("signaux faibles flag: %w", err)
+	}
+	f.Alert = domain.SFAlert(alert)
+	return f, true, nil
+}
+
 // CompanyFilter selects the alerted companies of an import.
 type CompanyFilter struct {
 	Import Import

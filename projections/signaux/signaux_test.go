@@ -82,6 +82,18 @@ func checkAsOf(t *testing.T, e *readmodels.Engine, h *domain.SFHistory, sirens [
 	ats = append(ats, time.Time{})
 	for _, at := range ats {
 		want := h.Applying(at)
+		// One flag in seven through FlagAt, which asks in one statement.
+		for i := 0; i < len(sirens); i += 7 {
+			var wf domain.SFFlag
+			wok := false
+			if want != nil {
+				wf, wok = want.Flag(sirens[i])
+			}
+			gf, gok, err := e.SFFlagAt(ctx, sirens[i], at)
+			if err != nil || gok != wok || gf != wf {
+				t.Fatalf("FlagAt(%s, %s) = %+v, %v, %v; want %+v, %v", sirens[i], at, gf, gok, err, wf, wok)
+			}
+		}
 		imp, ok, err := e.SFApplying(ctx, at)
 		if err != nil {
 			t.Fatal(err)
