@@ -231,8 +231,8 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 	return out, nil
 }
 
-// noneOf turns the groups of every need (sf_alert '', read from the layer
-// without alert) into the groups of needs without alert: minus the groups
+// noneOf turns the groups of every need (an empty sf_alert, read from the
+// layer without alert) into the groups of needs without alert: minus the groups
 // of F1 and of F2 with the same other keys. alert is the position of
 // sf_alert among the group keys. Counts and histograms subtract exactly.
 func noneOf(groups map[string]*acc, alert int) {
