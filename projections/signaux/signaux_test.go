@@ -3,6 +3,7 @@ package signaux_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -20,40 +21,14 @@ import (
 	"github.com/reso-fr/reso/projections/stats"
 )
 
-func mustAppend(t *testing.T, st eventstore.Store, stream string, expected eventstore.ExpectedVersion, evs ...domain.Event) eventstore.Position {
-	t.Helper()
-	news := make([]eventstore.NewEvent, len(evs))
-	for i, e := range evs {
-		typ, v, data, err := domain.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, _ := uuid.NewV7()
-		news[i] = eventstore.NewEvent{ID: id, Type: typ, SchemaVersion: v, Data: data}
-	}
-	res, err := st.Append(context.Background(), stream, expected, news...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Position
-}
-
 // mustLog folds the log's Signaux Faibles events with the domain, and
 // returns the SIRENs of its needs: what the read model is checked against,
 // without its code.
 func mustLog(t *testing.T, st eventstore.Store) (*domain.SFHistory, []string) {
 	t.Helper()
-	evs, err := st.ReadAll(context.Background(), eventstore.Start, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := domain.NewSFHistory()
 	var sirens []string
-	for _, ev := range evs {
-		e, err := domain.Unmarshal(ev.Type, ev.SchemaVersion, ev.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range pt.MustEvents(t, st) {
 		if err := h.Apply(e); err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +151,7 @@ func capture(t *testing.T, st eventstore.Store, siret, name, commune string, at 
 		t.Fatal(err)
 	}
 	id, _ := uuid.NewV7()
-	return id, mustAppend(t, st, domain.NeedStream(id), eventstore.NoStream, domain.NeedCaptured{Meta: domain.Meta{At: at, By: adv},
+	return id, pt.MustAppend(t, st, domain.NeedStream(id), eventstore.NoStream, domain.NeedCaptured{Meta: domain.Meta{At: at, By: adv},
 		NeedID: id, SIRET: siret, CompanyName: name, Commune: commune, Subject: "recruitment", Description: "x",
 		Contact: domain.SealedContact{KeyID: "k-" + id.String(), Ciphertext: []byte{1}}, AdvisorID: adv.ID})
 }
@@ -188,7 +163,7 @@ func importList(t *testing.T, st eventstore.Store, period string, at time.Time, 
 	if err := l.Import(domain.SFListImport{Period: period, Lines: lines}, id, admin, at); err != nil {
 		t.Fatal(err)
 	}
-	return mustAppend(t, st, domain.SFListStream(l.ID()), eventstore.NoStream, l.Changes()...)
+	return pt.MustAppend(t, st, domain.SFListStream(l.ID()), eventstore.NoStream, l.Changes()...)
 }
 
 func sirensOf(rows []signaux.CompanyRow) []string {
@@ -305,7 +280,7 @@ func TestCompaniesAndNeedsOfAList(t *testing.T) {
 				return out
 			}
 			flagged := map[uuid.UUID]string{nA: "F1 Mars 2026 2026-03", nD1: "F1 Mars 2026 2026-03", nD2: "F1 Mars 2026 2026-03"}
-			if got := list(domain.SFAlertF1); !equalMaps(got, flagged) {
+			if got := list(domain.SFAlertF1); !maps.Equal(got, flagged) {
 				t.Errorf("F1 needs %v, want %v", got, flagged)
 			}
 			if got := list(domain.SFAlertF2); len(got) != 1 {
@@ -363,18 +338,6 @@ func TestCompaniesAndNeedsOfAList(t *testing.T) {
 			pt.MustMatchRebuild(t, e, b.DB)
 		})
 	}
-}
-
-func equalMaps(a, b map[uuid.UUID]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // A runner that fails between an import's header and its parts (live,

@@ -19,17 +19,9 @@ import (
 // the list that applied then: F1, F2 or none.
 func needsByAlert(t *testing.T, st eventstore.Store) map[string][]*domain.Need {
 	t.Helper()
-	evs, err := st.ReadAll(context.Background(), eventstore.Start, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := domain.NewSFHistory()
 	alertOf := map[string]string{}
-	for _, ev := range evs {
-		e, err := domain.Unmarshal(ev.Type, ev.SchemaVersion, ev.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range pt.MustEvents(t, st) {
 		if err := h.Apply(e); err != nil {
 			t.Fatal(err)
 		}
