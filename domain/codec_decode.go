@@ -61,6 +61,10 @@ func decodeFast(typ string, data []byte) (Event, bool) {
 		e = s.directoryImported()
 	case TypeTerritoryOpened:
 		e = s.territoryOpened()
+	case TypeSignauxFaiblesListImported:
+		e = s.sfListImported()
+	case TypeSignauxFaiblesLinesRecorded:
+		e = s.sfLinesRecorded()
 	default:
 		return nil, false
 	}

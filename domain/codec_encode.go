@@ -217,6 +217,10 @@ func encodeFast(e Event) ([]byte, bool) {
 		b = appendZone(b, e.Zone)
 		b = append(b, `,"opened_on":`...)
 		b = appendString(b, e.OpenedOn)
+	case SignauxFaiblesListImported:
+		b, ok = appendSFListImported(&e)
+	case SignauxFaiblesLinesRecorded:
+		b, ok = appendSFLinesRecorded(&e)
 	default:
 		return nil, false
 	}

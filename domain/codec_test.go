@@ -47,6 +47,11 @@ func sampleEvents(t testing.TB) []Event {
 		DirectoryImported{Meta: m, ImportID: mustID(t, 10), FileName: "annuaire «HDF».xlsx", FileSHA256: "9f86d081884c7d65",
 			Format: "xlsx", Headers: "reso", ByName: "Paul Durand"},
 		TerritoryOpened{Meta: m, Zone: Zone{Level: LevelRegion, Code: "32"}, OpenedOn: "2026-09-01"},
+		SignauxFaiblesListImported{Meta: m, ListID: SFListID("2026-03"), ImportID: mustID(t, 10), Label: "Mars « 2026 »",
+			Period: "2026-03", Lines: 2, F1: 1, F2: 1, Parts: 1, Digest: "9f86d081884c7d65"},
+		SignauxFaiblesLinesRecorded{Meta: m, ListID: SFListID("2026-03"), ImportID: mustID(t, 10), Part: 1, Lines: []SFLine{
+			{SIREN: "732829320", Alert: SFAlertF1, Score: 0.873, Algo: "avec_urssaf", Batch: "2603", Commune: "59350"},
+			{SIREN: "356000000", Alert: SFAlertF2, Score: 1e-7}}},
 	}
 }
 
@@ -216,6 +221,7 @@ func TestStreams(t *testing.T) {
 		{ReferentStream(id), "referent"},
 		{UserStream(id), "user"},
 		{ImportStream(id), "import"},
+		{SFListStream(id), "sflist"},
 	} {
 		if want := tc.kind + "-" + id.String(); tc.stream != want {
 			t.Errorf("stream %q, want %q", tc.stream, want)
@@ -256,6 +262,7 @@ func TestStreamOf(t *testing.T) {
 			"UserRegistered": "user", "NotificationSent": "notification", "NotificationFailed": "notification",
 			"ReferentDetailsChanged": "referent", "ReferentReactivated": "referent",
 			"DirectoryImported": "import", "TerritoryOpened": "territory",
+			"SignauxFaiblesListImported": "sflist", "SignauxFaiblesLinesRecorded": "sflist",
 		}[e.EventType()]
 		if StreamKind(s) != want {
 			t.Errorf("StreamOf(%s) = %q, want kind %q", e.EventType(), s, want)

@@ -15,6 +15,7 @@ const (
 	KindUserStream         = "user"
 	KindImportStream       = "import"
 	KindTerritoryStream    = "territory"
+	KindSFListStream       = "sflist" // a Signaux Faibles list (signaux_list.go)
 )
 
 // NeedStream is the stream of a need: "need-<id>".
@@ -64,7 +65,7 @@ func ParseStream(stream string) (kind string, id uuid.UUID, err error) {
 	}
 	switch kind {
 	case KindNeedStream, KindOrganisationStream, KindReferentStream, KindUserStream, KindNotificationStream,
-		KindImportStream, KindTerritoryStream:
+		KindImportStream, KindTerritoryStream, KindSFListStream:
 	default:
 		return "", uuid.Nil, invalid("stream", "%q has unknown kind %q", stream, kind)
 	}
@@ -117,6 +118,10 @@ func StreamOf(e Event) (string, error) {
 		return ImportStream(e.ImportID), nil
 	case TerritoryOpened:
 		return TerritoriesStream(), nil
+	case SignauxFaiblesListImported:
+		return SFListStream(e.ListID), nil
+	case SignauxFaiblesLinesRecorded:
+		return SFListStream(e.ListID), nil
 	}
 	return "", fmt.Errorf("stream of %T: %w", e, ErrUnknownEventType)
 }

@@ -26,7 +26,7 @@ func TestLiveEqualsRebuild(t *testing.T) {
 			b := pt.MustBackend(t, name)
 			e := pt.MustEngine(t, b, readmodels.Options{})
 			pt.MustRun(t, e)
-			res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 7, Months: 4, NeedsPerMonth: 60, Writers: 4})
+			res := pt.MustSimulate(t, b.Store, simulate.Options{Seed: 7, Months: 4, NeedsPerMonth: 60, Writers: 4, SignauxFaibles: true})
 			pt.MustWait(t, e, res.Last)
 			live := pt.MustDump(t, b.DB)
 			for _, table := range pt.ReadModelTables {

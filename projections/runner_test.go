@@ -192,7 +192,7 @@ func TestCrashesKeepReadModelsExact(t *testing.T) {
 			e := pt.MustEngine(t, b, opts)
 			done := make(chan simulate.Result)
 			go func() {
-				res, err := simulate.Run(context.Background(), b.Store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 80, Writers: 3})
+				res, err := simulate.Run(context.Background(), b.Store, simulate.Options{Seed: 3, Months: 2, NeedsPerMonth: 80, Writers: 3, SignauxFaibles: true})
 				if err != nil {
 					t.Error(err)
 				}

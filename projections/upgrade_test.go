@@ -12,11 +12,13 @@ import (
 	"github.com/reso-fr/reso/projections/needs"
 	pt "github.com/reso-fr/reso/projections/projectionstest"
 	"github.com/reso-fr/reso/projections/readmodels"
+	"github.com/reso-fr/reso/projections/signaux"
 	"github.com/reso-fr/reso/projections/stats"
 )
 
 // versions are the schema versions of Réso's read models.
-var versions = map[string]int{directory.Name: directory.Version, needs.Name: needs.Version, stats.Name: stats.Version}
+var versions = map[string]int{directory.Name: directory.Version, needs.Name: needs.Version, stats.Name: stats.Version,
+	signaux.Name: signaux.Version}
 
 // schemaVersions reads the schema version of every checkpoint.
 func schemaVersions(t *testing.T, b pt.Backend) map[string]int {

@@ -34,6 +34,7 @@ var commands = []command{
 	{"read", "seed N events, then measure reading the whole log in global order", benchRead},
 	{"rebuild", "seed N simulated events, then measure the plain read and the rebuild of every read model", benchRebuild},
 	{"stats", "seed N needs, rebuild the read models, measure the funders' statistics queries", benchStats},
+	{"signaux", "simulate N needs, import a large Signaux Faibles list, measure the needs joined with it and the companies to visit", benchSignaux},
 }
 
 func main() {

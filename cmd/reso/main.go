@@ -1,5 +1,6 @@
-// Command reso is Réso's product binary: serve, migrate, projections and
-// simulate (which writes the demo's workload). Each subcommand lives in its
+// Command reso is Réso's product binary: serve, migrate, projections,
+// import (Signaux Faibles lists) and simulate (which writes the demo's
+// workload). Each subcommand lives in its
 // own file of this package, registers itself in commands, parses its flags
 // and calls into internal/. Benchmarks and load generators are a command of
 // their own, cmd/reso-bench, so that this binary links no benchmark code.

@@ -53,6 +53,13 @@ const (
 	ActionExportDirectory Action = "directory.export" // the directory as a file (command line)
 	ActionOpenTerritory   Action = "territories.open" // the service opens in a région or département
 	ActionReadTerritories Action = "territories.read" // which territories opened, and when
+
+	// Signaux Faibles (issue 16): admins import the lists; animateurs and
+	// admins see the alerts (on needs, and the companies to visit); the
+	// other roles never see a company's alert.
+	ActionImportSF    Action = "signaux_faibles.import"
+	ActionSFCompanies Action = "signaux_faibles.companies"
+	ActionSFFlags     Action = "signaux_faibles.flags" // the alerts on needs, and the filter by alert
 )
 
 // ActionCreateOrganisation and ActionRegisterReferent are the earlier names
@@ -109,6 +116,10 @@ var matrix = map[Action]rule{
 	ActionExportDirectory: {admins, "export the directory"},
 	ActionOpenTerritory:   {admins, "open territories"},
 	ActionReadTerritories: {everyone, "read the territories' openings"},
+
+	ActionImportSF:    {admins, "import Signaux Faibles lists"},
+	ActionSFCompanies: {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "list the companies on Signaux Faibles lists"},
+	ActionSFFlags:     {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "see Signaux Faibles alerts"},
 }
 
 // Actions lists every action of the matrix, sorted (ActionPublic is not

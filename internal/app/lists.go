@@ -42,6 +42,10 @@ type NeedQuery struct {
 	CapturedFrom, CapturedTo                    time.Time // [from, to)
 	Limit                                       int       // 0: DefaultLimit
 	Cursor                                      string    // NextCursor of the previous page
+	// SFAlert keeps the needs of companies on the Signaux Faibles list
+	// that applies: "F1", "F2" or "any" (SFAlertFilters). Only roles that
+	// may see alerts (ActionSFFlags) may filter; their rows carry the flag.
+	SFAlert string
 	// MinPosition, when set, is a position a command returned: the list
 	// waits until the read models have applied it (see WaitForPosition).
 	MinPosition eventstore.Position
@@ -124,6 +128,9 @@ func (s *Service) ListNeeds(ctx context.Context, p Principal, q NeedQuery) (Need
 	if err = knownSubject(q.Subject); err != nil {
 		return NeedPage{}, err
 	}
+	if err = s.checkSFFilter(p, q.SFAlert); err != nil {
+		return NeedPage{}, err
+	}
 	if q.Limit, err = limit(q.Limit); err != nil {
 		return NeedPage{}, err
 	}
@@ -134,12 +141,16 @@ func (s *Service) ListNeeds(ctx context.Context, p Principal, q NeedQuery) (Need
 	if err := s.WaitForPosition(ctx, q.MinPosition); err != nil {
 		return NeedPage{}, err
 	}
+	sf, none, err := s.sfJoin(ctx, p, rm, q.SFAlert)
+	if err != nil || none {
+		return NeedPage{Items: []NeedRow{}}, err
+	}
 	page, err := rm.ListNeeds(ctx, needs.NeedFilter{
 		Status: q.Status, Region: q.Region, Departement: q.Departement, EPCI: q.EPCI, Commune: q.Commune,
 		Subject: q.Subject, Referent: q.Referent, Advisor: q.Advisor, Organisation: q.Organisation, Basket: q.Basket,
 		CapturedFrom: q.CapturedFrom, CapturedTo: q.CapturedTo,
 		Now: s.now(), Limit: q.Limit, Cursor: q.Cursor,
-		ScopeZones: q.scopeZones, ScopeReferent: q.scopeReferent, ScopeAdvisor: q.scopeAdvisor,
+		ScopeZones: q.scopeZones, ScopeReferent: q.scopeReferent, ScopeAdvisor: q.scopeAdvisor, SF: sf,
 	})
 	if err != nil {
 		return NeedPage{}, fromReadModel(err, q.Cursor)

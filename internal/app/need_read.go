@@ -14,9 +14,11 @@ import (
 
 // GetNeed returns a need read from its stream (never stale). With asOf, it
 // is the need exactly as it stood then: events that happened after are left
-// out (the contact shows as erased if its key is gone today). It returns
-// ErrNotFound (also when the need did not exist yet at asOf) and
-// ErrForbidden.
+// out (the contact shows as erased if its key is gone today). Those who may
+// see Signaux Faibles alerts (ActionSFFlags) get its company's flag in the
+// list that applied then (or now). It returns ErrNotFound (also when the
+// need did not exist yet at asOf), ErrForbidden and the read models'
+// errors.
 func (s *Service) GetNeed(ctx context.Context, p Principal, needID uuid.UUID, asOf *time.Time) (NeedView, error) {
 	if err := s.Authorize(p, ActionReadNeed); err != nil {
 		return NeedView{}, err
@@ -38,7 +40,15 @@ func (s *Service) GetNeed(ctx context.Context, p Principal, needID uuid.UUID, as
 				needID, asOf.UTC().Format(time.RFC3339), l.events[0].OccurredAt().UTC().Format(time.RFC3339))
 		}
 	}
-	return s.view(ctx, n, key)
+	v, err := s.view(ctx, n, key)
+	if err != nil {
+		return NeedView{}, err
+	}
+	// As of a past instant, the flag is the list's that applied then.
+	if err := s.sfFlag(ctx, p, &v, asOf); err != nil {
+		return NeedView{}, err
+	}
+	return v, nil
 }
 
 // aheadKey is a need's contact key read while its stream is: a read costs

@@ -12,6 +12,7 @@ import (
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/needs"
+	"github.com/reso-fr/reso/projections/signaux"
 	"github.com/reso-fr/reso/projections/stats"
 )
 
@@ -30,6 +31,9 @@ type ReadModels interface {
 	Status(ctx context.Context) ([]projections.Status, error)
 	StartRebuild(ctx context.Context, name string, progress func(projections.Progress)) (<-chan error, error)
 	WaitFor(ctx context.Context, pos eventstore.Position) error
+	SFApplying(ctx context.Context, at time.Time) (signaux.Import, bool, error)
+	SFFlagAt(ctx context.Context, siren string, at time.Time) (domain.SFFlag, bool, error)
+	SFCompanies(ctx context.Context, f signaux.CompanyFilter) (signaux.CompanyPage, error)
 }
 
 // The read models' rows, as the service returns them. They are the
@@ -40,6 +44,8 @@ type (
 	MatchRow         = needs.MatchRow
 	MatchPage        = needs.MatchPage
 	StatsRow         = stats.StatsRow
+	SFList           = signaux.Import
+	SFCompanyRow     = signaux.CompanyRow
 	ProjectionStatus = projections.Status
 	RebuildProgress  = projections.Progress
 )

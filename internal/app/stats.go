@@ -17,7 +17,9 @@ import (
 
 // StatsDimensions are the values of a statistics query's GroupBy.
 func StatsDimensions() []string {
-	return []string{"month", "region", "departement", "organisation", "subject", stats.DimMonthsSinceOpening}
+	return []string{"month", "region", "departement", "organisation", "subject", stats.DimMonthsSinceOpening,
+		"sf_alert", // Signaux Faibles: rows F1, F2, none (aggregates only; see signaux.go)
+	}
 }
 
 // StatsFigures are the figures of a statistics row, in the contract's

@@ -73,7 +73,15 @@ type NeedView struct {
 	ForwardedAt       *time.Time        `json:"forwarded_at"`
 	FirstTakeChargeAt *time.Time        `json:"first_take_charge_at"`
 	AbandonedAt       *time.Time        `json:"abandoned_at"`
+	// SignauxFaibles is the company's Signaux Faibles alert, shown only to
+	// those who may see it (ActionSFFlags) and only when the list names
+	// it: absent otherwise.
+	SignauxFaibles *SFView `json:"signaux_faibles,omitempty"`
 }
+
+// SFView is a company's flag on a Signaux Faibles list: alert, score, the
+// list's label and period. NeedRow carries it as SignauxFaibles too.
+type SFView = domain.SFFlag
 
 // ActorView names who did something.
 type ActorView struct {

@@ -50,6 +50,9 @@ func seed(ctx context.Context, b *backend.Backend, svc *app.Service, path string
 	}
 	sim, err := simulate.Run(ctx, b.Events, simulate.Options{
 		Seed: opts.Seed, Start: first, Months: months, Now: now, Sealer: sealer{b.Keys}, Writers: writers,
+		// A Signaux Faibles list each month, as the network receives them:
+		// animateurs see flagged needs and companies to visit at once.
+		SignauxFaibles: true,
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("simulate: %w", err)

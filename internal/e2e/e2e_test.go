@@ -102,6 +102,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Run("exports", func(t *testing.T) { testExports(t, e) })
 			t.Run("admin", func(t *testing.T) { testAdmin(t, e) })
 			t.Run("rollout", func(t *testing.T) { testRollout(t, e) })
+			t.Run("signaux faibles", func(t *testing.T) { testSignauxFaibles(t, e) })
 		})
 	}
 }

@@ -143,10 +143,14 @@ var accessTable = map[string]access{
 	"GET /api/directory":                {path: fixed("/api/directory"), ok: 200},
 	"GET /api/territories":              {path: fixed("/api/territories"), ok: 200},
 	"POST /api/territories/{zone}/open": {path: fixed("/api/territories/departement:80/open"), body: body(map[string]any{"at": "2026-01-05"}), ok: 200},
-	"GET /api/openapi.json":             {path: fixed("/api/openapi.json"), ok: 200},
-	"GET /healthz":                      {path: fixed("/healthz"), ok: 200},
-	"GET /readyz":                       {path: fixed("/readyz"), ok: 200},
-	"GET /metrics":                      {path: fixed("/metrics"), ok: 200},
+	// A list of its own period, so that it is new whenever the table runs.
+	"POST /api/imports/signaux-faibles": {path: fixed("/api/imports/signaux-faibles"), ok: 201,
+		body: body([]map[string]any{{"siren": "812345676", "score": 0.9, "alert": "F1", "periode": "2019-01"}})},
+	"GET /api/signaux-faibles/companies": {path: fixed("/api/signaux-faibles/companies"), ok: 200},
+	"GET /api/openapi.json":              {path: fixed("/api/openapi.json"), ok: 200},
+	"GET /healthz":                       {path: fixed("/healthz"), ok: 200},
+	"GET /readyz":                        {path: fixed("/readyz"), ok: 200},
+	"GET /metrics":                       {path: fixed("/metrics"), ok: 200},
 }
 
 // TestRouteTableCovered fails when a route of the API has no entry in the

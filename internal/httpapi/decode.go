@@ -10,7 +10,8 @@ import (
 	"strings"
 )
 
-// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+// MaxBodyBytes is the largest request body accepted, but on routes that
+// take files (route.maxBody); larger ones get 413.
 const MaxBodyBytes = 1 << 20
 
 // MaxImportBytes is the largest directory file POST /api/imports/directory

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +37,36 @@ func TestSecurityHeadersAndBodyLimit(t *testing.T) {
 			if got := w.Header().Get(k); got != want {
 				t.Errorf("%s %s: %s %q, want %q", c.method, c.path, k, got, want)
 			}
+		}
+	}
+}
+
+// The Signaux Faibles import takes files up to MaxSFImportBytes; every other route
+// keeps MaxBodyBytes, and the 413 says the route's limit.
+func TestImportBodyLimit(t *testing.T) {
+	t.Parallel()
+	h := mustRoutes(t)
+	big := bytes.Repeat([]byte("x"), 2*MaxBodyBytes)
+	for _, c := range []struct {
+		method, path string
+		length       int64
+		body         []byte
+		status       int
+		says         string
+	}{
+		// Past the body limit, the request reaches authentication.
+		{"POST", "/api/imports/signaux-faibles", int64(len(big)), big, http.StatusUnauthorized, ""},
+		{"POST", "/api/imports/signaux-faibles", MaxSFImportBytes + 1, nil, http.StatusRequestEntityTooLarge, "33554432 bytes"},
+		{"POST", "/api/imports/signaux-faibles?list=x", -1, bytes.Repeat([]byte("x"), MaxSFImportBytes+1), http.StatusUnauthorized, ""},
+		{"POST", "/api/needs", int64(len(big)), big, http.StatusRequestEntityTooLarge, "1048576 bytes"},
+		{"GET", "/api/signaux-faibles/companies", int64(len(big)), big, http.StatusRequestEntityTooLarge, "1048576 bytes"},
+	} {
+		req := httptest.NewRequest(c.method, c.path, bytes.NewReader(c.body))
+		req.ContentLength = c.length
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != c.status || !strings.Contains(w.Body.String(), c.says) {
+			t.Errorf("%s %s (%d bytes): %d %s, want %d saying %q", c.method, c.path, c.length, w.Code, w.Body, c.status, c.says)
 		}
 	}
 }

@@ -78,6 +78,7 @@ func needQuery(r *http.Request) (app.NeedQuery, error) {
 		Status: v.Get("status"), Basket: v.Get("basket"),
 		Region: v.Get("region"), Departement: v.Get("departement"), EPCI: v.Get("epci"),
 		Commune: v.Get("commune"), Subject: v.Get("subject"), Cursor: v.Get("cursor"),
+		SFAlert: v.Get("sf_alert"),
 	}
 	var err error
 	if q.Referent, err = queryID(r, "referent"); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
@@ -60,6 +61,10 @@ func toProblem(err error) *Problem {
 	if errors.As(err, &p) {
 		return p
 	}
+	var rejected *app.SFRejectedError
+	if errors.As(err, &rejected) {
+		return linesProblem(rejected)
+	}
 	var ves domain.ValidationErrors
 	if errors.As(err, &ves) {
 		fields := make([]FieldError, len(ves))
@@ -106,6 +111,8 @@ func toProblem(err error) *Problem {
 		return p
 	case errors.Is(err, domain.ErrValidation), errors.Is(err, eventstore.ErrInvalidEvent):
 		return newProblem(http.StatusUnprocessableEntity, "validation", "Invalid value", err.Error())
+	case errors.Is(err, app.ErrMediaType):
+		return newProblem(http.StatusUnsupportedMediaType, "media-type", "Unsupported media type", err.Error())
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return newProblem(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "the request was cancelled or timed out")
 	case errors.Is(err, app.ErrUnavailable):
@@ -129,6 +136,16 @@ func importRefused(e *app.ImportRefusedError) *Problem {
 	p := newProblem(http.StatusUnprocessableEntity, "import-refused", "Import refused", e.Error(), fields...)
 	p.Report = e.Report
 	return p
+}
+
+// linesProblem is the 422 of a list file with refused lines: each one in
+// errors, as field "line N" with its reason.
+func linesProblem(e *app.SFRejectedError) *Problem {
+	fields := make([]FieldError, len(e.Rejected))
+	for i, r := range e.Rejected {
+		fields[i] = FieldError{Field: "line " + strconv.Itoa(r.Line), Message: r.Reason}
+	}
+	return newProblem(http.StatusUnprocessableEntity, "invalid-lines", "Invalid lines", e.Error(), fields...)
 }
 
 // forbiddenDetail is a refusal's reason: a *app.ForbiddenError says what

@@ -44,7 +44,7 @@ func TestToProblem(t *testing.T) {
 		{app.ErrUnauthenticated, 401, ""},
 		{fmt.Errorf("%w: bad zone", domain.ErrValidation), 422, ""},
 		{invalidField("as_of", "bad"), 422, "as_of"},
-		{tooLarge(), 413, ""},
+		{tooLargeFor(MaxBodyBytes), 413, ""},
 		{errors.New("disk on fire"), 500, ""},
 		{fmt.Errorf("authenticate: %w", app.ErrUnavailable), 503, ""},
 		{fmt.Errorf("read: %w", &pgconn.PgError{Code: "42P01", Message: "relation does not exist"}), 500, ""},

@@ -19,12 +19,17 @@ type Route struct {
 	Action  app.Action
 }
 
-// route is a Route with its handler.
+// route is a Route with its handler and, for a route taking files, its
+// body limit (0: MaxBodyBytes).
 type route struct {
 	Route
 	handler http.HandlerFunc
 	maxBody int64 // 0: MaxBodyBytes
 }
+
+// MaxSFImportBytes is the largest Signaux Faibles list POST
+// /api/imports/signaux-faibles accepts (app.MaxSFListBytes).
+const MaxSFImportBytes = app.MaxSFListBytes
 
 func get(pattern string, action app.Action, h http.HandlerFunc) route {
 	return route{Route: Route{http.MethodGet, pattern, action}, handler: h}
@@ -89,6 +94,8 @@ func (a *api) routes() []route {
 		get("/api/directory", app.ActionReadDirectory, a.directory),
 		get("/api/territories", app.ActionReadTerritories, a.territories),
 		post("/api/territories/{zone}/open", app.ActionOpenTerritory, a.openTerritory),
+		upload("/api/imports/signaux-faibles", app.ActionImportSF, MaxSFImportBytes, a.importSignauxFaibles),
+		get("/api/signaux-faibles/companies", app.ActionSFCompanies, a.sfCompanies),
 	}
 }
 

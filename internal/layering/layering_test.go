@@ -46,9 +46,10 @@ func TestDependenciesPointDown(t *testing.T) {
 		{"the projections runtime knows no read model",
 			[]string{"projections"},
 			[]string{"projections/directory", "projections/needs", "projections/stats", "projections/needfold",
-				"projections/query", "projections/readmodels", "internal/"}},
+				"projections/signaux", "projections/query", "projections/readmodels", "internal/"}},
 		{"read models depend neither on their wiring nor on internal/",
-			[]string{"projections/directory", "projections/needs", "projections/stats", "projections/needfold"},
+			[]string{"projections/directory", "projections/needs", "projections/stats", "projections/needfold",
+				"projections/signaux"},
 			[]string{"projections/readmodels", "internal/"}},
 	}
 	for _, r := range rules {

@@ -59,6 +59,9 @@ type Options struct {
 	Sealer Sealer
 	// Geography (nil: domain.DefaultGeography()).
 	Geography *domain.Geography
+	// SignauxFaibles adds the Signaux Faibles lists an admin imports each
+	// month, and needs of the companies they name (signaux.go).
+	SignauxFaibles bool
 	// Progress, when set, is called after each append of a need's step with
 	// the needs begun (whose capture is written) and the events written so
 	// far (from several goroutines).
@@ -143,7 +146,14 @@ func Run(ctx context.Context, store eventstore.Store, o Options) (Result, error)
 	for _, r := range dir.Referents {
 		w.referentUser[r.ID] = r.UserID
 	}
-	needs, events, last, err := w.run(ctx, store, total, res.Events)
+	var lists []step
+	if o.SignauxFaibles {
+		w.sfPool = sfPool(newRNG(o.Seed, 3), w.communes, total)
+		if lists, err = sfSteps(&o, w.sfPool, dir.Users[domain.RoleAdmin][0]); err != nil {
+			return res, err
+		}
+	}
+	needs, events, last, err := w.run(ctx, store, total, res.Events, lists)
 	if err != nil {
 		return res, err
 	}
@@ -157,10 +167,11 @@ func Run(ctx context.Context, store eventstore.Store, o Options) (Result, error)
 // writerQueue is how many steps a writer's channel holds.
 const writerQueue = 256
 
-// run decides needs 0 to total-1 and appends their steps in chronological
-// order (see Run). events is what is already written (the directory). It
-// returns the needs captured, the events written and the last position.
-func (w *world) run(parent context.Context, store eventstore.Store, total int, events int64) (int, int64, eventstore.Position, error) {
+// run decides needs 0 to total-1 and appends their steps, and the steps of
+// lists, in chronological order (see Run). events is what is already
+// written (the directory). It returns the needs captured, the events
+// written and the last position.
+func (w *world) run(parent context.Context, store eventstore.Store, total int, events int64, lists []step) (int, int64, eventstore.Position, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	var (
@@ -264,7 +275,8 @@ func (w *world) run(parent context.Context, store eventstore.Store, total int, e
 	}
 
 	// Merging, in this goroutine.
-	var pending stepHeap
+	pending := stepHeap(lists)
+	heap.Init(&pending)
 	captured := 0
 	month := -1
 merge:
@@ -411,6 +423,7 @@ type world struct {
 	advisors     []uuid.UUID
 	animateurs   []uuid.UUID
 	referentUser map[uuid.UUID]uuid.UUID
+	sfPool       []sfCompany // with Options.SignauxFaibles
 }
 
 // action is a command planned at an instant. The rules may refuse it (it
@@ -441,6 +454,10 @@ func (w *world) need(ctx context.Context, i, total int) (plan, error) {
 	advisor := domain.Actor{ID: w.advisors[r.IntN(len(w.advisors))], Role: domain.RoleAdvisor}
 	commune := w.communes.pick(r)
 	subject := w.subjects[r.IntN(len(w.subjects))].Code
+	if len(w.sfPool) > 0 && r.Float64() < sfShare {
+		c := w.sfPool[r.IntN(len(w.sfPool))]
+		siret, commune = c.siret, c.commune
+	}
 	sealed, err := w.o.Sealer.Seal(ctx, id, siret, Contact{Name: "Contact " + itoa(i), Email: "contact" + itoa(i) + "@entreprise.example", Phone: "0300000000"})
 	if err != nil {
 		return p, fmt.Errorf("seal contact of need %s: %w", id, err)

@@ -42,6 +42,11 @@ type Cache struct {
 	before      map[uuid.UUID]*State
 	read        Reader
 	written     map[uint64]struct{} // nil unless the cache started complete
+
+	// OnCapture, when set, completes the state of each need Fold creates
+	// (statistics classify the company by the Signaux Faibles list that
+	// applies at that point of the log).
+	OnCapture func(*State)
 }
 
 // Reader reads the states of ids (as text) from table into the cache (those

@@ -43,6 +43,9 @@ func Fold(ctx context.Context, tx projections.Txn, cache *Cache, stateTable stri
 		if c, isCapture := d.Event.(domain.NeedCaptured); isCapture && s == nil {
 			s = NewState(c, geo)
 			s.Version = d.Stored.Version
+			if cache.OnCapture != nil {
+				cache.OnCapture(s)
+			}
 			cache.m[id] = s
 		} else if s == nil {
 			return fmt.Errorf("event %s (%s of %s): %w", d.Stored.ID, d.Stored.Type, d.Stored.StreamID,

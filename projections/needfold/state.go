@@ -40,6 +40,10 @@ type State struct {
 	LastRemindAt int64
 	Matches      []Match
 	Version      int64 // the stream's
+	// SFAlert is the company's alert in the Signaux Faibles list that
+	// applied when the need was captured (F1, F2, or "none"), set by the
+	// statistics projection (Cache.OnCapture); "" elsewhere.
+	SFAlert string
 
 	// dirty says the state is in its cache's dirty list: a field rather
 	// than a set beside the cache, since folding asks for every event.

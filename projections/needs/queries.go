@@ -56,8 +56,26 @@ type NeedFilter struct {
 	ScopeReferent uuid.UUID
 	ScopeAdvisor  uuid.UUID
 
+	// SF, when set, joins a Signaux Faibles list to the needs of its
+	// companies (see SFJoin).
+	SF *SFJoin
+
 	Limit  int    // default 50, at most 500
 	Cursor string // NextCursor of the previous page
+}
+
+// SFJoin joins the Signaux Faibles list that applies, import Seq, to the
+// needs of its companies, through the signaux read model's sf_need_flags
+// (projections/signaux, which owns that table: this package only reads
+// it): each row then carries its company's flag (NeedRow.SignauxFaibles,
+// naming the list by List and Periode), and Alerts, when set, keeps only
+// the needs of companies at those levels. sf_need_flags holds the needs of
+// the import that applies only: a Seq that no longer applies (an import
+// made since the caller asked) finds no flag.
+type SFJoin struct {
+	Seq           int64
+	List, Periode string
+	Alerts        []domain.SFAlert
 }
 
 // NeedRow is a need as the read model has it. It holds no personal data:
@@ -87,6 +105,9 @@ type NeedRow struct {
 	MatchCount        int        `json:"match_count"`
 	ContactKeyID      string     `json:"contact_key_id,omitempty"`
 	ContactErased     bool       `json:"contact_erased"`
+	// SignauxFaibles is the company's flag in the list NeedFilter.SF
+	// joined; nil without one, or when the list does not name it.
+	SignauxFaibles *domain.SFFlag `json:"signaux_faibles,omitempty"`
 }
 
 // NeedPage is one page of needs, newest capture first.
@@ -95,9 +116,11 @@ type NeedPage struct {
 	NextCursor string    `json:"next_cursor"` // "" on the last page
 }
 
-const needSelect = `SELECT id, version, status, siret, company_name, commune, epci, departement, region,
+const needColumns = `SELECT id, version, status, siret, company_name, commune, epci, departement, region,
 	subject, theme, advisor_id, captured_at, forwarded_at, first_taken_at, closed_at, abandoned_at,
-	waiting, reminders, last_reminder, last_reminder_at, match_count, contact_key_id, contact_erased FROM needs`
+	waiting, reminders, last_reminder, last_reminder_at, match_count, contact_key_id, contact_erased`
+
+const needSelect = needColumns + ` FROM needs`
 
 func optTime(us int64) *time.Time {
 	if us == 0 {
@@ -107,16 +130,26 @@ func optTime(us int64) *time.Time {
 	return &t
 }
 
-func (qs *Queries) scanNeed(sc interface{ Scan(...any) error }, now time.Time) (NeedRow, error) {
+// scanNeed reads a row of needSelect, followed, with sf, by the alert and
+// score SFJoin adds.
+func (qs *Queries) scanNeed(sc interface{ Scan(...any) error }, now time.Time, sf *SFJoin) (NeedRow, error) {
 	var r NeedRow
 	var id, advisor string
 	var captured, fwd, taken, closed, abandoned, remindAt int64
 	var waiting, erased int
-	err := sc.Scan(&id, &r.Version, &r.Status, &r.SIRET, &r.CompanyName, &r.Commune, &r.EPCI, &r.Departement,
+	var alert sql.NullString
+	var score sql.NullFloat64
+	dest := []any{&id, &r.Version, &r.Status, &r.SIRET, &r.CompanyName, &r.Commune, &r.EPCI, &r.Departement,
 		&r.Region, &r.Subject, &r.Theme, &advisor, &captured, &fwd, &taken, &closed, &abandoned, &waiting,
-		&r.Reminders, &r.LastReminder, &remindAt, &r.MatchCount, &r.ContactKeyID, &erased)
-	if err != nil {
+		&r.Reminders, &r.LastReminder, &remindAt, &r.MatchCount, &r.ContactKeyID, &erased}
+	if sf != nil {
+		dest = append(dest, &alert, &score)
+	}
+	if err := sc.Scan(dest...); err != nil {
 		return r, err
+	}
+	if alert.Valid {
+		r.SignauxFaibles = &domain.SFFlag{Alert: domain.SFAlert(alert.String), Score: score.Float64, List: sf.List, Periode: sf.Periode}
 	}
 	r.ID, _ = uuid.Parse(id)
 	r.AdvisorID, _ = uuid.Parse(advisor)
@@ -131,7 +164,7 @@ func (qs *Queries) scanNeed(sc interface{ Scan(...any) error }, now time.Time) (
 // Need returns one need. It returns projections.ErrNotFound when the read model has no
 // such need, or the database error.
 func (qs *Queries) Need(ctx context.Context, id uuid.UUID, now time.Time) (NeedRow, error) {
-	r, err := qs.scanNeed(qs.db.QueryRowContext(ctx, needSelect+` WHERE id=$1`, id.String()), now)
+	r, err := qs.scanNeed(qs.db.QueryRowContext(ctx, needSelect+` WHERE id=$1`, id.String()), now, nil)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("need %s: %w", id, projections.ErrNotFound)
 	}
@@ -232,15 +265,23 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 	} else {
 		zoneCond(&w, f.ScopeZones)
 	}
+	// Filtered by alert, the page is read in capture order from the needs
+	// of alerted companies (sf_need_flags' sf_at and sf_need are the
+	// needs' captured_at and id).
+	sel, at, id := needSelect, "captured_at", "id"
+	filtered := f.SF != nil && len(f.SF.Alerts) > 0
+	if filtered {
+		sel, at, id = sfSelect(&w, f.SF), "f.sf_at", "f.sf_need"
+	}
 	if f.Cursor != "" {
-		us, id, err := query.DecodeCursor(f.Cursor)
+		us, cid, err := query.DecodeCursor(f.Cursor)
 		if err != nil {
 			return NeedPage{}, err
 		}
-		w.Add("(captured_at<%s OR (captured_at=%s AND id<%s))", us, us, id)
+		w.Add("("+at+"<%s OR ("+at+"=%s AND "+id+"<%s))", us, us, cid)
 	}
 	limit := query.Limit(f.Limit)
-	q := needSelect + w.SQL() + fmt.Sprintf(" ORDER BY captured_at DESC, id DESC LIMIT %d", limit+1)
+	q := sel + w.SQL() + fmt.Sprintf(" ORDER BY %s DESC, %s DESC LIMIT %d", at, id, limit+1)
 	rows, err := qs.db.QueryContext(ctx, q, w.Args...)
 	if err != nil {
 		return NeedPage{}, fmt.Errorf("list needs: %w", err)
@@ -248,7 +289,11 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 	defer rows.Close()
 	page := NeedPage{Items: []NeedRow{}}
 	for rows.Next() {
-		r, err := qs.scanNeed(rows, f.Now)
+		var sf *SFJoin
+		if filtered {
+			sf = f.SF
+		}
+		r, err := qs.scanNeed(rows, f.Now, sf)
 		if err != nil {
 			return NeedPage{}, fmt.Errorf("list needs: %w", err)
 		}
@@ -262,5 +307,70 @@ func (qs *Queries) ListNeeds(ctx context.Context, f NeedFilter) (NeedPage, error
 		last := page.Items[limit-1]
 		page.NextCursor = query.EncodeCursor(last.CapturedAt.UnixMicro(), last.ID.String())
 	}
+	if f.SF != nil && !filtered {
+		if err := qs.sfFlags(ctx, f.SF, page.Items); err != nil {
+			return NeedPage{}, err
+		}
+	}
 	return page, nil
+}
+
+// sfFlags sets the flags of a page's needs: one lookup by primary key
+// each, in one statement. The import is checked here rather than in the
+// statement, whose planner could otherwise prefer the index by import.
+func (qs *Queries) sfFlags(ctx context.Context, sf *SFJoin, items []NeedRow) error {
+	if len(items) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(items))
+	ph := make([]string, len(items))
+	byID := make(map[uuid.UUID]*NeedRow, len(items))
+	for i := range items {
+		args = append(args, items[i].ID.String())
+		ph[i] = fmt.Sprintf("$%d", i+1)
+		byID[items[i].ID] = &items[i]
+	}
+	rows, err := qs.db.QueryContext(ctx, `SELECT sf_need, sf_seq, sf_alert, sf_score FROM sf_need_flags WHERE sf_need IN (`+
+		strings.Join(ph, ",")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("list needs: signaux faibles flags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, alert string
+		var seq int64
+		var score float64
+		if err := rows.Scan(&id, &seq, &alert, &score); err != nil {
+			return fmt.Errorf("list needs: signaux faibles flags: %w", err)
+		}
+		if seq != sf.Seq {
+			continue
+		}
+		nid, err := uuid.Parse(id)
+		if err != nil {
+			return fmt.Errorf("list needs: signaux faibles flags: %w", err)
+		}
+		if r := byID[nid]; r != nil {
+			r.SignauxFaibles = &domain.SFFlag{Alert: domain.SFAlert(alert), Score: score, List: sf.List, Periode: sf.Periode}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list needs: signaux faibles flags: %w", err)
+	}
+	return nil
+}
+
+// sfSelect is the select of the needs of alerted companies: from the flags
+// of the list that applies, at the levels asked for, joined to their needs
+// by primary key. Read in capture order (sf_at), a page costs at most one
+// lookup per need of an alerted company, however many needs or lines there
+// are. The flags' columns have names of their own, so that the conditions
+// on needs stay unqualified.
+func sfSelect(w *query.Where, sf *SFJoin) string {
+	ph := make([]string, len(sf.Alerts))
+	for i, a := range sf.Alerts {
+		ph[i] = w.Arg(string(a))
+	}
+	w.Conds = append(w.Conds, "f.sf_seq="+w.Arg(sf.Seq), "f.sf_alert IN ("+strings.Join(ph, ",")+")")
+	return needColumns + ", f.sf_alert, f.sf_score FROM sf_need_flags f JOIN needs ON needs.id=f.sf_need"
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -152,7 +153,7 @@ func MustSimulate(t testing.TB, st eventstore.Store, o simulate.Options) simulat
 
 // ReadModelTables are the tables of every read model.
 var ReadModelTables = []string{"dir_organisations", "dir_antennes", "dir_referents", "dir_users",
-	"needs", "matches", "stats_needs", "stats_cells"}
+	"needs", "matches", "stats_needs", "stats_cells", "sf_imports", "sf_lines", "sf_needs", "sf_need_flags", "sf_companies"}
 
 // MustDump reads every read-model table, rows sorted, as text.
 func MustDump(t testing.TB, db *sql.DB) map[string][]string {
@@ -257,6 +258,46 @@ func MustFoldNeeds(t testing.TB, st eventstore.Store) []*domain.Need {
 			t.Fatal(err)
 		}
 		out = append(out, n)
+	}
+	return out
+}
+
+// MustAppend appends evs to stream with expected, with new ids, and
+// returns the position of the last one.
+func MustAppend(t testing.TB, st eventstore.Store, stream string, expected eventstore.ExpectedVersion, evs ...domain.Event) eventstore.Position {
+	t.Helper()
+	news := make([]eventstore.NewEvent, len(evs))
+	for i, e := range evs {
+		typ, v, data, err := domain.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			t.Fatal(err)
+		}
+		news[i] = eventstore.NewEvent{ID: id, Type: typ, SchemaVersion: v, Data: data}
+	}
+	res, err := st.Append(context.Background(), stream, expected, news...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Position
+}
+
+// MustEvents reads the whole log and decodes it with the domain, in log
+// order.
+func MustEvents(t testing.TB, st eventstore.Store) []domain.Event {
+	t.Helper()
+	evs, err := st.ReadAll(context.Background(), eventstore.Start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]domain.Event, len(evs))
+	for i, ev := range evs {
+		if out[i], err = domain.Unmarshal(ev.Type, ev.SchemaVersion, ev.Data); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return out
 }

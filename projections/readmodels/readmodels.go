@@ -1,5 +1,6 @@
 // Package readmodels puts Réso's read models together: it registers the
-// directory, needs (with matches and inboxes) and statistics read models
+// directory, needs (with matches and inboxes), statistics and Signaux
+// Faibles read models
 // with the projections engine, and answers every query on them through
 // one value.
 //
@@ -26,6 +27,7 @@ import (
 	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/directory"
 	"github.com/reso-fr/reso/projections/needs"
+	"github.com/reso-fr/reso/projections/signaux"
 	"github.com/reso-fr/reso/projections/stats"
 	"github.com/reso-fr/reso/sqldb"
 )
@@ -35,10 +37,11 @@ const (
 	Directory = directory.Name
 	Needs     = needs.Name
 	Stats     = stats.Name
+	Signaux   = signaux.Name
 )
 
 // Names returns the name of every read model, in the order they run.
-func Names() []string { return []string{Directory, Needs, Stats} }
+func Names() []string { return []string{Directory, Needs, Stats, Signaux} }
 
 // Options configure the read models and their engine. The zero value is
 // usable.
@@ -109,6 +112,7 @@ type Engine struct {
 	directory *directory.Queries
 	needs     *needs.Queries
 	stats     *stats.Queries
+	signaux   *signaux.Queries
 }
 
 // New returns the engine of Réso's read models on db (SQLite or PostgreSQL)
@@ -122,6 +126,7 @@ func New(db sqldb.DB, store eventstore.Store, opts Options) (*Engine, error) {
 		directory.ReadModel(),
 		needs.ReadModel(opts.Geography),
 		stats.ReadModel(stats.Config{Geography: opts.Geography, Location: opts.Location, TakeChargeWindows: opts.TakeChargeWindows}),
+		signaux.ReadModel(opts.Geography),
 	}
 	e, err := projections.New(db, store, models, projections.Options{
 		Projections: opts.Projections, BatchSize: opts.BatchSize, RebuildBatch: opts.RebuildBatch,
@@ -132,7 +137,8 @@ func New(db sqldb.DB, store eventstore.Store, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{Engine: e, db: db.SQL(), opts: opts, directory: directory.NewQueries(db.SQL(), opts.Geography),
-		needs: needs.NewQueries(db.SQL(), opts.Thresholds), stats: stats.NewQueries(db.SQL())}, nil
+		needs: needs.NewQueries(db.SQL(), opts.Thresholds), stats: stats.NewQueries(db.SQL()),
+		signaux: signaux.NewQueries(db.SQL())}, nil
 }
 
 // Options returns the engine's options with their defaults filled in.
@@ -218,4 +224,29 @@ func (e *Engine) Dashboard(ctx context.Context, q needs.DashboardQuery) (needs.D
 // ActorNames is directory.Queries.ActorNames.
 func (e *Engine) ActorNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]directory.ActorName, error) {
 	return e.directory.ActorNames(ctx, ids)
+}
+
+// SFApplying is signaux.Queries.Applying.
+func (e *Engine) SFApplying(ctx context.Context, at time.Time) (signaux.Import, bool, error) {
+	return e.signaux.Applying(ctx, at)
+}
+
+// SFImports is signaux.Queries.Imports.
+func (e *Engine) SFImports(ctx context.Context) ([]signaux.Import, error) {
+	return e.signaux.Imports(ctx)
+}
+
+// SFFlags is signaux.Queries.Flags.
+func (e *Engine) SFFlags(ctx context.Context, imp signaux.Import, sirens []string) (map[string]domain.SFFlag, error) {
+	return e.signaux.Flags(ctx, imp, sirens)
+}
+
+// SFFlagAt is signaux.Queries.FlagAt.
+func (e *Engine) SFFlagAt(ctx context.Context, siren string, at time.Time) (domain.SFFlag, bool, error) {
+	return e.signaux.FlagAt(ctx, siren, at)
+}
+
+// SFCompanies is signaux.Queries.Companies.
+func (e *Engine) SFCompanies(ctx context.Context, f signaux.CompanyFilter) (signaux.CompanyPage, error) {
+	return e.signaux.Companies(ctx, f)
 }

@@ -56,12 +56,14 @@ type projection struct {
 	dirty   []uint64 // cells changed since they were written, unordered
 
 	ix cellIndex
-	// groups are the eight cells of a contribution (its cell and rollups)
-	// by pack of its own cell: one lookup instead of eight. Cleared
-	// whenever a cell leaves cells.
-	groups   map[uint64]*[8]*cell
+	// groups are the sixteen cells of a contribution (its cell and
+	// rollups, without and with its sf_alert) by pack of its own cell: one
+	// lookup instead of sixteen. Cleared whenever a cell leaves cells.
+	groups   map[uint64]*[nRolls]*cell
 	buf      []contribution       // reused by flush
 	statuses []domain.MatchStatus // reused by figures
+
+	sf sfTracker // the Signaux Faibles list that applies (signaux.go)
 }
 
 // cell is one row of stats_cells.
@@ -80,7 +82,7 @@ const maxCells = 500_000
 // schema version of its tables (projections.ReadModel.Version: raise it
 // when they change, and the engine rebuilds them).
 const (
-	Version = 1
+	Version = 2 // 2: the sf_alert dimension (Signaux Faibles)
 	Name    = "stats"
 )
 
@@ -101,7 +103,10 @@ type Config struct {
 // ReadModel declares the statistics read model to the engine.
 func ReadModel(cfg Config) projections.ReadModel {
 	return projections.ReadModel{Name: Name, Version: Version, Tables: tables, Replaces: replaced, New: func(fresh bool) projections.Projection {
-		return &projection{cfg: cfg, cache: needfold.NewCache(fresh, true, readStates)}
+		p := &projection{cfg: cfg, cache: needfold.NewCache(fresh, true, readStates)}
+		p.sf.loaded = fresh
+		p.cache.OnCapture = p.sf.classify
+		return p
 	}}
 }
 
@@ -140,13 +145,16 @@ var tables = []projections.Table{
 	not_for_me         BIGINT NOT NULL,
 	abandoned          BIGINT NOT NULL,
 	hist               BYTEA NOT NULL,
-	PRIMARY KEY (layer, organisation, subject, month, region, departement)
+	sf_alert           {K} NOT NULL,
+	PRIMARY KEY (layer, organisation, subject, month, region, departement, sf_alert)
 )`},
+	sfTable,
 }
 
 type cellKey struct {
 	Layer                                             int
 	Month, Region, Departement, Organisation, Subject string
+	SFAlert                                           string
 }
 
 // Layers of cells: the bits say which dimensions a row sums over (its
@@ -157,17 +165,40 @@ const (
 	allMonths       = 2
 	allDepartements = 4
 	byOrganisation  = 8
+	// bySFAlert rows count the needs of alerted companies by their
+	// Signaux Faibles alert (sf_alert F1 or F2); the other rows have
+	// sf_alert ''. Needs without alert have no such rows: a query grouping
+	// by sf_alert computes "none" as the rows of every need minus those of
+	// F1 and F2 (queries.go).
+	bySFAlert = 16
+	// layerBits are the bits a layer takes in a packed cell number.
+	layerBits = 5
 )
+
+// nRolls is the most cells a contribution adds to: its cell and its seven
+// rollups (roll bits 0 to 7), each without (roll) and, for a need of an
+// alerted company, with (nRolls/2 + roll) its sf_alert.
+const nRolls = 16
+
+// rollLayer is the layer of a contribution's cell number i (0 to nRolls-1)
+// of a contribution of layer l.
+func rollLayer(l, i int) int {
+	if i >= nRolls/2 {
+		return l | (i - nRolls/2) | bySFAlert
+	}
+	return l | i
+}
 
 // compare orders keys as the primary key does.
 func (k cellKey) compare(o cellKey) int {
 	return cmp.Or(cmp.Compare(k.Layer, o.Layer), cmp.Compare(k.Organisation, o.Organisation), cmp.Compare(k.Subject, o.Subject),
-		cmp.Compare(k.Month, o.Month), cmp.Compare(k.Region, o.Region), cmp.Compare(k.Departement, o.Departement))
+		cmp.Compare(k.Month, o.Month), cmp.Compare(k.Region, o.Region), cmp.Compare(k.Departement, o.Departement),
+		cmp.Compare(k.SFAlert, o.SFAlert))
 }
 
 // args are the key's values in cellKeyCols order.
 func (k cellKey) args() []any {
-	return []any{k.Layer, k.Organisation, k.Subject, k.Month, k.Region, k.Departement}
+	return []any{k.Layer, k.Organisation, k.Subject, k.Month, k.Region, k.Departement, k.SFAlert}
 }
 
 // The counts of a cell, in the order of cellCols after the keys.
@@ -191,7 +222,7 @@ type counts [nCounts]int64
 // cellKeyCols are the primary key's columns, in its order; countCols the
 // counts, in the order of the constants above.
 var (
-	cellKeyCols = []string{"layer", "organisation", "subject", "month", "region", "departement"}
+	cellKeyCols = []string{"layer", "organisation", "subject", "month", "region", "departement", "sf_alert"}
 	countCols   = []string{"needs", "matches", "positioned", "taken", "within3", "within5", "done",
 		"done_no_help", "done_not_reachable", "not_for_me", "abandoned"}
 	cellCols = append(append(slices.Clone(cellKeyCols), countCols...), "hist")
@@ -205,8 +236,8 @@ var (
 type cellIndex struct {
 	places   []place
 	placeIDs map[place]uint32
-	rolled   map[uint32]*[8]uint32 // a need's place → its place under each roll
-	orgs     []string              // organisation o is orgs[o-1]; 0 is none
+	rolled   map[uint32]*[nRolls]uint32 // a need's place → its place under each roll (rollLayer)
+	orgs     []string                   // organisation o is orgs[o-1]; 0 is none
 	orgIDs   map[uuid.UUID]uint32
 	orgNames map[string]uint32
 	months   map[int]string // year*12+month-1 → "2006-01"
@@ -215,11 +246,12 @@ type cellIndex struct {
 // place is a cell's coordinates but its layer and organisation.
 type place struct {
 	Month, Region, Departement, Subject string
+	SFAlert                             string
 }
 
 func (x *cellIndex) init() {
 	if x.placeIDs == nil {
-		x.placeIDs, x.rolled = make(map[place]uint32), make(map[uint32]*[8]uint32)
+		x.placeIDs, x.rolled = make(map[place]uint32), make(map[uint32]*[nRolls]uint32)
 		x.orgIDs, x.orgNames, x.months = make(map[uuid.UUID]uint32), make(map[string]uint32), make(map[int]string)
 	}
 }
@@ -235,14 +267,20 @@ func (x *cellIndex) placeID(pl place) uint32 {
 }
 
 // rolls returns the places that place id sums into, by roll bits
-// (allSubjects, allMonths, allDepartements; 0 is the place itself).
-func (x *cellIndex) rolls(id uint32) *[8]uint32 {
+// (allSubjects, allMonths, allDepartements; 0 is the place itself), first
+// without its sf_alert, then, for a place of an alerted company, with it
+// (see rollLayer): 8 or 16 places.
+func (x *cellIndex) rolls(id uint32) []uint32 {
 	if r := x.rolled[id]; r != nil {
-		return r
+		return x.width(id, r)
 	}
-	r := new([8]uint32)
-	for roll := range r {
+	r := new([nRolls]uint32)
+	for i := range r {
+		roll := i % (nRolls / 2)
 		pl := x.places[id]
+		if i < nRolls/2 {
+			pl.SFAlert = ""
+		}
 		if roll&allSubjects != 0 {
 			pl.Subject = ""
 		}
@@ -252,10 +290,24 @@ func (x *cellIndex) rolls(id uint32) *[8]uint32 {
 		if roll&allDepartements != 0 {
 			pl.Departement = ""
 		}
-		r[roll] = x.placeID(pl)
+		r[i] = x.placeID(pl)
 	}
 	x.rolled[id] = r
-	return r
+	return x.width(id, r)
+}
+
+// width cuts the rolled places of place id to those it adds to.
+func (x *cellIndex) width(id uint32, r *[nRolls]uint32) []uint32 {
+	return r[:x.span(id)]
+}
+
+// span is how many cells a contribution at place id adds to: 16 for a
+// need of an alerted company, 8 otherwise.
+func (x *cellIndex) span(id uint32) int {
+	if x.places[id].SFAlert == "" {
+		return nRolls / 2
+	}
+	return nRolls
 }
 
 func (x *cellIndex) orgID(o uuid.UUID) uint32 {
@@ -295,16 +347,17 @@ func (x *cellIndex) month(us int64, loc *time.Location) string {
 }
 
 // pack is a cell's number: its place, organisation and layer. Organisation
-// numbers stay far below 2^28 (a national network has thousands).
+// numbers stay far below 2^27 (a national network has thousands).
 func pack(layer int, placeID, org uint32) uint64 {
-	return uint64(placeID)<<32 | uint64(org)<<4 | uint64(layer)
+	return uint64(placeID)<<32 | uint64(org)<<layerBits | uint64(layer)
 }
 
 // key is the cell of a packed number.
 func (x *cellIndex) key(k uint64) cellKey {
 	pl := x.places[uint32(k>>32)]
-	ck := cellKey{Layer: int(k & 15), Month: pl.Month, Region: pl.Region, Departement: pl.Departement, Subject: pl.Subject}
-	if o := uint32(k>>4) & (1<<28 - 1); o != 0 {
+	ck := cellKey{Layer: int(k & (1<<layerBits - 1)), Month: pl.Month, Region: pl.Region, Departement: pl.Departement,
+		Subject: pl.Subject, SFAlert: pl.SFAlert}
+	if o := uint32(k>>layerBits) & (1<<(32-layerBits) - 1); o != 0 {
 		ck.Organisation = x.orgs[o-1]
 	}
 	return ck
@@ -312,13 +365,14 @@ func (x *cellIndex) key(k uint64) cellKey {
 
 // intern numbers a cell read back from the table.
 func (x *cellIndex) intern(k cellKey) uint64 {
-	pl := x.placeID(place{Month: k.Month, Region: k.Region, Departement: k.Departement, Subject: k.Subject})
+	pl := x.placeID(place{Month: k.Month, Region: k.Region, Departement: k.Departement, Subject: k.Subject, SFAlert: k.SFAlert})
 	return pack(k.Layer, pl, x.orgByName(k.Organisation))
 }
 
 // contribution is what a need adds to one cell and, through rolls, to its
-// seven rollups: the need as a whole (layer 0, org 0) or its matches of one
-// organisation (layer byOrganisation).
+// seven rollups, each without and with its sf_alert: the need as a whole
+// (layer 0, org 0) or its matches of one organisation (layer
+// byOrganisation).
 type contribution struct {
 	layer  int
 	place  uint32
@@ -333,7 +387,7 @@ type contribution struct {
 func (p *projection) contribute(out []contribution, s *needfold.State) []contribution {
 	p.ix.init()
 	pl := p.ix.placeID(place{Month: p.ix.month(s.CapturedAt, p.cfg.Location),
-		Region: s.Region, Departement: s.Departement, Subject: s.Subject})
+		Region: s.Region, Departement: s.Departement, Subject: s.Subject, SFAlert: sfPlace(s.SFAlert)})
 	out = append(out, p.figures(contribution{place: pl}, s, uuid.Nil, false))
 	for i, m := range s.Matches {
 		seen := false
@@ -393,7 +447,35 @@ func (p *projection) figures(c contribution, s *needfold.State, org uuid.UUID, b
 	return c
 }
 
+// Apply folds the events of needs, and those of Signaux Faibles lists in
+// their place among them: a need captured after a list's import counts
+// under that list's alert (signaux.go).
 func (p *projection) Apply(ctx context.Context, tx projections.Txn, suffix string, evs []projections.Decoded) error {
+	start := 0
+	for i, d := range evs {
+		if !domain.IsSFEvent(d.Event) {
+			continue
+		}
+		if err := p.fold(ctx, tx, suffix, evs[start:i]); err != nil {
+			return err
+		}
+		if err := p.sf.apply(d.Event, d.Stored.Version); err != nil {
+			return fmt.Errorf("event %s (%s of %s): %w", d.Stored.ID, d.Stored.Type, d.Stored.StreamID, err)
+		}
+		start = i + 1
+	}
+	return p.fold(ctx, tx, suffix, evs[start:])
+}
+
+// fold folds events of needs (and skips others), with the list that
+// applies read back first.
+func (p *projection) fold(ctx context.Context, tx projections.Txn, suffix string, evs []projections.Decoded) error {
+	if err := p.sf.load(ctx, tx, "stats_signaux"+suffix); err != nil {
+		return err
+	}
+	if len(evs) == 0 {
+		return nil
+	}
 	return needfold.Fold(ctx, tx, p.cache, "stats_needs"+suffix, p.cfg.Geography, evs)
 }
 
@@ -412,18 +494,21 @@ type signed struct {
 }
 
 func (p *projection) Idle() bool {
-	return p.cache.Idle() && (p.holding || len(p.dirty) == 0)
+	return p.cache.Idle() && (p.holding || len(p.dirty) == 0) && !p.sf.dirty
 }
 
 func (p *projection) Flush(ctx context.Context, tx projections.Txn, suffix string) error {
 	if p.Idle() {
 		return nil
 	}
+	if err := p.sf.flush(ctx, tx, "stats_signaux"+suffix); err != nil {
+		return err
+	}
 	touched := p.cache.Take()
 	table := "stats_cells" + suffix
 	p.ix.init()
 	if p.cells == nil {
-		p.cells, p.groups = make(map[uint64]*cell), make(map[uint64]*[8]*cell)
+		p.cells, p.groups = make(map[uint64]*cell), make(map[uint64]*[nRolls]*cell)
 	}
 	// What each touched need adds now, and what it added at the last flush
 	// to take back; a need whose contributions did not change (a comment,
@@ -475,14 +560,14 @@ func (p *projection) Flush(ctx context.Context, tx projections.Txn, suffix strin
 	return nil
 }
 
-// add adds c (sign 1) or takes it back (-1) from its cell and the seven
+// add adds c (sign 1) or takes it back (-1) from its cell and the
 // rollups, creating the cells it misses.
 func (p *projection) add(c *contribution, sign int64) {
 	g := p.groups[pack(c.layer, c.place, c.org)]
 	if g == nil {
-		g = new([8]*cell)
+		g = new([nRolls]*cell)
 		for roll, pl := range p.ix.rolls(c.place) {
-			k := pack(c.layer|roll, pl, c.org)
+			k := pack(rollLayer(c.layer, roll), pl, c.org)
 			cl := p.cells[k]
 			if cl == nil {
 				cl = new(cell)
@@ -496,7 +581,7 @@ func (p *projection) add(c *contribution, sign int64) {
 		}
 		p.groups[pack(c.layer, c.place, c.org)] = g
 	}
-	for roll, cl := range g {
+	for roll, cl := range g[:p.ix.span(c.place)] {
 		for i, n := range c.c {
 			cl.c[i] += sign * n
 		}
@@ -505,7 +590,7 @@ func (p *projection) add(c *contribution, sign int64) {
 		}
 		if !cl.dirty {
 			cl.dirty = true
-			p.dirty = append(p.dirty, pack(c.layer|roll, p.ix.rolls(c.place)[roll], c.org))
+			p.dirty = append(p.dirty, pack(rollLayer(c.layer, roll), p.ix.rolls(c.place)[roll], c.org))
 		}
 	}
 }
@@ -553,7 +638,7 @@ func (p *projection) writeCells(ctx context.Context, tx projections.Txn, table s
 	}
 	for _, k := range gone {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+
-			` WHERE layer=$1 AND organisation=$2 AND subject=$3 AND month=$4 AND region=$5 AND departement=$6`, k.args()...); err != nil {
+			` WHERE layer=$1 AND organisation=$2 AND subject=$3 AND month=$4 AND region=$5 AND departement=$6 AND sf_alert=$7`, k.args()...); err != nil {
 			return fmt.Errorf("delete empty stats cell: %w", err)
 		}
 	}
@@ -584,7 +669,7 @@ func (p *projection) loadFor(ctx context.Context, tx projections.Txn, table stri
 	for _, m := range moves {
 		for _, c := range p.buf[m.from:m.to] {
 			for roll, pl := range p.ix.rolls(c.place) {
-				k := pack(c.layer|roll, pl, c.org)
+				k := pack(rollLayer(c.layer, roll), pl, c.org)
 				if _, ok := p.cells[k]; !ok && !seen[k] {
 					seen[k] = true
 					missing = append(missing, p.ix.key(k))
@@ -630,7 +715,7 @@ func (p *projection) readCells(ctx context.Context, tx projections.Txn, table, q
 		var k cellKey
 		c := new(cell)
 		var raw sql.RawBytes
-		dest := []any{&k.Layer, &k.Organisation, &k.Subject, &k.Month, &k.Region, &k.Departement}
+		dest := []any{&k.Layer, &k.Organisation, &k.Subject, &k.Month, &k.Region, &k.Departement, &k.SFAlert}
 		for i := range c.c {
 			dest = append(dest, &c.c[i])
 		}

@@ -25,9 +25,11 @@ func NewQueries(db *sql.DB) *Queries { return &Queries{db: db} }
 // StatsQuery asks for funders' figures. Months are capture months
 // ("YYYY-MM", inclusive, in Options.Location); empty bounds are open.
 // GroupBy takes any of month, region, departement, organisation, subject,
-// months_since_opening (none: one row for everything). ScopeZones, when
-// not nil, restricts to those zones (régions, départements or national;
-// finer zones are refused because cells do not carry them).
+// months_since_opening and sf_alert (none: one row for everything);
+// sf_alert groups needs by the Signaux Faibles alert their company had when
+// they were captured (F1, F2, none). ScopeZones, when not nil, restricts to
+// those zones (régions, départements or national; finer zones are refused
+// because cells do not carry them).
 type StatsQuery struct {
 	From, To     string
 	GroupBy      []string
@@ -69,6 +71,7 @@ type StatsRow struct {
 	Organisation            string   `json:"organisation,omitempty"`
 	Subject                 string   `json:"subject,omitempty"`
 	MonthsSinceOpening      *int     `json:"months_since_opening,omitempty"`
+	SFAlert                 string   `json:"sf_alert,omitempty"`
 	Needs                   int64    `json:"needs"`
 	Matches                 int64    `json:"matches"`
 	PositioningRate         float64  `json:"positioning_rate"`
@@ -84,7 +87,7 @@ type StatsRow struct {
 	Abandoned               int64    `json:"abandoned"`
 }
 
-var statsDimensions = []string{"month", "region", "departement", "organisation", "subject", DimMonthsSinceOpening}
+var statsDimensions = []string{"month", "region", "departement", "organisation", "subject", DimMonthsSinceOpening, "sf_alert"}
 
 // layer is the layer of cells that answers q: organisations' rows when it
 // groups or filters by organisation, and summed over each of subject,
@@ -112,8 +115,13 @@ func (q StatsQuery) layer() int {
 
 func (q StatsQuery) where() (query.Where, error) {
 	var w query.Where
-	// One layer, so that no need counts twice.
-	w.Add("layer=%s", q.layer())
+	// One layer, so that no need counts twice; grouped by alert, also the
+	// rows of alerted companies of that layer (see Stats).
+	if slices.Contains(q.GroupBy, "sf_alert") {
+		w.Add("layer IN (%s,%s)", q.layer(), q.layer()|bySFAlert)
+	} else {
+		w.Add("layer=%s", q.layer())
+	}
 	if q.From != "" {
 		w.Add("month>=%s", q.From)
 	}
@@ -148,6 +156,13 @@ func (q StatsQuery) where() (query.Where, error) {
 		w.Conds = append(w.Conds, "("+strings.Join(ors, " OR ")+")")
 	}
 	return w, nil
+}
+
+// acc sums the cells of one group of a query.
+type acc struct {
+	vals []string
+	c    counts
+	h    hist
 }
 
 // Stats answers a StatsQuery from the pre-aggregated cells, one row per
@@ -195,11 +210,6 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 	}
 	defer rows.Close()
 
-	type acc struct {
-		vals []string
-		c    counts
-		h    hist
-	}
 	groups := make(map[string]*acc)
 	vals := make([]string, len(keys))
 	group := make([]string, len(q.GroupBy))
@@ -261,6 +271,9 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 		return nil, fmt.Errorf("stats: %w", err)
 	}
 
+	if i := slices.Index(q.GroupBy, "sf_alert"); i >= 0 {
+		noneOf(groups, i)
+	}
 	out := make([]StatsRow, 0, len(groups))
 	for _, a := range groups {
 		if a.c[cNeeds] == 0 {
@@ -303,6 +316,43 @@ func compareMonths(a, b *int) int {
 	return *a - *b
 }
 
+// noneOf turns the groups of every need (an empty sf_alert, read from the
+// layer without alert) into the groups of needs without alert: minus the groups
+// of F1 and of F2 with the same other keys. alert is the position of
+// sf_alert among the group keys. Counts and histograms subtract exactly.
+func noneOf(groups map[string]*acc, alert int) {
+	key := func(vals []string, a string) string {
+		var kb []byte
+		for i, v := range vals {
+			if i == alert {
+				v = a
+			}
+			kb = append(append(kb, v...), 0)
+		}
+		return string(kb)
+	}
+	var totals []string
+	for k, g := range groups {
+		if g.vals[alert] == "" {
+			totals = append(totals, k)
+		}
+	}
+	for _, k := range totals {
+		g := groups[k]
+		for _, a := range []string{sfF1, sfF2} {
+			if part := groups[key(g.vals, a)]; part != nil {
+				for i := range g.c {
+					g.c[i] -= part.c[i]
+				}
+				g.h.sub(&part.h)
+			}
+		}
+		g.vals[alert] = sfNone
+		delete(groups, k)
+		groups[key(g.vals, sfNone)] = g
+	}
+}
+
 func (r *StatsRow) get(dim string) string {
 	switch dim {
 	case "month":
@@ -315,6 +365,8 @@ func (r *StatsRow) get(dim string) string {
 		return r.Organisation
 	case "subject":
 		return r.Subject
+	case "sf_alert":
+		return r.SFAlert
 	}
 	return ""
 }
@@ -335,6 +387,8 @@ func (r *StatsRow) set(dim, v string) {
 		if n, err := strconv.Atoi(v); err == nil {
 			r.MonthsSinceOpening = &n
 		}
+	case "sf_alert":
+		r.SFAlert = v
 	}
 }
 

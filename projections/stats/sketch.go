@@ -56,6 +56,19 @@ func (h *hist) add(b int, n int64) {
 	h.counts[b-h.lo] += n
 }
 
+// sub takes o's counts out of h (the figures of a group minus those of
+// its part; counts stay non-negative when o is part of h).
+func (h *hist) sub(o *hist) {
+	h.zero -= o.zero
+	if len(o.counts) == 0 {
+		return
+	}
+	h.cover(o.lo, o.lo+len(o.counts))
+	for i, c := range o.counts {
+		h.counts[o.lo+i-h.lo] -= c
+	}
+}
+
 // cover grows the span of counts to include buckets [from, to).
 func (h *hist) cover(from, to int) {
 	if len(h.counts) == 0 {

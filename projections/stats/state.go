@@ -14,9 +14,13 @@ import (
 	"github.com/reso-fr/reso/projections/needfold"
 )
 
-// statsStateV1 opens the binary form of what statistics keep of a need in
-// stats_needs.state.
-const statsStateV1 = 1
+// statsStateV1 and statsStateV2 open the binary forms of what statistics
+// keep of a need in stats_needs.state; version 2 adds the Signaux Faibles
+// alert to the flags.
+const (
+	statsStateV1 = 1
+	statsStateV2 = 2
+)
 
 // appendState appends to b the part of s that statistics
 // keep in stats_needs: what their figures read (place, capture time,
@@ -30,18 +34,19 @@ const statsStateV1 = 1
 // replaced): stats_needs is, after the log, the largest table a rebuild
 // writes. Layout: version byte; id (16 bytes); département, région and
 // subject (length-prefixed); captured_at (varint); flags (bit 0:
-// abandoned); version (uvarint); the number of matches, then per match its
+// abandoned; bits 1 and 2: the Signaux Faibles alert, 0 none, 1 F1, 2 F2);
+// version (uvarint); the number of matches, then per match its
 // referent and organisation ids (16 bytes each), status (length-prefixed),
 // sent_at as a varint offset from captured_at, a presence byte and, when
 // set, taken_at as a varint offset from sent_at.
 func appendState(b []byte, s *needfold.State) []byte {
-	b = append(b, statsStateV1)
+	b = append(b, statsStateV2)
 	b = append(b, s.ID[:]...)
 	b = appendShortString(b, s.Departement)
 	b = appendShortString(b, s.Region)
 	b = appendShortString(b, s.Subject)
 	b = binary.AppendVarint(b, s.CapturedAt)
-	b = append(b, byte(projections.Flag(s.Abandoned)))
+	b = append(b, byte(projections.Flag(s.Abandoned))|sfLevel(s.SFAlert)<<1)
 	b = binary.AppendUvarint(b, uint64(s.Version))
 	b = binary.AppendUvarint(b, uint64(len(s.Matches)))
 	for _, m := range s.Matches {
@@ -74,14 +79,21 @@ var errBadState = errors.New("projections: malformed statistics state")
 // rebuilt.)
 func decodeState(raw []byte) (*needfold.State, error) {
 	r := stateReaderBuf{b: raw}
-	if v := r.byte(); v != statsStateV1 {
+	v := r.byte()
+	if v != statsStateV1 && v != statsStateV2 {
 		return nil, fmt.Errorf("%w: version %d", errBadState, v)
 	}
 	s := new(needfold.State)
 	s.ID = r.id()
 	s.Departement, s.Region, s.Subject = r.str(), r.str(), r.str()
 	s.CapturedAt = r.varint()
-	s.Abandoned = r.flag()
+	// Version 1 wrote 0 or 1; version 2 adds an alert of 0 to 2 above.
+	flags := r.byte()
+	if flags&^7 != 0 || flags>>1 == 3 || v == statsStateV1 && flags > 1 {
+		r.fail("flags")
+	}
+	s.Abandoned = flags&1 != 0
+	s.SFAlert = sfAlertOf(flags >> 1 & 3)
 	s.Version = int64(r.uvarint())
 	n := r.uvarint()
 	// Each match takes at least 35 bytes: a count beyond what is left is
