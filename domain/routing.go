@@ -10,12 +10,13 @@ import (
 
 // Coverage is what a referent covers, as routing needs it.
 type Coverage struct {
-	ReferentID     uuid.UUID
-	OrganisationID uuid.UUID
-	Name           string
-	Subjects       []string
-	Zones          []Zone
-	Active         bool
+	ReferentID       uuid.UUID
+	OrganisationID   uuid.UUID
+	OrganisationName string // for people reading suggestions; routing ignores it
+	Name             string
+	Subjects         []string
+	Zones            []Zone
+	Active           bool
 }
 
 // Route suggests the referents for a need in commune with subject: the active

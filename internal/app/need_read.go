@@ -105,7 +105,19 @@ func (s *Service) view(ctx context.Context, n *domain.Need, key *aheadKey) (Need
 	if err != nil {
 		return NeedView{}, err
 	}
-	return render(n, cv), nil
+	v := render(n, cv)
+	s.nameMatches(ctx, v.Matches)
+	return v, nil
+}
+
+// nameMatches puts the names of referents and organisations beside their
+// ids, read from the log once and cached: a client reads "Claire Martin
+// (CMA Hauts-de-France)" without a directory lookup of its own.
+func (s *Service) nameMatches(ctx context.Context, ms []MatchView) {
+	for i := range ms {
+		ms[i].ReferentName = s.nameOf(ctx, ms[i].ReferentID)
+		ms[i].OrganisationName = s.nameOf(ctx, ms[i].OrganisationID)
+	}
 }
 
 // render is a folded need's view with its contact as given.

@@ -117,17 +117,38 @@ func (s *Service) Stats(ctx context.Context, p Principal, q StatsQuery) ([]Stats
 	if rows == nil {
 		rows = []StatsRow{}
 	}
+	if slices.Contains(q.GroupBy, "organisation") {
+		for i := range rows {
+			if id, err := uuid.Parse(rows[i].Organisation); err == nil {
+				rows[i].OrganisationName = s.nameOf(ctx, id)
+			}
+		}
+	}
 	return rows, nil
 }
 
-// StatsTable is Stats laid out for a download: the group keys asked for,
-// then StatsFigures, one row per statistics row. It returns Stats's errors.
+// statsColumns are the columns of a statistics table grouped by groupBy:
+// the group keys, the organisation's name beside its id, then the figures.
+func statsColumns(groupBy []string) []string {
+	cols := make([]string, 0, len(groupBy)+1+len(StatsFigures()))
+	for _, g := range groupBy {
+		cols = append(cols, g)
+		if g == "organisation" {
+			cols = append(cols, "organisation_name")
+		}
+	}
+	return append(cols, StatsFigures()...)
+}
+
+// StatsTable is Stats laid out for a download: the group keys asked for
+// (an organisation's name beside its id), then StatsFigures, one row per
+// statistics row. It returns Stats's errors.
 func (s *Service) StatsTable(ctx context.Context, p Principal, q StatsQuery) (tabular.Table, error) {
 	rows, err := s.Stats(ctx, p, q)
 	if err != nil {
 		return tabular.Table{}, err
 	}
-	t, err := tabular.FromJSON(append(append([]string{}, q.GroupBy...), StatsFigures()...), rows)
+	t, err := tabular.FromJSON(statsColumns(q.GroupBy), rows)
 	if err != nil {
 		return tabular.Table{}, fmt.Errorf("stats table: %w", err)
 	}

@@ -47,12 +47,14 @@ type ContactView struct {
 
 // MatchView is one referent on one need.
 type MatchView struct {
-	ReferentID     uuid.UUID          `json:"referent_id"`
-	OrganisationID uuid.UUID          `json:"organisation_id"`
-	Status         domain.MatchStatus `json:"status"`
-	SentAt         time.Time          `json:"sent_at"`
-	TakenCareOfAt  *time.Time         `json:"taken_care_of_at"`
-	ClosedAt       *time.Time         `json:"closed_at"`
+	ReferentID       uuid.UUID          `json:"referent_id"`
+	ReferentName     string             `json:"referent_name"`
+	OrganisationID   uuid.UUID          `json:"organisation_id"`
+	OrganisationName string             `json:"organisation_name"`
+	Status           domain.MatchStatus `json:"status"`
+	SentAt           time.Time          `json:"sent_at"`
+	TakenCareOfAt    *time.Time         `json:"taken_care_of_at"`
+	ClosedAt         *time.Time         `json:"closed_at"`
 }
 
 // NeedView is a need as it stands (or stood), folded from its stream.

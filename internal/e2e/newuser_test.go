@@ -113,6 +113,79 @@ func testNewUser(t *testing.T, e *env) {
 			t.Errorf("animateur's me: %+v", me)
 		}
 	})
+	t.Run("names next to ids", func(t *testing.T) {
+		n := e.mustForwarded(t, lille, e.r1)
+		var need struct {
+			Matches []struct {
+				ReferentID       string `json:"referent_id"`
+				ReferentName     string `json:"referent_name"`
+				OrganisationID   string `json:"organisation_id"`
+				OrganisationName string `json:"organisation_name"`
+			} `json:"matches"`
+		}
+		e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID, nil).json(t, &need)
+		if len(need.Matches) != 1 || need.Matches[0].ReferentName == "" || need.Matches[0].OrganisationName == "" {
+			t.Errorf("matches without names: %+v", need.Matches)
+		}
+		var sugg struct {
+			Referents []struct {
+				OrganisationName string `json:"organisation_name"`
+			} `json:"referents"`
+		}
+		e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"/suggestions", nil).json(t, &sugg)
+		for _, r := range sugg.Referents {
+			if r.OrganisationName == "" {
+				t.Errorf("a suggestion without its organisation's name: %+v", sugg)
+			}
+		}
+		var orgs struct {
+			Organisations []struct{ ID, Name string } `json:"organisations"`
+		}
+		e.advisor1.must(t, http.StatusOK, "GET", "/api/organisations", nil).json(t, &orgs)
+		names := map[string]string{}
+		for _, o := range orgs.Organisations {
+			names[o.ID] = o.Name
+		}
+		if names[need.Matches[0].OrganisationID] != need.Matches[0].OrganisationName {
+			t.Errorf("organisations %v do not name the match's %+v", names, need.Matches[0])
+		}
+		var refs struct {
+			Referents []struct {
+				ID               string `json:"id"`
+				OrganisationName string `json:"organisation_name"`
+			} `json:"referents"`
+		}
+		e.advisor1.must(t, http.StatusOK, "GET", "/api/referents?organisation="+need.Matches[0].OrganisationID+"&commune="+lille, nil).json(t, &refs)
+		found := false
+		for _, r := range refs.Referents {
+			found = found || r.ID == e.r1
+			if r.OrganisationName != need.Matches[0].OrganisationName {
+				t.Errorf("referent of another organisation listed: %+v", r)
+			}
+		}
+		if !found {
+			t.Errorf("referent %s not listed by its organisation and commune: %+v", e.r1, refs)
+		}
+		e.advisor1.do(t, "GET", "/api/referents?subject=astrology", nil).mustProblem(t, http.StatusUnprocessableEntity, "subject")
+		var st struct {
+			Rows []struct {
+				Organisation     string `json:"organisation"`
+				OrganisationName string `json:"organisation_name"`
+			} `json:"rows"`
+		}
+		var hist historyBody
+		e.admin.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"/history", nil).json(t, &hist)
+		pos := hist.Events[len(hist.Events)-1].Position
+		e.funder.must(t, http.StatusOK, "GET", "/api/stats?group_by=organisation&min_position="+pos, nil).json(t, &st)
+		if len(st.Rows) == 0 {
+			t.Fatal("no statistics row by organisation")
+		}
+		for _, row := range st.Rows {
+			if row.OrganisationName != names[row.Organisation] {
+				t.Errorf("stats row %+v, want the organisation's name %q", row, names[row.Organisation])
+			}
+		}
+	})
 	t.Run("commune search", func(t *testing.T) {
 		var r struct {
 			Communes []struct{ Code, Name string } `json:"communes"`

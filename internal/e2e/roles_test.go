@@ -107,10 +107,12 @@ var accessTable = map[string]access{
 		body: func(t testing.TB, e *env) any { return e.captureBody(t, lille) }},
 	"GET /api/needs": {path: fixed("/api/needs"), ok: 200},
 	// An admin names the referent whose inbox to read.
-	"GET /api/inbox":    {path: fixed("/api/inbox"), ok: 200, scoped: map[role]int{admin: 422}},
-	"GET /api/subjects": {path: fixed("/api/subjects"), ok: 200},
-	"GET /api/communes": {path: fixed("/api/communes?q=lille"), ok: 200},
-	"GET /api/me":       {path: fixed("/api/me"), ok: 200},
+	"GET /api/inbox":         {path: fixed("/api/inbox"), ok: 200, scoped: map[role]int{admin: 422}},
+	"GET /api/subjects":      {path: fixed("/api/subjects"), ok: 200},
+	"GET /api/organisations": {path: fixed("/api/organisations"), ok: 200},
+	"GET /api/referents":     {path: fixed("/api/referents?subject=recruitment&commune=59350"), ok: 200},
+	"GET /api/communes":      {path: fixed("/api/communes?q=lille"), ok: 200},
+	"GET /api/me":            {path: fixed("/api/me"), ok: 200},
 	// advisor1's tokens: theirs and an admin's to manage.
 	"GET /api/users/{id}/tokens": {path: func(e *env, _ needView) string { return "/api/users/" + e.advisor1ID + "/tokens" },
 		ok: 200, scoped: notAdvisor1(403)},

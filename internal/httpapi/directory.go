@@ -12,17 +12,19 @@ import (
 
 // suggestionView is one referent routing suggests for a need.
 type suggestionView struct {
-	ReferentID     uuid.UUID     `json:"referent_id"`
-	OrganisationID uuid.UUID     `json:"organisation_id"`
-	Name           string        `json:"name"`
-	Subjects       []string      `json:"subjects"`
-	Zones          []domain.Zone `json:"zones"`
+	ReferentID       uuid.UUID     `json:"referent_id"`
+	OrganisationID   uuid.UUID     `json:"organisation_id"`
+	OrganisationName string        `json:"organisation_name"`
+	Name             string        `json:"name"`
+	Subjects         []string      `json:"subjects"`
+	Zones            []domain.Zone `json:"zones"`
 }
 
 func suggestionViews(cov []domain.Coverage) []suggestionView {
 	out := make([]suggestionView, 0, len(cov))
 	for _, c := range cov {
-		out = append(out, suggestionView{ReferentID: c.ReferentID, OrganisationID: c.OrganisationID, Name: c.Name,
+		out = append(out, suggestionView{ReferentID: c.ReferentID, OrganisationID: c.OrganisationID,
+			OrganisationName: c.OrganisationName, Name: c.Name,
 			Subjects: nonNil(c.Subjects), Zones: nonNil(c.Zones)})
 	}
 	return out
@@ -200,4 +202,33 @@ func (a *api) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, me)
+}
+
+func (a *api) listOrganisations(w http.ResponseWriter, r *http.Request) {
+	orgs, err := a.d.Service.Organisations(r.Context(), principalOf(r.Context()))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"organisations": orgs})
+}
+
+func (a *api) listReferents(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	q := app.ReferentQuery{Subject: v.Get("subject"), Commune: v.Get("commune"), Name: v.Get("q")}
+	var err error
+	if q.Organisation, err = queryID(r, "organisation"); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if q.Active, err = boolParam(r, "active"); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	refs, err := a.d.Service.FindReferents(r.Context(), principalOf(r.Context()), q)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"referents": refs})
 }

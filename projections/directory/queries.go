@@ -165,8 +165,8 @@ func (qs *Queries) Suggest(ctx context.Context, commune, subject string) ([]doma
 	}
 	covs := make([]domain.Coverage, 0, len(refs))
 	for _, r := range refs {
-		covs = append(covs, domain.Coverage{ReferentID: r.ID, OrganisationID: r.OrganisationID, Name: r.Name,
-			Subjects: r.Subjects, Zones: r.Zones, Active: r.Active})
+		covs = append(covs, domain.Coverage{ReferentID: r.ID, OrganisationID: r.OrganisationID,
+			OrganisationName: r.OrganisationName, Name: r.Name, Subjects: r.Subjects, Zones: r.Zones, Active: r.Active})
 	}
 	return domain.Route(qs.geo, covs, commune, subject), nil
 }

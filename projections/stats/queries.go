@@ -65,10 +65,12 @@ func (q StatsQuery) byOpening() bool {
 // With organisation in GroupBy or as a filter, figures count the needs'
 // matches of that organisation (see docs/projections.md).
 type StatsRow struct {
-	Month                   string   `json:"month,omitempty"`
-	Region                  string   `json:"region,omitempty"`
-	Departement             string   `json:"departement,omitempty"`
-	Organisation            string   `json:"organisation,omitempty"`
+	Month        string `json:"month,omitempty"`
+	Region       string `json:"region,omitempty"`
+	Departement  string `json:"departement,omitempty"`
+	Organisation string `json:"organisation,omitempty"`
+	// OrganisationName is set by the service, beside Organisation.
+	OrganisationName        string   `json:"organisation_name,omitempty"`
 	Subject                 string   `json:"subject,omitempty"`
 	MonthsSinceOpening      *int     `json:"months_since_opening,omitempty"`
 	SFAlert                 string   `json:"sf_alert,omitempty"`
