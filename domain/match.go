@@ -160,3 +160,15 @@ func (m Match) clone() Match {
 	}
 	return m
 }
+
+// HandledElsewhere reports whether a referent's match should leave their
+// queue of new needs because another referent answered the need: the match
+// is still untouched (quo) while the need is closed (done, done without
+// help, not reachable). The field's practice: once one expert has closed a
+// company's request, the others need not answer it; their untouched
+// matches are shown as handled by someone else, with the closed ones,
+// rather than waiting in their inbox until they expire. A reopening by the
+// closer puts them back.
+func HandledElsewhere(match MatchStatus, needClosed bool) bool {
+	return match == MatchQuo && needClosed
+}

@@ -28,6 +28,7 @@ func (qs *Queries) InboxCounts(ctx context.Context, referentID uuid.UUID, now ti
 	}
 	expiry := now.Add(-time.Duration(qs.thresholds.Expire) * 24 * time.Hour).UnixMicro()
 	rows, err := qs.db.QueryContext(ctx, `SELECT CASE
+		WHEN handled_elsewhere = 1 THEN '`+TabDone+`'
 		WHEN status = 'quo' AND sent_at > $2 THEN '`+TabQuo+`'
 		WHEN status = 'quo' THEN '`+TabExpired+`'
 		WHEN status IN ('done','done_no_help','done_not_reachable') THEN '`+TabDone+`'

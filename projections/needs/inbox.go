@@ -17,7 +17,10 @@ import (
 const (
 	TabQuo        = "quo"
 	TabTakingCare = "taking_care"
-	TabDone       = "done" // done, done_no_help and done_not_reachable
+	// TabDone holds the closed matches (done, done_no_help and
+	// done_not_reachable) and the untouched ones of needs another referent
+	// closed (domain.HandledElsewhere).
+	TabDone = "done"
 	TabNotForMe   = "not_for_me"
 	TabExpired    = "expired" // quo for Thresholds.Expire days or more
 )
@@ -33,6 +36,8 @@ type MatchRow struct {
 	ClosedAt       *time.Time `json:"closed_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	Expired        bool       `json:"expired"`
+	// HandledElsewhere: untouched, while another referent closed the need.
+	HandledElsewhere bool `json:"handled_elsewhere"`
 	NeedStatus     string     `json:"need_status"`
 	CompanyName    string     `json:"company_name"`
 	Commune        string     `json:"commune"`
@@ -47,7 +52,7 @@ type MatchPage struct {
 }
 
 const matchSelect = `SELECT m.need_id, m.referent_id, m.organisation_id, m.status, m.sent_at, m.taken_at,
-	m.closed_at, m.updated_at, n.status, n.company_name, n.commune, n.subject, n.captured_at
+	m.closed_at, m.updated_at, m.handled_elsewhere, n.status, n.company_name, n.commune, n.subject, n.captured_at
 	FROM matches m JOIN needs n ON n.id = m.need_id`
 
 // Inbox returns a page of a referent's matches in tab (quo, taking_care,
@@ -62,13 +67,13 @@ func (qs *Queries) Inbox(ctx context.Context, referentID uuid.UUID, tab string, 
 	w.Add("m.referent_id=%s", referentID.String())
 	switch tab {
 	case TabQuo:
-		w.Add("m.status='quo' AND m.sent_at>%s", expiry)
+		w.Add("m.status='quo' AND m.handled_elsewhere=0 AND m.sent_at>%s", expiry)
 	case TabExpired:
-		w.Add("m.status='quo' AND m.sent_at<=%s", expiry)
+		w.Add("m.status='quo' AND m.handled_elsewhere=0 AND m.sent_at<=%s", expiry)
 	case TabTakingCare:
 		w.Add("m.status='taking_care'")
 	case TabDone:
-		w.Add("m.status IN ('done','done_no_help','done_not_reachable')")
+		w.Add("(m.status IN ('done','done_no_help','done_not_reachable') OR m.handled_elsewhere=1)")
 	case TabNotForMe:
 		w.Add("m.status='not_for_me'")
 	default:
@@ -111,7 +116,8 @@ func (qs *Queries) matchPage(ctx context.Context, w query.Where, now time.Time, 
 		var r MatchRow
 		var need, ref, org string
 		var sent, taken, closed, updated, captured int64
-		if err := rows.Scan(&need, &ref, &org, &r.Status, &sent, &taken, &closed, &updated,
+		var elsewhere int
+		if err := rows.Scan(&need, &ref, &org, &r.Status, &sent, &taken, &closed, &updated, &elsewhere,
 			&r.NeedStatus, &r.CompanyName, &r.Commune, &r.Subject, &captured); err != nil {
 			return MatchPage{}, fmt.Errorf("inbox: %w", err)
 		}
@@ -120,7 +126,8 @@ func (qs *Queries) matchPage(ctx context.Context, w query.Where, now time.Time, 
 		r.OrganisationID, _ = uuid.Parse(org)
 		r.SentAt, r.UpdatedAt, r.CapturedAt = projections.FromMicros(sent), projections.FromMicros(updated), projections.FromMicros(captured)
 		r.TakenCareOfAt, r.ClosedAt = optTime(taken), optTime(closed)
-		r.Expired = domain.MatchExpired(domain.MatchStatus(r.Status), r.SentAt, now, qs.thresholds)
+		r.HandledElsewhere = elsewhere != 0
+		r.Expired = !r.HandledElsewhere && domain.MatchExpired(domain.MatchStatus(r.Status), r.SentAt, now, qs.thresholds)
 		page.Items = append(page.Items, r)
 	}
 	if err := rows.Err(); err != nil {

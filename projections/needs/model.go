@@ -22,8 +22,11 @@ import (
 // Name is the read model's name, and its checkpoint's; Version the
 // schema version of its tables (projections.ReadModel.Version: raise it
 // when they change, and the engine rebuilds them).
+//
+// Version 2: matches.handled_elsewhere (an untouched match of a need
+// another referent closed leaves the new-needs tab).
 const (
-	Version = 1
+	Version = 2
 	Name    = "needs"
 )
 
@@ -48,7 +51,7 @@ var needCols = []string{"id", "siret", "company_name", "commune", "epci", "depar
 	"match_count", "contact_key_id", "contact_erased", "version"}
 
 var matchCols = []string{"need_id", "referent_id", "organisation_id", "status", "sent_at",
-	"taken_at", "closed_at", "updated_at"}
+	"taken_at", "closed_at", "updated_at", "handled_elsewhere"}
 
 func (p *projection) Idle() bool { return p.cache.Idle() }
 
@@ -156,9 +159,11 @@ func (p *projection) Flush(ctx context.Context, tx projections.Txn, suffix strin
 			s.CapturedAt, s.ForwardedAt, s.FirstTakenAt, s.ClosedAt, s.AbandonedAt, projections.Flag(s.Waiting()),
 			s.Reminders, s.LastReminder, s.LastRemindAt, len(s.Matches), s.ContactKeyID, projections.Flag(s.Erased),
 			s.Version})
+		closed := s.Status().Closed()
 		for _, m := range s.Matches {
 			matchRows = append(matchRows, []any{id, projections.IDArg(d, m.ReferentID), projections.IDArg(d, m.OrganisationID),
-				string(m.Status), m.SentAt, m.TakenAt, m.ClosedAt, m.UpdatedAt})
+				string(m.Status), m.SentAt, m.TakenAt, m.ClosedAt, m.UpdatedAt,
+				projections.Flag(domain.HandledElsewhere(m.Status, closed))})
 		}
 	}
 	if err := projections.Upsert(ctx, tx, needsT, needCols, needCols[:1], projections.ReplaceAll(needCols, needCols[:1]), needRows); err != nil {

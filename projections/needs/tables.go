@@ -51,6 +51,7 @@ var tables = []projections.Table{
 	taken_at        BIGINT NOT NULL,
 	closed_at       BIGINT NOT NULL,
 	updated_at      BIGINT NOT NULL,
+	handled_elsewhere INTEGER NOT NULL,
 	PRIMARY KEY (need_id, referent_id)
 )`, Indexes: []string{
 		`CREATE INDEX IF NOT EXISTS {I}_inbox ON {T} (referent_id, status, sent_at, need_id)`,

@@ -76,6 +76,8 @@ func TestConsoleQueriesAgreeWithDomain(t *testing.T) {
 						continue
 					}
 					switch {
+					case domain.HandledElsewhere(m.Status, n.Status().Closed()):
+						want[needs.TabDone]++
 					case m.Status == domain.MatchQuo && domain.MatchExpired(m.Status, m.SentAt, now, th):
 						want[needs.TabExpired]++
 					case m.Status.Closed():

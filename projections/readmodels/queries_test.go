@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/simulate"
 	"github.com/reso-fr/reso/projections/needs"
 	pt "github.com/reso-fr/reso/projections/projectionstest"
@@ -168,4 +169,96 @@ func TestQueriesAgreeWithDomain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClosedNeedLeavesOtherInboxes: when one referent closes a need, the
+// other referents' untouched matches leave their new-needs tab for the
+// closed tab, marked handled elsewhere; a reopening puts them back.
+func TestClosedNeedLeavesOtherInboxes(t *testing.T) {
+	t.Parallel()
+	for _, name := range pt.Backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := pt.MustBackend(t, name)
+			e := pt.MustEngine(t, b, readmodels.Options{})
+			pt.MustRun(t, e)
+			ctx := context.Background()
+			id, a, c := uuid.New(), uuid.New(), uuid.New()
+			at := time.Now().Add(-time.Hour).UTC()
+			n := domain.NewNeed(id)
+			by := domain.Actor{ID: uuid.New(), Role: domain.RoleAdvisor}
+			if err := n.Capture(domain.Capture{NeedID: id, SIRET: "73282932000074", CompanyName: "Scierie", Commune: "59350",
+				Subject: "recruitment", Description: "Recruter", AdvisorID: by.ID,
+				Contact: domain.SealedContact{KeyID: "k", Ciphertext: []byte{1}}}, nil, by, at); err != nil {
+				t.Fatal(err)
+			}
+			org := uuid.New()
+			if err := n.Forward([]domain.MatchRef{{ReferentID: a, OrganisationID: org}, {ReferentID: c, OrganisationID: org}}, by, at); err != nil {
+				t.Fatal(err)
+			}
+			ref := domain.Actor{ID: a, Role: domain.RoleReferent}
+			if err := n.ChangeMatch(a, domain.MatchTakingCare, "", ref, at.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.ChangeMatch(a, domain.MatchDone, "", ref, at.Add(2*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			pos := mustAppendNeed(t, b, n, 0)
+			pt.MustWait(t, e, pos)
+			tabOf := func() (string, bool) {
+				t.Helper()
+				for _, tab := range []string{needs.TabQuo, needs.TabTakingCare, needs.TabDone, needs.TabNotForMe, needs.TabExpired} {
+					page, err := e.Inbox(ctx, c, tab, time.Now(), 10, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(page.Items) == 1 {
+						return tab, page.Items[0].HandledElsewhere
+					}
+				}
+				return "", false
+			}
+			if tab, elsewhere := tabOf(); tab != needs.TabDone || !elsewhere {
+				t.Fatalf("the other referent's match is in %q (handled elsewhere %v), want done, handled elsewhere", tab, elsewhere)
+			}
+			counts, err := e.InboxCounts(ctx, c, time.Now())
+			if err != nil || counts[needs.TabDone] != 1 || counts[needs.TabQuo] != 0 {
+				t.Fatalf("counts %v, %v", counts, err)
+			}
+			// The closer reopens: the need is open again, and so is the
+			// other referent's match.
+			version := n.Version()
+			if err := n.ChangeMatch(a, domain.MatchQuo, "", ref, at.Add(3*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			pos = mustAppendNeed(t, b, n, version)
+			pt.MustWait(t, e, pos)
+			if tab, elsewhere := tabOf(); tab != needs.TabQuo || elsewhere {
+				t.Fatalf("after the reopening, the other match is in %q (handled elsewhere %v), want the new needs", tab, elsewhere)
+			}
+		})
+	}
+}
+
+// mustAppendNeed appends the changes of n from the from-th on, the stream
+// holding from events already, and returns the last one's position.
+func mustAppendNeed(t *testing.T, b pt.Backend, n *domain.Need, from int64) eventstore.Position {
+	t.Helper()
+	var news []eventstore.NewEvent
+	for _, e := range n.Changes()[from:] {
+		typ, ver, data, err := domain.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		news = append(news, eventstore.NewEvent{ID: uuid.New(), Type: typ, SchemaVersion: ver, Data: data})
+	}
+	expected := eventstore.NoStream
+	if from > 0 {
+		expected = eventstore.Exactly(from)
+	}
+	res, err := b.Store.Append(context.Background(), domain.NeedStream(n.ID()), expected, news...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Position
 }
