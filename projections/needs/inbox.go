@@ -20,9 +20,9 @@ const (
 	// TabDone holds the closed matches (done, done_no_help and
 	// done_not_reachable) and the untouched ones of needs another referent
 	// closed (domain.HandledElsewhere).
-	TabDone = "done"
-	TabNotForMe   = "not_for_me"
-	TabExpired    = "expired" // quo for Thresholds.Expire days or more
+	TabDone     = "done"
+	TabNotForMe = "not_for_me"
+	TabExpired  = "expired" // quo for Thresholds.Expire days or more
 )
 
 // MatchRow is one match with what an inbox shows of its need.
@@ -37,12 +37,12 @@ type MatchRow struct {
 	UpdatedAt      time.Time  `json:"updated_at"`
 	Expired        bool       `json:"expired"`
 	// HandledElsewhere: untouched, while another referent closed the need.
-	HandledElsewhere bool `json:"handled_elsewhere"`
-	NeedStatus     string     `json:"need_status"`
-	CompanyName    string     `json:"company_name"`
-	Commune        string     `json:"commune"`
-	Subject        string     `json:"subject"`
-	CapturedAt     time.Time  `json:"captured_at"`
+	HandledElsewhere bool      `json:"handled_elsewhere"`
+	NeedStatus       string    `json:"need_status"`
+	CompanyName      string    `json:"company_name"`
+	Commune          string    `json:"commune"`
+	Subject          string    `json:"subject"`
+	CapturedAt       time.Time `json:"captured_at"`
 }
 
 // MatchPage is one page of an inbox, the latest sent first.
