@@ -125,6 +125,14 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 			a.fail(w, r, err)
 			return
 		}
+		if rec.Done && rec.CreatedAt.Before(a.d.Now().Add(-idempotency.TTL)) {
+			// Expired and not yet purged: the key is free again.
+			if err := a.idem.Release(ctx, principal, key); err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			continue
+		}
 		if rec.RequestHash != hash {
 			a.fail(w, r, invalidField(idempotencyHeader, "this key was used with another request"))
 			return

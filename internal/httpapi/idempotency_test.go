@@ -183,6 +183,19 @@ func TestIdempotency(t *testing.T) {
 					t.Fatalf("stored body %q holds plaintext", body)
 				}
 			})
+			t.Run("a day later the key is free", func(t *testing.T) {
+				h := &counting{status: http.StatusOK}
+				first := mustPost(t, a.idempotent(h), alice, "k-old", `{"a":1}`)
+				later := &api{d: a.d, idem: a.idem}
+				later.d.Now = func() time.Time { return time.Now().Add(idempotency.TTL + time.Minute) }
+				again := mustPost(t, later.idempotent(h), alice, "k-old", `{"a":2}`)
+				if again.Code != http.StatusOK || h.calls.Load() != 2 || again.Body.String() == first.Body.String() {
+					t.Fatalf("a day later: status %d after %d calls, body %q", again.Code, h.calls.Load(), again.Body)
+				}
+				if again.Header().Get("Idempotent-Replayed") != "" {
+					t.Fatal("an expired response was replayed")
+				}
+			})
 			t.Run("oversize body is 413", func(t *testing.T) {
 				h := &counting{status: http.StatusOK}
 				w := mustPost(t, a.idempotent(h), alice, "k-big", strings.Repeat("x", MaxBodyBytes+1))

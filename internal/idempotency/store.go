@@ -134,6 +134,24 @@ func (s *Store) ReleaseStale(ctx context.Context, principal, key string, cutoff 
 	return nil
 }
 
+// Purge deletes the records created before cutoff, finished or pending,
+// and returns how many it deleted: a kept response lives a day (TTL), after
+// which its key is free again. It returns the database error.
+func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.db.Exec(ctx, `DELETE FROM http_idempotency WHERE created_ms < $1`, cutoff.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return n, nil
+}
+
+// TTL is how long a kept response is replayed before the purge forgets it.
+const TTL = 24 * time.Hour
+
 // SealKey derives the key of a body from secrets the table never holds:
 // the caller's bearer token and the idempotency key.
 func SealKey(token, key string) []byte {

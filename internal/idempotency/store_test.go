@@ -38,6 +38,7 @@ func TestIdempotencyWritesHoldTheGate(t *testing.T) {
 		},
 		"release":      func() error { return s.Release(ctx, "p", "k3") },
 		"releaseStale": func() error { return s.ReleaseStale(ctx, "p", "k4", time.Now()) },
+		"purge":        func() error { _, err := s.Purge(ctx, time.Now()); return err },
 	}
 	sqlitetest.MustTakeTurns(t, file, writes)
 }
@@ -79,5 +80,50 @@ func TestNewWantsMigratedTables(t *testing.T) {
 	defer db.Close()
 	if _, err := idempotency.New(context.Background(), db); !errors.Is(err, sqlmigrate.ErrPending) {
 		t.Fatalf("New on an unmigrated database: %v, want ErrPending", err)
+	}
+}
+
+// Purge deletes the records created before its cutoff, finished or
+// pending, and leaves the younger ones.
+func TestPurgeForgetsOldRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	file, err := sqlite.OpenDB(filepath.Join(t.TempDir(), "idem.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if err := idempotency.Migrate(ctx, file); err != nil {
+		t.Fatal(err)
+	}
+	s, err := idempotency.New(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	old, young := now.Add(-idempotency.TTL-time.Hour), now.Add(-time.Hour)
+	for _, r := range []struct {
+		key  string
+		at   time.Time
+		done bool
+	}{{"old-done", old, true}, {"old-pending", old, false}, {"young-done", young, true}, {"young-pending", young, false}} {
+		if ok, err := s.Reserve(ctx, "p", r.key, "h", r.at); err != nil || !ok {
+			t.Fatalf("reserve %s: %v %v", r.key, ok, err)
+		}
+		if r.done {
+			if err := s.Complete(ctx, "p", r.key, idempotency.Record{Status: 201, Headers: "{}"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	n, err := s.Purge(ctx, now.Add(-idempotency.TTL))
+	if err != nil || n != 2 {
+		t.Fatalf("Purge = %d, %v; want 2 deleted", n, err)
+	}
+	for key, kept := range map[string]bool{"old-done": false, "old-pending": false, "young-done": true, "young-pending": true} {
+		_, err := s.Get(ctx, "p", key)
+		if got := err == nil; got != kept {
+			t.Errorf("%s kept = %v (err %v), want %v", key, got, err, kept)
+		}
 	}
 }

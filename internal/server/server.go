@@ -27,6 +27,7 @@ import (
 	"github.com/reso-fr/reso/internal/console"
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/httpapi"
+	"github.com/reso-fr/reso/internal/idempotency"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/mail"
 	"github.com/reso-fr/reso/internal/notify"
@@ -509,7 +510,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.log.Error("projections stopped", "err", err)
 		}
 	}()
-	go s.purgeSessions(projCtx)
+	go s.purgeExpired(projCtx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	close(s.started)
@@ -586,20 +587,27 @@ func consoleURL(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// purgeSessions deletes, every hour until ctx ends, what the console's
-// session store no longer needs: form keys older than a day, links and
-// sessions ended a day ago.
-func (s *Server) purgeSessions(ctx context.Context) {
+// purgeExpired deletes, at start and then every hour until ctx ends, what
+// no longer needs keeping: the console's form keys older than a day, its
+// links and sessions ended a day ago, and the API's Idempotency-Key
+// responses older than idempotency.TTL.
+func (s *Server) purgeExpired(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
+		now := time.Now()
+		if err := s.sessions.Purge(ctx, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			s.log.Warn("purge console sessions", "err", err)
+		}
+		if n, err := s.backend.Idempotency.Purge(ctx, now.Add(-idempotency.TTL)); err != nil && ctx.Err() == nil {
+			s.log.Warn("purge idempotency keys", "err", err)
+		} else if n > 0 {
+			s.log.Info("purged idempotency keys", "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.sessions.Purge(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
-				s.log.Warn("purge console sessions", "err", err)
-			}
 		}
 	}
 }
