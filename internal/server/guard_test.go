@@ -2,15 +2,19 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/app"
@@ -210,4 +214,37 @@ func mustMasters(t *testing.T) []*keys.Master {
 		t.Fatal(err)
 	}
 	return []*keys.Master{m}
+}
+
+// TestExpiredTokenRefused: on a server whose tokens live a nanosecond, a
+// token is expired by its first use: 401 problem+json saying so, with the
+// Bearer challenge.
+func TestExpiredTokenRefused(t *testing.T) {
+	t.Parallel()
+	srv, base := mustServe(t, server.Config{TokenTTL: time.Nanosecond})
+	admin := app.Principal{UserID: uuid.New(), Role: domain.RoleAdmin}
+	_, token, _, err := srv.Service().RegisterUser(context.Background(), admin, app.UserInput{
+		Name: "Fanny", Email: "fanny@dge.fr", Role: domain.RoleFunder}, app.CommandMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/me", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p struct {
+		Status int    `json:"status"`
+		Detail string `json:"detail"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusUnauthorized || p.Status != http.StatusUnauthorized ||
+		resp.Header.Get("Content-Type") != "application/problem+json" ||
+		!strings.Contains(p.Detail, "expired") || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("expired token: %d %s %+v %v", resp.StatusCode, resp.Header.Get("Content-Type"), p, resp.Header)
+	}
 }
