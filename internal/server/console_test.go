@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/server"
 )
 
@@ -76,5 +77,54 @@ func TestConsoleBesideAPI(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
 		t.Errorf("GET /api/needs without a token: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
+
+// TestDemoTokensOverHTTP: a demo server lists its users' tokens at
+// /demo/tokens.txt, the lines of the saved file, and each works on the
+// API; a server without --demo has no such page.
+func TestDemoTokensOverHTTP(t *testing.T) {
+	t.Parallel()
+	srv, base := mustServe(t, server.Config{Demo: true, DemoOptions: demo.Options{Seed: 1, Months: 1}})
+	res, err := http.Get(base + "/demo/tokens.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("GET /demo/tokens.txt: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	roles := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("line %q: want role, name, token", line)
+		}
+		req, _ := http.NewRequest("GET", base+"/api/me", nil)
+		req.Header.Set("Authorization", "Bearer "+f[2])
+		me, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		me.Body.Close()
+		if me.StatusCode != http.StatusOK {
+			t.Errorf("%s's token: GET /api/me %d", f[0], me.StatusCode)
+		}
+		roles[f[0]] = true
+	}
+	if want := len(srv.Demo().Tokens); len(roles) != want || want < 5 {
+		t.Errorf("roles %v, want the %d the seeding made", roles, want)
+	}
+
+	_, plain := mustServe(t, server.Config{})
+	res, err = http.Get(plain + "/demo/tokens.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode == http.StatusOK && strings.Contains(string(body), "reso_") {
+		t.Fatalf("a server without --demo lists tokens: %q", body)
 	}
 }

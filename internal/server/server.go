@@ -168,7 +168,7 @@ type Server struct {
 	running  atomic.Bool
 
 	demoMu   sync.Mutex
-	demoList []console.DemoUser
+	demoList []demo.Token
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -275,6 +275,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		deps.SendLink = s.notifier.SendSignInLink
 	}
 	s.handler = mount(api, console.New(deps))
+	if cfg.Demo {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/demo/tokens.txt", s.serveDemoTokens)
+		mux.Handle("/", s.handler)
+		s.handler = mux
+	}
 	return s, nil
 }
 
@@ -322,9 +328,9 @@ func mount(api, web http.Handler) http.Handler {
 	return mux
 }
 
-// demoUsers lists the demo's users for the console's sign-in page, read
-// once from the saved tokens.
-func (s *Server) demoUsers(ctx context.Context) ([]console.DemoUser, error) {
+// demoTokens returns the demo's users with their tokens, read once from
+// the saved tokens (only the tokens this store knows).
+func (s *Server) demoTokens(ctx context.Context) ([]demo.Token, error) {
 	s.demoMu.Lock()
 	defer s.demoMu.Unlock()
 	if s.demoList != nil {
@@ -337,14 +343,49 @@ func (s *Server) demoUsers(ctx context.Context) ([]console.DemoUser, error) {
 			return nil, err
 		}
 	}
+	if len(toks) > 0 {
+		s.demoList = toks
+	}
+	return toks, nil
+}
+
+// demoUsers lists the demo's users for the console's sign-in page.
+func (s *Server) demoUsers(ctx context.Context) ([]console.DemoUser, error) {
+	toks, err := s.demoTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
 	list := make([]console.DemoUser, 0, len(toks))
 	for _, t := range toks {
 		list = append(list, console.DemoUser{UserID: t.UserID, Name: t.Name, Role: t.Role})
 	}
-	if len(list) > 0 {
-		s.demoList = list
-	}
 	return list, nil
+}
+
+// serveDemoTokens answers GET /demo/tokens.txt on a demo server: one line
+// per role, "role<TAB>name<TAB>token", as in the saved file, so that the
+// README's lines find the tokens from any directory. It gives away nothing
+// the demo's sign-in page does not: there, one button per role signs in.
+func (s *Server) serveDemoTokens(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	toks, err := s.demoTokens(r.Context())
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "demo tokens", "err", err)
+		http.Error(w, "demo tokens unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	var b strings.Builder
+	for _, t := range toks {
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", t.Role, t.Name, t.Token)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = io.WriteString(w, b.String())
 }
 
 // Sessions is the console's session store.
