@@ -87,12 +87,6 @@ func TestDoorsGoThroughApp(t *testing.T) {
 	forbidden := []string{"projections", "eventstore/memory", "eventstore/sqlite", "eventstore/postgres",
 		"eventstore/kurrentdb", "sqldb", "internal/backend", "internal/keys", "internal/auth"}
 	for _, door := range []string{"internal/httpapi", "internal/console"} {
-		if out, err := exec.Command("go", "list", module+door).CombinedOutput(); err != nil {
-			if strings.Contains(string(out), "no required module provides") || strings.Contains(string(out), "cannot find") ||
-				strings.Contains(string(out), "is not in std") || strings.Contains(string(out), "matched no packages") {
-				continue // a door not built yet
-			}
-		}
 		for _, imp := range imports(t, door) {
 			for _, f := range forbidden {
 				if imp == module+f || strings.HasPrefix(imp, module+f+"/") {
