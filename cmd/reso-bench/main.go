@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/reso-fr/reso/internal/chaos"
 )
 
 // command is one subcommand: it parses args and writes its report on
@@ -28,16 +30,22 @@ type command struct {
 
 var commands = []command{
 	{"append", "measure appends: writers, batch, latency, conflicts (--baseline: vs plain INSERTs)", benchAppend},
+	{"chaos", "the crash suite: clients at full speed while the server is SIGKILLed; nothing lost or doubled", benchChaos},
+	{"console", "time every console page as its role over N simulated needs", benchConsole},
 	{"domain", "measure the pure domain: geography parse, routing, need fold, event codec, SIRET", benchDomain},
 	{"http", "start the server on PostgreSQL, seed needs, measure commands, GET need and stats over HTTP", benchHTTP},
 	{"lag", "append at --rate events/s and measure the live lag of the read models (p50/p99)", benchLag},
+	{"notify", "measure mail deliveries to a real Mailpit: per second, and forward-to-mail delay", benchNotify},
 	{"read", "seed N events, then measure reading the whole log in global order", benchRead},
 	{"rebuild", "seed N simulated events, then measure the plain read and the rebuild of every read model", benchRebuild},
-	{"stats", "seed N needs, rebuild the read models, measure the funders' statistics queries", benchStats},
 	{"signaux", "simulate N needs, import a large Signaux Faibles list, measure the needs joined with it and the companies to visit", benchSignaux},
+	{"stats", "seed N needs, rebuild the read models, measure the funders' statistics queries", benchStats},
 }
 
 func main() {
+	if os.Getenv(chaos.ServeEnv) == "1" {
+		os.Exit(chaos.ServeFromEnv()) // the server the chaos command kills
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {

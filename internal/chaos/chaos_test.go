@@ -3,54 +3,22 @@ package chaos_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/reso-fr/reso/internal/chaos"
-	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
-	"github.com/reso-fr/reso/internal/server"
 )
 
 // The tests start this very binary as the server (the real server package,
 // as reso serve runs it), so that they can kill it without building reso.
 func TestMain(m *testing.M) {
-	if os.Getenv("RESO_CHAOS_SERVE") == "1" {
-		os.Exit(serve())
+	if os.Getenv(chaos.ServeEnv) == "1" {
+		os.Exit(chaos.ServeFromEnv())
 	}
 	os.Exit(m.Run())
-}
-
-// serve is reso serve, configured by its environment variables.
-func serve() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	master, err := keys.ParseMaster(os.Getenv("RESO_MASTER_KEY"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "serve: RESO_MASTER_KEY:", err)
-		return 1
-	}
-	// 32 clients at full speed are the point: no rate limit.
-	srv, err := server.New(ctx, server.Config{
-		Addr: os.Getenv("RESO_ADDR"), DataDir: os.Getenv("RESO_DATA"), DatabaseURL: os.Getenv("RESO_DATABASE_URL"),
-		AdminToken: os.Getenv("RESO_ADMIN_TOKEN"), Logger: log, MasterKeys: []*keys.Master{master},
-		Limits: server.Limits{Off: true},
-	})
-	if err == nil {
-		err = srv.Start(ctx)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "serve:", err)
-		return 1
-	}
-	return 0
 }
 
 // newServer describes a server of this binary on store ("sqlite" or
@@ -71,7 +39,7 @@ func newServer(t *testing.T, dbURL string) *chaos.Server {
 		}
 	})
 	return &chaos.Server{
-		Command: []string{os.Args[0]}, Env: []string{"RESO_CHAOS_SERVE=1"},
+		Command: []string{os.Args[0]}, Env: []string{chaos.ServeEnv + "=1"},
 		DataDir: filepath.Join(dir, "data"), DatabaseURL: dbURL, AdminToken: "reso_chaos_admin_token_0123456789", Log: log,
 	}
 }
