@@ -196,7 +196,7 @@ func (n *Notifier) content(ctx context.Context, a deliverArgs, v *needView, to m
 		}
 		d.Lines = []string{fmt.Sprintf("Le besoin de %s vous a été adressé il y a %d jours et attend toujours votre réponse.", v.company, days)}
 		if a.Notice == domain.NotifyLastChance {
-			d.Lines = append(d.Lines, fmt.Sprintf("Sans réponse, il sera abandonné %d jours après son envoi.", n.cfg.Thresholds.Abandon))
+			d.Lines = append(d.Lines, fmt.Sprintf("Sans réponse %d jours après son envoi, il pourra être abandonné par l'animateur de votre territoire.", n.cfg.Thresholds.Abandon))
 		}
 		d.Facts = v.facts()
 	case domain.NotifyAllDeclined:
