@@ -18,9 +18,6 @@ const MaxBodyBytes = 1 << 20
 // accepts: a région's thousands of referents, with room to spare.
 const MaxImportBytes = 20 << 20
 
-// tooLarge is the 413 of an oversize body.
-func tooLarge() *Problem { return tooLargeFor(MaxBodyBytes) }
-
 func tooLargeFor(limit int64) *Problem {
 	return newProblem(http.StatusRequestEntityTooLarge, "too-large", "Request body too large",
 		fmt.Sprintf("bodies are limited to %d bytes", limit))

@@ -228,11 +228,10 @@ func TestRotate(t *testing.T) {
 				t.Fatal(err)
 			}
 			type sealedContact struct {
-				c      keys.Contact
-				ct     []byte
-				keyID  string
-				siret  string
-				erased bool
+				c     keys.Contact
+				ct    []byte
+				keyID string
+				siret string
 			}
 			var all []sealedContact
 			for i := range 1200 { // more than two batches
