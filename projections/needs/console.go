@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
-	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/query"
 )
 
@@ -108,70 +107,73 @@ func zoneCondFenced(w *query.Where, zones []domain.Zone) {
 	}
 }
 
-// Dashboard counts the waiting needs of q's scope in each basket. One
-// query reads the waiting needs past the first threshold (the partial
-// index on waiting needs) with their matches (the matches' primary key),
-// so its cost follows the baskets, not the log. It returns the database
+// Dashboard counts the waiting needs of q's scope in each basket. Two
+// grouped queries read the waiting needs past the first threshold (the
+// partial index on waiting needs), the second with their untouched
+// matches (the matches' primary key); the database counts, so the rows
+// that cross into Go are one per subject or organisation and basket, and
+// the cost follows the baskets, not the log. It returns the database
 // error.
 func (qs *Queries) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, error) {
 	if q.Now.IsZero() {
 		q.Now = time.Now()
 	}
 	th := qs.thresholds
-	poke := q.Now.Add(-time.Duration(th.Poke) * 24 * time.Hour).UnixMicro()
-	d := Dashboard{BySubject: []BasketCount{}, ByOrganisation: []BasketCount{}}
+	// DaysSince(fwd, now) >= n is fwd <= now - n days: each basket is a
+	// range of forwarded_at (domain.BasketFor).
+	cut := func(days int) int64 { return q.Now.Add(-time.Duration(days) * 24 * time.Hour).UnixMicro() }
 	var w query.Where
-	w.Add("waiting=1 AND forwarded_at<=%s AND forwarded_at>0", poke)
+	w.Add("waiting=1 AND forwarded_at<=%s AND forwarded_at>0", cut(th.Poke))
 	zoneCondFenced(&w, q.ScopeZones)
-	rows, err := qs.db.QueryContext(ctx, "SELECT needs.id, needs.subject, needs.forwarded_at, m.organisation_id, m.status FROM needs JOIN matches m ON m.need_id = needs.id"+
-		w.SQL(), w.Args...)
+	basket := fmt.Sprintf("CASE WHEN needs.forwarded_at<=%s THEN '%s' WHEN needs.forwarded_at<=%s THEN '%s' ELSE '%s' END",
+		w.Arg(cut(th.Abandon)), domain.BasketAbandon, w.Arg(cut(th.LastChance)), domain.BasketLastChance, domain.BasketPoke)
+	d := Dashboard{BySubject: []BasketCount{}, ByOrganisation: []BasketCount{}}
+	var err error
+	if d.BySubject, err = qs.basketCounts(ctx, "SELECT needs.subject, "+basket+", COUNT(*) FROM needs"+w.SQL()+" GROUP BY 1, 2", w.Args, &d.Baskets); err != nil {
+		return d, err
+	}
+	// A need counts once per organisation it waits for, however many of
+	// its referents wait.
+	if d.ByOrganisation, err = qs.basketCounts(ctx, "SELECT m.organisation_id, "+basket+", COUNT(DISTINCT needs.id) FROM needs JOIN matches m ON m.need_id = needs.id"+
+		w.SQL()+" AND m.status = 'quo' GROUP BY 1, 2", w.Args, nil); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+// basketCounts runs a query of (key, basket, count) rows and returns one
+// BasketCount per key, the fullest first; total, when not nil, adds up
+// every row. It returns the database error.
+func (qs *Queries) basketCounts(ctx context.Context, sql string, args []any, total *BasketCount) ([]BasketCount, error) {
+	rows, err := qs.db.QueryContext(ctx, sql, args...)
 	if err != nil {
-		return d, fmt.Errorf("dashboard: %w", err)
+		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	defer rows.Close()
-	subjects := map[string]*BasketCount{}
-	orgs := map[string]*BasketCount{}
-	count := func(m map[string]*BasketCount, key, basket string) {
-		if m[key] == nil {
-			m[key] = &BasketCount{Key: key}
-		}
-		m[key].add(basket, 1)
-	}
-	basketOf := map[string]string{} // need id -> basket, once counted
-	counted := map[[2]string]bool{} // (need, organisation) counted
+	byKey := map[string]*BasketCount{}
 	for rows.Next() {
-		var id, subject, org, status string
-		var fwd int64
-		if err := rows.Scan(&id, &subject, &fwd, &org, &status); err != nil {
-			return d, fmt.Errorf("dashboard: %w", err)
+		var key, basket string
+		var n int
+		if err := rows.Scan(&key, &basket, &n); err != nil {
+			return nil, fmt.Errorf("dashboard: %w", err)
 		}
-		basket, ok := basketOf[id]
-		if !ok {
-			// A need's first row counts the need.
-			basket = string(domain.BasketFor(projections.FromMicros(fwd), true, q.Now, th))
-			basketOf[id] = basket
-			d.Baskets.add(basket, 1)
-			count(subjects, subject, basket)
+		if byKey[key] == nil {
+			byKey[key] = &BasketCount{Key: key}
 		}
-		// A need counts once per organisation it waits for, however many
-		// of its referents wait.
-		if k := [2]string{id, org}; status == string(domain.MatchQuo) && !counted[k] {
-			counted[k] = true
-			count(orgs, org, basket)
+		byKey[key].add(basket, n)
+		if total != nil {
+			total.add(basket, n)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return d, fmt.Errorf("dashboard: %w", err)
+		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	for _, b := range subjects {
-		d.BySubject = append(d.BySubject, *b)
+	out := make([]BasketCount, 0, len(byKey))
+	for _, b := range byKey {
+		out = append(out, *b)
 	}
-	for _, b := range orgs {
-		d.ByOrganisation = append(d.ByOrganisation, *b)
-	}
-	sortBaskets(d.BySubject)
-	sortBaskets(d.ByOrganisation)
-	return d, nil
+	sortBaskets(out)
+	return out, nil
 }
 
 func sortBaskets(bs []BasketCount) {

@@ -38,6 +38,7 @@ func TestConsoleQueriesAgreeWithDomain(t *testing.T) {
 				}
 				want := map[domain.Basket]int{}
 				bySubject := map[string]int{}
+				byOrg := map[string]int{}
 				for _, n := range folded {
 					in := zones == nil
 					for _, z := range zones {
@@ -46,6 +47,13 @@ func TestConsoleQueriesAgreeWithDomain(t *testing.T) {
 					if b := n.Basket(at, th); in && b != domain.BasketNone {
 						want[b]++
 						bySubject[n.Captured().Subject]++
+						waitsFor := map[string]bool{} // once per organisation
+						for _, m := range n.Matches() {
+							if m.Status == domain.MatchQuo && !waitsFor[m.OrganisationID.String()] {
+								waitsFor[m.OrganisationID.String()] = true
+								byOrg[m.OrganisationID.String()]++
+							}
+						}
 					}
 				}
 				if d.Baskets.Poke != want[domain.BasketPoke] || d.Baskets.LastChance != want[domain.BasketLastChance] || d.Baskets.Abandon != want[domain.BasketAbandon] {
@@ -61,6 +69,14 @@ func TestConsoleQueriesAgreeWithDomain(t *testing.T) {
 				}
 				if len(d.BySubject) != len(bySubject) {
 					t.Errorf("%d subjects, want %d", len(d.BySubject), len(bySubject))
+				}
+				for _, o := range d.ByOrganisation {
+					if o.Total() != byOrg[o.Key] {
+						t.Errorf("organisation %s: %d, want %d", o.Key, o.Total(), byOrg[o.Key])
+					}
+				}
+				if len(d.ByOrganisation) != len(byOrg) {
+					t.Errorf("%d organisations, want %d", len(d.ByOrganisation), len(byOrg))
 				}
 			}
 			// Inbox counts: each referent's tabs hold its matches.
