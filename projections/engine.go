@@ -402,8 +402,15 @@ func (e *Engine) follow(ctx context.Context, name string, careful bool, tail *lo
 
 var errReaderStopped = errors.New("log reader stopped")
 
-// ensureIndexes creates the secondary indexes of tables that are missing.
+// ensureIndexes creates the secondary indexes of tables that are missing,
+// under the DDL lock (another server's Migrate may be creating them). It
+// returns the database error.
 func (e *Engine) ensureIndexes(ctx context.Context, tables []Table) error {
+	unlock, err := lockDDL(ctx, e.db)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for _, t := range tables {
 		stmts, err := liveIndexDDL(ctx, e.db.SQL(), e.dialect, t)
 		if err != nil {

@@ -31,6 +31,11 @@ func migrate(ctx context.Context, db sqldb.DB, models []ReadModel) error {
 	if _, err := sqlmigrate.Apply(ctx, db, Migrations); err != nil {
 		return fmt.Errorf("migrate read models: %w", err)
 	}
+	unlock, err := lockDDL(ctx, db)
+	if err != nil {
+		return fmt.Errorf("migrate read models: %w", err)
+	}
+	defer unlock()
 	d := db.Dialect()
 	exec := func(stmts ...string) error {
 		for _, s := range stmts {

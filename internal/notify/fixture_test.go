@@ -86,9 +86,6 @@ type envOptions struct {
 	// outbox runs the server without a mail server: mails go to
 	// <data>/outbox.
 	outbox bool
-	// retryNew, when it reports true for server.New's error, makes mustEnv
-	// return nil instead of failing, for the caller to try again.
-	retryNew func(error) bool
 }
 
 func mustEnv(t *testing.T, o envOptions) *env {
@@ -138,10 +135,6 @@ func mustEnv(t *testing.T, o envOptions) *env {
 	srv, err := server.New(cctx, cfg)
 	if err != nil {
 		cancel()
-		if o.retryNew != nil && o.retryNew(err) {
-			t.Logf("server.New: %v; trying again", err)
-			return nil
-		}
 		t.Fatalf("server.New: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
