@@ -105,7 +105,7 @@ var errNoAction = errors.New("route requires no known action")
 // deny by default.
 func (c *console) router(routes []route) (http.Handler, error) {
 	r := chi.NewRouter()
-	r.Use(c.recoverPanic, c.limitAddress)
+	r.Use(c.recoverPanic, c.limitAddress, c.limitBody)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		c.renderError(w, r, c.optionalPrincipal(r), http.StatusNotFound, "Page introuvable",
 			"Cette adresse ne correspond à aucune page de Réso.")
