@@ -21,8 +21,12 @@ var monthNames = [...]string{"janvier", "février", "mars", "avril", "mai", "jui
 	"septembre", "octobre", "novembre", "décembre"}
 
 // nnbsp is the narrow no-break space French typography puts between
-// thousands and before "%".
-const nnbsp = "\u202f"
+// thousands and before "%"; nbsp the no-break space that keeps "14 h 05"
+// and "12 mars" on one line.
+const (
+	nnbsp = "\u202f"
+	nbsp  = "\u00a0"
+)
 
 // frDate writes a day as "12 mars 2026" ("1er mars 2026"), in Paris time.
 func frDate(t time.Time) string {
@@ -34,7 +38,7 @@ func frDate(t time.Time) string {
 	if t.Day() == 1 {
 		day = "1er"
 	}
-	return day + " " + monthNames[t.Month()-1] + " " + strconv.Itoa(t.Year())
+	return day + nbsp + monthNames[t.Month()-1] + " " + strconv.Itoa(t.Year())
 }
 
 // frDateTime writes an instant as "12 mars 2026 à 14 h 05", in Paris time.
@@ -43,7 +47,7 @@ func frDateTime(t time.Time) string {
 		return ""
 	}
 	p := t.In(paris)
-	return frDate(t) + " à " + strconv.Itoa(p.Hour()) + " h " + pad2(p.Minute())
+	return frDate(t) + " à " + strconv.Itoa(p.Hour()) + nbsp + "h" + nbsp + pad2(p.Minute())
 }
 
 func pad2(n int) string {
