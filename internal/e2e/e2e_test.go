@@ -99,6 +99,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Run("concurrency", func(t *testing.T) { testConcurrency(t, e) })
 			t.Run("erasure", func(t *testing.T) { testErasure(t, e) })
 			t.Run("erasure by SIRET", func(t *testing.T) { testErasureBySIRET(t, e) })
+			t.Run("foreign key", func(t *testing.T) { testForeignKey(t, e) })
 			t.Run("exports", func(t *testing.T) { testExports(t, e) })
 			t.Run("admin", func(t *testing.T) { testAdmin(t, e) })
 			t.Run("rollout", func(t *testing.T) { testRollout(t, e) })

@@ -112,8 +112,9 @@ type needView struct {
 	Contact     *struct {
 		Name   string `json:"name"`
 		Email  string `json:"email"`
-		Phone  string `json:"phone"`
-		Erased bool   `json:"erased"`
+		Phone       string `json:"phone"`
+		Erased      bool   `json:"erased"`
+		Unavailable bool   `json:"unavailable"`
 	} `json:"contact"`
 	CapturedAt time.Time `json:"captured_at"`
 	Matches    []struct {
