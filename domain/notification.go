@@ -35,12 +35,16 @@ const (
 	NotifyComment     NotificationKind = "comment"      // to the other participants of a need
 	NotifyDigest      NotificationKind = "digest"       // to a referent: the weekly summary of pending needs
 	NotifySignIn      NotificationKind = "sign_in"      // a one-time sign-in link
+
+	// NotifyAdvisorTakenCharge is to the advisor who captured the need: a
+	// referent took it in charge (the first time that referent does).
+	NotifyAdvisorTakenCharge NotificationKind = "advisor_taken_charge"
 )
 
 var notificationKinds = []string{
 	string(NotifyForwarded), string(NotifyPoke), string(NotifyLastChance), string(NotifyAllDeclined),
 	string(NotifyAbandoned), string(NotifyTakenCharge), string(NotifyDone), string(NotifyComment),
-	string(NotifyDigest), string(NotifySignIn),
+	string(NotifyDigest), string(NotifySignIn), string(NotifyAdvisorTakenCharge),
 }
 
 // RecipientRole says who a mail went to.

@@ -238,6 +238,26 @@ func (n *Notifier) content(ctx context.Context, a deliverArgs, v *needView, to m
 				strings.ToLower(v.at.Status().Label()))}
 		}
 		d.Notes = []string{"Vous recevez ce message car vous avez sollicité l'appui du réseau pour " + v.company + "."}
+	case domain.NotifyAdvisorTakenCharge:
+		ch, ok := v.cause(a.Version).(domain.MatchStatusChanged)
+		if !ok {
+			return d, fmt.Errorf("notify: %s of need %s: version %d is not a match change", a.Notice, a.NeedID, a.Version)
+		}
+		// The referent is named with their organisation, never with their
+		// address or phone: a mail carries no one's contact but its
+		// recipient's.
+		who, named, org := "un référent", "Un référent", ""
+		if p, err := n.people.referent(ctx, ch.ReferentID); err == nil {
+			who, named, org = p.Name, p.Name, n.people.organisation(ctx, p.OrganisationID)
+		}
+		by := who
+		if org != "" {
+			by, named = by+", "+org, named+" ("+org+")"
+		}
+		d.Subject = "Votre besoin pour " + v.company + " est pris en charge par " + by
+		d.Lines = []string{fmt.Sprintf("%s a pris en charge le besoin « %s » que vous avez saisi pour %s.", named, v.subject, v.company),
+			"Vous pouvez suivre son avancement et échanger avec le référent depuis la page du besoin."}
+		d.Facts = []fact{{"Entreprise", v.company}, {"Sujet", v.subject}, {"Commune", v.commune}}
 	case domain.NotifyComment:
 		c, ok := v.cause(a.Version).(domain.CommentAdded)
 		if !ok {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/app"
 )
@@ -66,9 +68,10 @@ func TestNeedLifeMailsEachRecipientOnce(t *testing.T) {
 				}
 			}
 
-			// The referent takes charge: the company hears of it. A comment by
-			// that referent goes to the advisor and the other referent, not
-			// back to its author. Closing it tells the company again.
+			// The referent takes charge: the company and the advisor hear of
+			// it. A comment by that referent goes to the advisor and the other
+			// referent, not back to its author. Closing it tells the company
+			// again.
 			if _, err := e.svc.ChangeMatch(ctx, e.refUser1, id, e.ref1, "take_charge", "", app.CommandMeta{}); err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +81,7 @@ func TestNeedLifeMailsEachRecipientOnce(t *testing.T) {
 			if _, err := e.svc.ChangeMatch(ctx, e.refUser1, id, e.ref1, "done", "", app.CommandMeta{}); err != nil {
 				t.Fatal(err)
 			}
-			e.mp.WaitCount(t, 6, 20*time.Second)
+			e.mp.WaitCount(t, 7, 20*time.Second)
 			e.waitIdle()
 			got = e.mp.Messages(t)
 			bySubject := map[string][]string{}
@@ -89,11 +92,12 @@ func TestNeedLifeMailsEachRecipientOnce(t *testing.T) {
 				bySubject[m.Subject] = append(bySubject[m.Subject], m.To[0].Address)
 			}
 			want := map[string][]string{
-				"Votre demande est prise en charge":                  {contact},
-				"Nouveau commentaire sur le besoin de Boulangerie 1": {"adele.conseil@users.test", "david.region@referents.test"},
-				"Votre demande a été traitée":                        {contact},
+				"Votre demande est prise en charge":                                           {contact},
+				"Votre besoin pour Boulangerie 1 est pris en charge par Chloe Nord, CCI Test": {e.advisorEmail},
+				"Nouveau commentaire sur le besoin de Boulangerie 1":                          {"adele.conseil@users.test", "david.region@referents.test"},
+				"Votre demande a été traitée":                                                 {contact},
 			}
-			if len(got) != 6 || len(bySubject) != len(want) {
+			if len(got) != 7 || len(bySubject) != len(want) {
 				t.Fatalf("after the forward: %v", bySubject)
 			}
 			for subj, to := range want {
@@ -110,12 +114,12 @@ func TestNeedLifeMailsEachRecipientOnce(t *testing.T) {
 					}
 				}
 			}
-			if n := len(notifications(e.history(id))); n != 6 {
-				t.Errorf("history records %d deliveries, want 6", n)
+			if n := len(notifications(e.history(id))); n != 7 {
+				t.Errorf("history records %d deliveries, want 7", n)
 			}
 			sent, err := e.svc.ListNotifications(ctx, e.admin, app.NotificationFilter{Status: app.NotificationSent})
-			if err != nil || len(sent) != 6 {
-				t.Fatalf("sent deliveries %d, %v; want 6", len(sent), err)
+			if err != nil || len(sent) != 7 {
+				t.Fatalf("sent deliveries %d, %v; want 7", len(sent), err)
 			}
 			if _, err := e.svc.ListNotifications(ctx, e.advisor, app.NotificationFilter{}); !errors.Is(err, app.ErrForbidden) {
 				t.Errorf("an advisor listed deliveries: %v", err)
@@ -155,6 +159,75 @@ func TestAdvisorHearsOfDeclinesAndAbandon(t *testing.T) {
 	}
 }
 
+// The advisor who captured a need hears once of each referent who takes it
+// in charge, with a link to the need, and never the company's contact
+// details; a referent taking it again after a reopening tells the company
+// again, not the advisor.
+func TestAdvisorHearsOfEachTakeChargeOnce(t *testing.T) {
+	t.Parallel()
+	e := mustEnv(t, envOptions{store: "sqlite"})
+	id, contact := e.mustCapture()
+	e.mustForward(id, e.ref1, e.ref2)
+	for _, c := range []struct {
+		by       app.Principal
+		referent uuid.UUID
+		action   string
+	}{
+		{e.refUser1, e.ref1, "take_charge"}, {e.refUser1, e.ref1, "reopen"}, {e.refUser1, e.ref1, "take_charge"},
+		{e.admin, e.ref2, "take_charge"},
+	} {
+		if _, err := e.svc.ChangeMatch(ctx, c.by, id, c.referent, c.action, "", app.CommandMeta{}); err != nil {
+			t.Fatalf("%s of %s: %v", c.action, c.referent, err)
+		}
+	}
+	// 2 forwards, 3 take-charges told to the company, 2 to the advisor.
+	e.mp.WaitCount(t, 7, 20*time.Second)
+	e.waitIdle()
+	got := e.mp.Messages(t)
+	if len(got) != 7 {
+		t.Fatalf("%d mails, want 7: %v", len(got), recipients(got))
+	}
+	link := baseURL + "/besoins/" + id.String()
+	var toAdvisor []string
+	for _, m := range got {
+		if m.To[0].Address != e.advisorEmail {
+			if strings.HasPrefix(m.Subject, "Votre besoin pour") {
+				t.Errorf("%q went to %s", m.Subject, m.To[0].Address)
+			}
+			continue
+		}
+		toAdvisor = append(toAdvisor, m.Subject)
+		full := e.mp.Message(t, m.ID)
+		if !strings.Contains(full.Text, link) || !strings.Contains(full.HTML, `href="`+link+`"`) ||
+			!strings.Contains(full.Text, "Boulangerie 1") || !strings.Contains(full.Text, "Recruter un ou plusieurs salariés") {
+			t.Errorf("advisor's mail %q:\n%s", m.Subject, full.Text)
+		}
+		for _, private := range []string{contact, "0320000000", "Camille Dupont", "@referents.test"} {
+			if strings.Contains(full.Text, private) || strings.Contains(full.HTML, private) {
+				t.Errorf("advisor's mail %q shows %q", m.Subject, private)
+			}
+		}
+	}
+	slices.Sort(toAdvisor)
+	want := []string{"Votre besoin pour Boulangerie 1 est pris en charge par Chloe Nord, CCI Test",
+		"Votre besoin pour Boulangerie 1 est pris en charge par David Region, CCI Test"}
+	if !slices.Equal(toAdvisor, want) {
+		t.Fatalf("the advisor got %v, want %v", toAdvisor, want)
+	}
+	var recorded int
+	for _, n := range notifications(e.history(id)) {
+		if n.Kind == domain.NotifyAdvisorTakenCharge {
+			recorded++
+			if n.To.Role != domain.RecipientUser || n.To.ID != e.advisor.UserID || n.To.Name != "Adele Conseil" {
+				t.Errorf("recorded %+v", n)
+			}
+		}
+	}
+	if recorded != 2 {
+		t.Errorf("history records %d mails to the advisor, want 2", recorded)
+	}
+}
+
 // An erased contact gets nothing: the company's address is gone with its
 // key, and the notifier kept none.
 func TestErasedContactGetsNoMail(t *testing.T) {
@@ -177,15 +250,17 @@ func TestErasedContactGetsNoMail(t *testing.T) {
 			t.Errorf("the erased contact got %q", m.Subject)
 		}
 	}
-	if got := recipients(e.mp.Messages(t)); !slices.Equal(got, []string{"chloe.nord@referents.test"}) {
-		t.Errorf("mails went to %v, want only the referent", got)
+	got := recipients(e.mp.Messages(t))
+	slices.Sort(got)
+	if !slices.Equal(got, []string{e.advisorEmail, "chloe.nord@referents.test"}) {
+		t.Errorf("mails went to %v, want only the referent and the advisor", got)
 	}
 
 	// Erased after the mail was planned, before it could go (the mail
 	// server is down): the job finds no key to open, and sends nothing.
 	id2, contact2 := e.mustCapture()
 	e.mustForward(id2, e.ref1)
-	e.mp.WaitCount(t, 2, 20*time.Second)
+	e.mp.WaitCount(t, 3, 20*time.Second)
 	e.waitIdle()
 	e.mp.Stop()
 	if _, err := e.svc.ChangeMatch(ctx, e.refUser1, id2, e.ref1, "take_charge", "", app.CommandMeta{}); err != nil {
@@ -193,20 +268,21 @@ func TestErasedContactGetsNoMail(t *testing.T) {
 	}
 	waitFor(t, "the take-charge mail to fail", func() bool {
 		vs, err := e.svc.ListNotifications(ctx, e.admin, app.NotificationFilter{Status: app.NotificationRetrying})
-		return err == nil && len(vs) == 1 && vs[0].Kind == domain.NotifyTakenCharge
+		return err == nil && slices.ContainsFunc(vs, func(v app.NotificationView) bool { return v.Kind == domain.NotifyTakenCharge })
 	})
 	if _, _, err := e.svc.Erase(ctx, e.admin, app.EraseInput{ContactEmail: contact2}, app.CommandMeta{}); err != nil {
 		t.Fatal(err)
 	}
 	e.mp.Restart()
+	e.mp.WaitCount(t, 4, 30*time.Second) // the advisor's mail, retried
 	e.waitIdle()
 	for _, m := range e.mp.Messages(t) {
 		if m.To[0].Address == contact2 {
 			t.Errorf("the contact erased before sending got %q", m.Subject)
 		}
 	}
-	if n := len(e.mp.Messages(t)); n != 2 {
-		t.Errorf("%d mails, want the 2 forwards", n)
+	if n := len(e.mp.Messages(t)); n != 4 {
+		t.Errorf("%d mails, want the 2 forwards and the advisor's 2", n)
 	}
 }
 

@@ -45,6 +45,13 @@ func plan(cause string, e domain.Event, before, after *domain.Need, authorRefere
 			if !after.ContactErased() {
 				add(domain.NotifyTakenCharge, domain.RecipientContact, uuid.Nil)
 			}
+			// The advisor hears once of each referent who takes the need
+			// in charge: taking it again after a reopening names nobody
+			// new (unlike the company's mail above, sent on every
+			// take-charge). Nor is the advisor told of their own act.
+			if m, ok := before.Match(e.ReferentID); ok && m.TakenCareOfAt == nil && e.Actor().ID != advisor {
+				add(domain.NotifyAdvisorTakenCharge, domain.RecipientUser, advisor)
+			}
 		case e.To == domain.MatchDone || e.To == domain.MatchDoneNoHelp:
 			// The company hears that its need is done when the need's status
 			// becomes done (or done_no_help), not when a second referent
