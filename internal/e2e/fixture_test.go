@@ -110,8 +110,8 @@ type needView struct {
 	Commune     string `json:"commune"`
 	Subject     string `json:"subject"`
 	Contact     *struct {
-		Name   string `json:"name"`
-		Email  string `json:"email"`
+		Name        string `json:"name"`
+		Email       string `json:"email"`
 		Phone       string `json:"phone"`
 		Erased      bool   `json:"erased"`
 		Unavailable bool   `json:"unavailable"`
