@@ -15,7 +15,7 @@ func TestFrenchDates(t *testing.T) {
 		date     string
 		dateTime string
 	}{
-		{time.Date(2026, 3, 12, 13, 5, 0, 0, time.UTC), "12 mars 2026", "12 mars 2026 à 14 h 05"},     // UTC+1
+		{time.Date(2026, 3, 12, 13, 5, 0, 0, time.UTC), "12 mars 2026", "12 mars 2026 à 14 h 05"},       // UTC+1
 		{time.Date(2026, 7, 1, 6, 30, 0, 0, time.UTC), "1er juillet 2026", "1er juillet 2026 à 8 h 30"}, // UTC+2
 		{time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC), "1er janvier 2027", "1er janvier 2027 à 0 h 59"},
 		{time.Date(2026, 3, 29, 0, 59, 0, 0, time.UTC), "29 mars 2026", "29 mars 2026 à 1 h 59"}, // the hour before summer time
