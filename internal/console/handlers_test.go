@@ -33,9 +33,11 @@ type web struct {
 	hc                                  *http.Client
 	admin, advisor, referent, anim, fun app.Principal
 	referentID                          uuid.UUID
+	dataDir                             string
 }
 
-func mustWeb(t *testing.T) *web {
+// mustWeb starts the server; opts adjust its configuration.
+func mustWeb(t *testing.T, opts ...func(*server.Config)) *web {
 	t.Helper()
 	var tok [32]byte
 	_, _ = rand.Read(tok[:])
@@ -44,9 +46,14 @@ func mustWeb(t *testing.T) *web {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AdminToken: hex.EncodeToString(tok[:]),
+	dataDir := t.TempDir()
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: dataDir, AdminToken: hex.EncodeToString(tok[:]),
 		MasterKeys: []*keys.Master{master},
-		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -60,7 +67,7 @@ func mustWeb(t *testing.T) *web {
 	go func() { served <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-served })
 	<-srv.Started()
-	w := &web{srv: srv, base: "http://" + srv.Addr(), hc: &http.Client{
+	w := &web{srv: srv, base: "http://" + srv.Addr(), dataDir: dataDir, hc: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}}
 	svc := srv.Service()
 	w.admin, err = svc.Authenticate(ctx, hex.EncodeToString(tok[:]))
