@@ -72,6 +72,7 @@ func (c *console) nav(p app.Principal, current string) []navItem {
 	}{
 		{"Boîte de réception", "/boite", app.ActionInbox, domain.RoleReferent},
 		{"Tableau de bord", "/tableau-de-bord", app.ActionDashboard, ""},
+		{"Entreprises à visiter", "/entreprises-a-visiter", app.ActionSFCompanies, ""},
 		{needs, "/besoins", app.ActionListNeeds, ""},
 		{"Saisir un besoin", "/besoins/nouveau", app.ActionCaptureNeed, ""},
 		{"Statistiques", "/statistiques", app.ActionStats, ""},
@@ -189,6 +190,8 @@ var actionWhat = map[app.Action]string{
 	app.ActionErase:          "effacer des données personnelles",
 	app.ActionReadUsers:      "consulter les utilisateurs",
 	app.ActionDashboard:      "consulter le tableau de bord d'un territoire",
+	app.ActionSFCompanies:    "consulter les entreprises signalées par Signaux Faibles",
+	app.ActionSFFlags:        "voir les alertes Signaux Faibles",
 }
 
 // forbiddenMessage says why in French.

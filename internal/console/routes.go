@@ -70,6 +70,7 @@ func (c *console) routes() []route {
 
 		get("/boite", app.ActionInbox, c.inbox),
 		get("/tableau-de-bord", app.ActionDashboard, c.dashboard),
+		get("/entreprises-a-visiter", app.ActionSFCompanies, c.sfCompanies),
 
 		get("/statistiques", app.ActionStats, c.stats),
 		get("/statistiques.csv", app.ActionStats, c.statsCSV),
