@@ -45,6 +45,8 @@ var funcs = template.FuncMap{
 	"sfAlert":     func(a any) string { return sfAlertLabel(fmt.Sprint(a)) },
 	"sfTone":      sfTone,
 	"sfList":      sfListName,
+	"mailKind":    notificationKindLabel,
+	"delivery":    deliveryState,
 	// formKey is a fresh idempotency key for a form: sent twice, the form
 	// acts once.
 	"formKey":     func() string { return uuid.Must(uuid.NewV7()).String() },

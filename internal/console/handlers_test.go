@@ -37,6 +37,13 @@ type web struct {
 
 func mustWeb(t *testing.T) *web {
 	t.Helper()
+	return mustWebWith(t, nil)
+}
+
+// mustWebWith is mustWeb with its server's configuration adjusted by tune
+// (nil: none), e.g. to run the notifier.
+func mustWebWith(t *testing.T, tune func(*server.Config)) *web {
+	t.Helper()
 	var tok [32]byte
 	_, _ = rand.Read(tok[:])
 	ctx, cancel := context.WithCancel(context.Background())
@@ -44,9 +51,13 @@ func mustWeb(t *testing.T) *web {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AdminToken: hex.EncodeToString(tok[:]),
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AdminToken: hex.EncodeToString(tok[:]),
 		MasterKeys: []*keys.Master{master},
-		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	if tune != nil {
+		tune(&cfg)
+	}
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

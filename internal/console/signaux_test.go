@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +186,8 @@ func TestSignauxFaiblesOnlyForAnimateursAndAdmins(t *testing.T) {
 	}
 }
 
+var rowStart = regexp.MustCompile(`<tr[ >]`)
+
 // tableRows returns the body rows of a page's first table, as HTML.
 func tableRows(body string) []string {
 	_, tb, ok := strings.Cut(body, "<tbody>")
@@ -193,7 +196,7 @@ func tableRows(body string) []string {
 	}
 	tb, _, _ = strings.Cut(tb, "</tbody>")
 	var out []string
-	for _, r := range strings.Split(tb, "<tr>")[1:] {
+	for _, r := range rowStart.Split(tb, -1)[1:] {
 		if strings.Contains(r, "colspan") {
 			continue // the empty table's message
 		}
