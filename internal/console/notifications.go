@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -139,4 +140,42 @@ func deliveryState(v app.NotificationView) string {
 		return "Nouvelle tentative prévue"
 	}
 	return "Abandonné"
+}
+
+// notificationData is what the timeline reads of a notification event.
+type notificationData struct {
+	Kind domain.NotificationKind `json:"kind"`
+	To   struct {
+		Role domain.RecipientRole `json:"role"`
+		Name string               `json:"name"`
+	} `json:"to"`
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error"`
+	Final   bool   `json:"final"`
+}
+
+// notificationStep names a mail step of a need's timeline and says what
+// it was: ok is false for every other step.
+func notificationStep(h app.HistoryEvent) (label string, details []string, ok bool) {
+	if h.Type != domain.TypeNotificationSent && h.Type != domain.TypeNotificationFailed {
+		return "", nil, false
+	}
+	var e notificationData
+	_ = json.Unmarshal(h.Data, &e) // a step without details beats no step
+	to := e.To.Name
+	switch {
+	case e.To.Role == domain.RecipientContact:
+		to = "le contact de l'entreprise"
+	case to == "":
+		to = "un destinataire"
+	}
+	details = []string{"« " + notificationKindLabel(e.Kind) + " » à " + to}
+	if h.Type == domain.TypeNotificationSent {
+		return "Courriel envoyé", details, true
+	}
+	details = append(details, "Tentative "+strconv.Itoa(e.Attempt)+" : "+e.Error)
+	if e.Final {
+		details = append(details, "Plus de nouvelle tentative : un administrateur peut relancer l'envoi (page Notifications).")
+	}
+	return "Échec de l'envoi d'un courriel", details, true
 }

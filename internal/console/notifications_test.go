@@ -47,7 +47,7 @@ func TestNotificationsOutboxListsAndShowsMailsAsText(t *testing.T) {
 	}
 	form := validCapture("73282932000074")
 	form.Set("company_name", `Boulangerie <script>alert("x")</script>`)
-	w.capturedForwarded(t, form)
+	id := w.capturedForwarded(t, form)
 
 	a = w.waitPage(t, "/admin/notifications", admin, "the forward's mail in the outbox", func(b string) bool {
 		return strings.Contains(b, "Chloé Nord &lt;chloe@cci.test&gt;")
@@ -77,6 +77,10 @@ func TestNotificationsOutboxListsAndShowsMailsAsText(t *testing.T) {
 	if strings.Contains(a.body, "<script>alert") || regexp.MustCompile(`<a href="https?://`).MatchString(a.body) {
 		t.Errorf("the mail's page renders markup of the mail")
 	}
+	// The need's timeline has the mail as a step of its own.
+	w.waitPage(t, "/besoins/"+id+"/historique", w.cookie(t, w.anim), "the mail in the timeline", func(b string) bool {
+		return strings.Contains(b, "<strong>Courriel envoyé</strong>") && strings.Contains(b, "« Besoin transmis (au référent) » à Chloé Nord")
+	})
 	for _, bad := range []string{"0123456789abcdef01234567.eml", "..%2Fmaster.key", "notify.db"} {
 		if a = w.do(t, http.MethodGet, "/admin/notifications/courriels/"+bad, admin, nil); a.status != http.StatusNotFound {
 			t.Errorf("mail %q: %d", bad, a.status)
@@ -148,6 +152,15 @@ func TestNotificationsFailedDeliveryRetried(t *testing.T) {
 	w.waitPage(t, "/admin/notifications?fait=reessaye", admin, "no failed delivery left", func(b string) bool {
 		return strings.Contains(b, "Aucun envoi en échec.") && strings.Contains(b, "Le courriel va être renvoyé dans un instant.")
 	})
+	// The timeline keeps the final failure, then the mail sent.
+	a = w.waitPage(t, "/besoins/"+id+"/historique", admin, "the retried mail in the timeline", func(b string) bool {
+		return strings.Contains(b, "<strong>Courriel envoyé</strong>")
+	})
+	if failure := strings.Index(a.body, "<strong>Échec de l&#39;envoi d&#39;un courriel</strong>"); failure < 0 ||
+		failure > strings.Index(a.body, "<strong>Courriel envoyé</strong>") || !strings.Contains(a.body, "Tentative 1 : ") ||
+		!strings.Contains(a.body, "Plus de nouvelle tentative") {
+		t.Errorf("the timeline lacks the final failure before the mail sent")
+	}
 	if a = w.do(t, http.MethodPost, "/admin/notifications/999999/reessayer", admin, url.Values{"cle": {uuid.NewString()}}); a.status != http.StatusNotFound {
 		t.Errorf("retry of an unknown delivery: %d", a.status)
 	}
