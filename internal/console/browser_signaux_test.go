@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/app"
@@ -91,4 +92,58 @@ func (b *tab) rows(sel string) []string {
 	b.t.Helper()
 	b.run("wait for "+sel, chromedp.WaitReady(chromedp.CSS(sel)))
 	return get(b, "read "+sel, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(`+"`"+sel+"`"+`)).map(e => e.innerText)`))
+}
+
+// TestBrowserReferentSeesNeedClosedElsewhere: a need sent to two
+// referents, closed by the other one, sits in the demo referent's
+// "Clôturés" tab as "Traité par un autre référent", not as their own
+// closure.
+func TestBrowserReferentSeesNeedClosedElsewhere(t *testing.T) {
+	f := mustFixture(t)
+	ctx := context.Background()
+	svc := f.srv.Service()
+	admin, adv, ref := f.principal(t, domain.RoleAdmin), f.principal(t, domain.RoleAdvisor), f.principal(t, domain.RoleReferent)
+	pl := f.place(t)
+	orgs, err := svc.Organisations(ctx, admin)
+	if err != nil || len(orgs) == 0 {
+		t.Fatalf("organisations: %v", err)
+	}
+	other, _, err := svc.RegisterReferent(ctx, admin, app.ReferentInput{OrganisationID: orgs[0].ID, Name: "Denis Ailleurs " + siret()[9:],
+		Email: "denis.ailleurs." + siret()[9:] + "@referents.test", Subjects: []string{pl.Subject},
+		Zones: []domain.Zone{{Level: domain.LevelDepartement, Code: pl.Commune.Departement}}}, app.CommandMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	company := "Imprimerie Ailleurs " + siret()[9:]
+	res, err := svc.CaptureNeed(ctx, adv, app.CaptureInput{SIRET: siret(), CompanyName: company, Commune: pl.Commune.Code,
+		Subject: pl.Subject, Description: "Trouver un repreneur", Contact: app.Contact{Name: "Alix Martin", Email: "alix@example.fr"}}, app.CommandMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ForwardNeed(ctx, adv, res.Need.ID, []uuid.UUID{ref.ReferentID, other}, app.CommandMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"take_charge", "done"} {
+		r, err := svc.ChangeMatch(ctx, admin, res.Need.ID, other, action, "", app.CommandMeta{})
+		if err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+		if err := svc.WaitForPosition(ctx, r.Position); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	b := f.newTab(t)
+	b.signIn(domain.RoleReferent)
+	b.clickText("a", "Clôturés")
+	b.waitPath("/boite?onglet=done")
+	var row string
+	for _, r := range b.rows("table tbody tr") {
+		if strings.Contains(r, company) {
+			row = r
+		}
+	}
+	if !strings.Contains(row, "Traité par un autre référent") || strings.Contains(row, "En attente") {
+		t.Errorf("the need closed elsewhere reads %q", row)
+	}
 }
