@@ -33,6 +33,7 @@ type web struct {
 	hc                                  *http.Client
 	admin, advisor, referent, anim, fun app.Principal
 	referentID                          uuid.UUID
+	org                                 uuid.UUID // the referent's and the advisor's organisation
 }
 
 func mustWeb(t *testing.T) *web {
@@ -82,6 +83,7 @@ func mustWebWith(t *testing.T, tune func(*server.Config)) *web {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.org = org
 	w.referentID, _, err = svc.RegisterReferent(ctx, w.admin, app.ReferentInput{OrganisationID: org, Name: "Chloé Nord",
 		Email: "chloe@cci.test", Subjects: []string{"recruitment"}, Zones: []domain.Zone{{Level: domain.LevelDepartement, Code: "59"}}}, app.CommandMeta{})
 	if err != nil {

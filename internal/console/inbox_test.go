@@ -21,11 +21,7 @@ func TestInboxDoneTabNamesNeedsClosedElsewhere(t *testing.T) {
 	w := mustWeb(t)
 	ctx := context.Background()
 	svc := w.srv.Service()
-	orgs, err := svc.Organisations(ctx, w.admin)
-	if err != nil || len(orgs) == 0 {
-		t.Fatalf("organisations: %v", err)
-	}
-	other, _, err := svc.RegisterReferent(ctx, w.admin, app.ReferentInput{OrganisationID: orgs[0].ID, Name: "Denis Sud",
+	other, _, err := svc.RegisterReferent(ctx, w.admin, app.ReferentInput{OrganisationID: w.org, Name: "Denis Sud",
 		Email: "denis@cci.test", Subjects: []string{"recruitment"}, Zones: []domain.Zone{{Level: domain.LevelDepartement, Code: "59"}}}, app.CommandMeta{})
 	if err != nil {
 		t.Fatal(err)
