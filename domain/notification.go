@@ -47,6 +47,16 @@ var notificationKinds = []string{
 	string(NotifyDigest), string(NotifySignIn), string(NotifyAdvisorTakenCharge),
 }
 
+// NotificationKinds returns every kind of notification mail, for the
+// places that must name each (the console's labels).
+func NotificationKinds() []NotificationKind {
+	out := make([]NotificationKind, len(notificationKinds))
+	for i, k := range notificationKinds {
+		out[i] = NotificationKind(k)
+	}
+	return out
+}
+
 // RecipientRole says who a mail went to.
 type RecipientRole string
 

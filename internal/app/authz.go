@@ -60,6 +60,10 @@ const (
 	ActionImportSF    Action = "signaux_faibles.import"
 	ActionSFCompanies Action = "signaux_faibles.companies"
 	ActionSFFlags     Action = "signaux_faibles.flags" // the alerts on needs, and the filter by alert
+
+	// ActionOutbox reads the mails a server without a mail server wrote to
+	// its outbox (issue 15): they hold contacts' names and addresses.
+	ActionOutbox Action = "notifications.outbox"
 )
 
 // ActionCreateOrganisation and ActionRegisterReferent are the earlier names
@@ -120,6 +124,8 @@ var matrix = map[Action]rule{
 	ActionImportSF:    {admins, "import Signaux Faibles lists"},
 	ActionSFCompanies: {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "list the companies on Signaux Faibles lists"},
 	ActionSFFlags:     {[]domain.Role{domain.RoleAdmin, domain.RoleAnimateur}, "see Signaux Faibles alerts"},
+
+	ActionOutbox: {admins, "read the mails of the outbox"},
 }
 
 // Actions lists every action of the matrix, sorted (ActionPublic is not

@@ -109,7 +109,7 @@ func TestCan(t *testing.T) {
 	f := mustFixture(t, "memory")
 	admin := []app.Action{app.ActionEvents, app.ActionProjections, app.ActionRebuild, app.ActionCreateUser,
 		app.ActionCreateOrganisation, app.ActionRegisterReferent, app.ActionErase, app.ActionReadUsers,
-		app.ActionImportDirectory, app.ActionExportDirectory, app.ActionOpenTerritory, app.ActionNotifications}
+		app.ActionImportDirectory, app.ActionExportDirectory, app.ActionOpenTerritory, app.ActionNotifications, app.ActionOutbox}
 	cases := []struct {
 		p       app.Principal
 		allowed []app.Action

@@ -72,6 +72,7 @@ type Service struct {
 	conflicts     prometheus.Counter
 
 	notifications Notifications // nil: no notifier (see UseNotifications)
+	outbox        Outbox        // nil: no outbox (see UseOutbox)
 
 	// Names of users, referents and organisations, read from the log
 	// once: only an import changes one (a referent's), and forgets it

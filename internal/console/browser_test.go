@@ -351,6 +351,7 @@ func TestBrowserScreenshots(t *testing.T) {
 		{domain.RoleReferent, "/besoins/" + id.String(), "referent-besoin.png"},
 		{domain.RoleAnimateur, "/tableau-de-bord", "animateur-tableau-de-bord.png"},
 		{domain.RoleAnimateur, "/besoins/" + id.String() + "/historique", "animateur-historique.png"},
+		{domain.RoleAnimateur, "/entreprises-a-visiter", "animateur-entreprises-a-visiter.png"},
 		{domain.RoleFunder, "/statistiques", "financeur-statistiques.png"},
 		{domain.RoleAdmin, "/admin/projections", "admin-projections.png"},
 		{domain.RoleAdmin, "/admin/annuaire", "admin-annuaire.png"},

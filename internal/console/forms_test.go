@@ -56,7 +56,7 @@ func (w *web) mustCaughtUp(t *testing.T) {
 // one gets a mail (written to the outbox: the server has no SMTP).
 func TestSignInByEmailForm(t *testing.T) {
 	t.Parallel()
-	w := mustWeb(t, func(c *server.Config) { c.Notify = &server.NotifyConfig{} })
+	w := mustWebWith(t, func(c *server.Config) { c.Notify = &server.NotifyConfig{} })
 	w.mustCaughtUp(t) // the users, whom the link is looked up among
 	same := []string{"Sec-Fetch-Site", "same-origin"}
 	a := w.do(t, http.MethodPost, "/connexion/courriel", nil, url.Values{"courriel": {"adele-at-cci"}}, same...)

@@ -40,6 +40,13 @@ var funcs = template.FuncMap{
 	"commune":     communeName,
 	"zone":        zoneName,
 	"siret":       func(s string) string { return domain.SIRET(s).Display() },
+	"siren":       sirenDisplay,
+	"score":       func(f float64) string { return frDecimal(f, 2) },
+	"sfAlert":     func(a any) string { return sfAlertLabel(fmt.Sprint(a)) },
+	"sfTone":      sfTone,
+	"sfList":      sfListName,
+	"mailKind":    notificationKindLabel,
+	"delivery":    deliveryState,
 	// formKey is a fresh idempotency key for a form: sent twice, the form
 	// acts once.
 	"formKey":     func() string { return uuid.Must(uuid.NewV7()).String() },

@@ -34,10 +34,17 @@ type web struct {
 	admin, advisor, referent, anim, fun app.Principal
 	referentID                          uuid.UUID
 	dataDir                             string
+	org                                 uuid.UUID // the referent's and the advisor's organisation
 }
 
-// mustWeb starts the server; opts adjust its configuration.
-func mustWeb(t *testing.T, opts ...func(*server.Config)) *web {
+func mustWeb(t *testing.T) *web {
+	t.Helper()
+	return mustWebWith(t, nil)
+}
+
+// mustWebWith is mustWeb with its server's configuration adjusted by tune
+// (nil: none), e.g. to run the notifier.
+func mustWebWith(t *testing.T, tune func(*server.Config)) *web {
 	t.Helper()
 	var tok [32]byte
 	_, _ = rand.Read(tok[:])
@@ -50,8 +57,8 @@ func mustWeb(t *testing.T, opts ...func(*server.Config)) *web {
 	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: dataDir, AdminToken: hex.EncodeToString(tok[:]),
 		MasterKeys: []*keys.Master{master},
 		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
-	for _, o := range opts {
-		o(&cfg)
+	if tune != nil {
+		tune(&cfg)
 	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -78,6 +85,7 @@ func mustWeb(t *testing.T, opts ...func(*server.Config)) *web {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.org = org
 	w.referentID, _, err = svc.RegisterReferent(ctx, w.admin, app.ReferentInput{OrganisationID: org, Name: "Chloé Nord",
 		Email: "chloe@cci.test", Subjects: []string{"recruitment"}, Zones: []domain.Zone{{Level: domain.LevelDepartement, Code: "59"}}}, app.CommandMeta{})
 	if err != nil {

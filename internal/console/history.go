@@ -149,6 +149,9 @@ func (c *console) history(w http.ResponseWriter, r *http.Request, p app.Principa
 	for _, h := range hist {
 		st := step{Version: h.Version, At: h.OccurredAt, Label: eventLabel(h.Type), Actor: h.Actor.Name, Role: h.Actor.Role,
 			Details: describe(h, names)}
+		if label, details, ok := notificationStep(h); ok {
+			st.Label, st.Details = label, details
+		}
 		if d.AsOf != nil && !h.OccurredAt.After(*d.AsOf) {
 			// The last step at or before the instant is the one shown.
 			for i := range d.Steps {

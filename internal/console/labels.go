@@ -183,3 +183,33 @@ func orgKindLabel(k string) string {
 	}
 	return "Autre"
 }
+
+// notificationKindLabel names a kind of mail, as the notifications page
+// lists them.
+func notificationKindLabel(k domain.NotificationKind) string {
+	switch k {
+	case domain.NotifyForwarded:
+		return "Besoin transmis (au référent)"
+	case domain.NotifyPoke:
+		return "Relance (sans réponse)"
+	case domain.NotifyLastChance:
+		return "Relance de la dernière chance"
+	case domain.NotifyAllDeclined:
+		return "Tous les référents ont décliné (au conseiller)"
+	case domain.NotifyAbandoned:
+		return "Besoin abandonné (au conseiller)"
+	case domain.NotifyTakenCharge:
+		return "Prise en charge (à l'entreprise)"
+	case domain.NotifyDone:
+		return "Besoin clôturé (à l'entreprise)"
+	case domain.NotifyComment:
+		return "Nouveau commentaire"
+	case domain.NotifyDigest:
+		return "Récapitulatif hebdomadaire"
+	case domain.NotifySignIn:
+		return "Lien de connexion"
+	case domain.NotifyAdvisorTakenCharge:
+		return "Prise en charge (au conseiller)"
+	}
+	return string(k)
+}

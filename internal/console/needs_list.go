@@ -34,6 +34,10 @@ type needListData struct {
 	From, To   string
 	Errors     formErrors
 	ShowBasket bool
+	// ShowSF: the caller may see Signaux Faibles alerts (animateurs,
+	// admins): the filter shows, and the rows carry their badge.
+	ShowSF     bool
+	SFAlert    []option
 	Query      string // the filters, for "page suivante"
 	Mine       bool   // an advisor's own needs
 	CanCapture bool
@@ -100,6 +104,13 @@ func (c *console) needList(w http.ResponseWriter, r *http.Request, p app.Princip
 		Filters: p.Role != domain.RoleAdvisor, ShowBasket: p.Role == domain.RoleAnimateur || p.Role == domain.RoleAdmin}
 	if !slices.Contains(app.NeedStatuses(), q.Status) {
 		q.Status = ""
+	}
+	d.ShowSF = app.Allowed(p.Role, app.ActionSFFlags)
+	// A role that may not see alerts and asks for the filter anyway gets
+	// the service's refusal, not a silently unfiltered list.
+	q.SFAlert = v.Get("alerte")
+	if d.ShowSF && !slices.Contains(app.SFAlertFilters(), q.SFAlert) {
+		q.SFAlert = ""
 	}
 	if !slices.Contains(app.Baskets(), q.Basket) {
 		q.Basket = ""
@@ -184,6 +195,9 @@ func (c *console) needList(w http.ResponseWriter, r *http.Request, p app.Princip
 func (c *console) fillFilters(r *http.Request, p app.Principal, d *needListData, q app.NeedQuery) error {
 	d.Status = options(app.NeedStatuses(), needStatusLabel, q.Status)
 	d.Basket = options(app.Baskets(), basketLabel, q.Basket)
+	if d.ShowSF {
+		d.SFAlert = options(app.SFAlertFilters(), sfFilterLabel, q.SFAlert)
+	}
 	d.Subjects = subjectGroups(q.Subject)
 	orgs, err := c.d.Service.Organisations(r.Context(), p)
 	if err != nil {

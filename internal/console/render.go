@@ -72,12 +72,14 @@ func (c *console) nav(p app.Principal, current string) []navItem {
 	}{
 		{"Boîte de réception", "/boite", app.ActionInbox, domain.RoleReferent},
 		{"Tableau de bord", "/tableau-de-bord", app.ActionDashboard, ""},
+		{"Entreprises à visiter", "/entreprises-a-visiter", app.ActionSFCompanies, ""},
 		{needs, "/besoins", app.ActionListNeeds, ""},
 		{"Saisir un besoin", "/besoins/nouveau", app.ActionCaptureNeed, ""},
 		{"Statistiques", "/statistiques", app.ActionStats, ""},
 		{"Annuaire", "/admin/annuaire", app.ActionReadUsers, ""},
 		{"Projections", "/admin/projections", app.ActionProjections, ""},
 		{"Effacement", "/admin/effacement", app.ActionErase, ""},
+		{"Notifications", "/admin/notifications", app.ActionNotifications, ""},
 	}
 	var out []navItem
 	for _, it := range items {
@@ -99,6 +101,7 @@ var flashes = map[string]string{
 	"abandonne":      "Le besoin a été abandonné.",
 	"reconstruction": "La reconstruction a démarré.",
 	"efface":         "L'effacement a été effectué.",
+	"reessaye":       "Le courriel va être renvoyé dans un instant.",
 }
 
 // render writes page name with data, in the layout, with status.
@@ -189,6 +192,10 @@ var actionWhat = map[app.Action]string{
 	app.ActionErase:          "effacer des données personnelles",
 	app.ActionReadUsers:      "consulter les utilisateurs",
 	app.ActionDashboard:      "consulter le tableau de bord d'un territoire",
+	app.ActionSFCompanies:    "consulter les entreprises signalées par Signaux Faibles",
+	app.ActionSFFlags:        "voir les alertes Signaux Faibles",
+	app.ActionNotifications:  "suivre les envois de courriels",
+	app.ActionOutbox:         "lire les courriels de la boîte d'envoi",
 }
 
 // forbiddenMessage says why in French.

@@ -70,6 +70,7 @@ func (c *console) routes() []route {
 
 		get("/boite", app.ActionInbox, c.inbox),
 		get("/tableau-de-bord", app.ActionDashboard, c.dashboard),
+		get("/entreprises-a-visiter", app.ActionSFCompanies, c.sfCompanies),
 
 		get("/statistiques", app.ActionStats, c.stats),
 		get("/statistiques.csv", app.ActionStats, c.statsCSV),
@@ -79,6 +80,9 @@ func (c *console) routes() []route {
 		get("/admin/projections", app.ActionProjections, c.projections),
 		get("/admin/projections/etat", app.ActionProjections, c.projectionsState),
 		post("/admin/projections/{name}/reconstruction", app.ActionRebuild, c.rebuild),
+		get("/admin/notifications", app.ActionNotifications, c.notifications),
+		post("/admin/notifications/{id}/reessayer", app.ActionNotifications, c.retryNotification),
+		get("/admin/notifications/courriels/{id}", app.ActionOutbox, c.outboxMail),
 		get("/admin/effacement", app.ActionErase, c.eraseForm),
 		post("/admin/effacement", app.ActionErase, c.erase),
 	}

@@ -122,7 +122,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		fmt.Fprintf(o.Out, "seeding %d needs over %d months...\n", o.Needs, months)
 		t0 := time.Now()
 		sim, err := simulate.Run(ctx, b.Events, simulate.Options{Seed: o.Seed, Start: start, Months: months, Now: now,
-			TotalNeeds: o.Needs, Writers: 4, Sealer: sealer{b.Keys}})
+			TotalNeeds: o.Needs, Writers: 4, Sealer: sealer{b.Keys},
+			// A list each month, as the demo: the animateur's alerts and
+			// companies to visit are measured over real joins.
+			SignauxFaibles: true})
 		if err != nil {
 			srv.Shutdown(context.Background())
 			return res, fmt.Errorf("simulate: %w", err)
@@ -253,6 +256,9 @@ func plan(ctx context.Context, srv *server.Server, users map[domain.Role]uuid.UU
 		{ps[domain.RoleAnimateur], one("/besoins?statut=taking_care&sujet=recruitment")},
 		{ps[domain.RoleAnimateur], each(anim, "/besoins/%s/historique")},
 		{ps[domain.RoleAnimateur], each(anim, "/besoins/%s/historique?au="+past)},
+		{ps[domain.RoleAnimateur], one("/besoins?alerte=any")},
+		{ps[domain.RoleAnimateur], one("/entreprises-a-visiter")},
+		{ps[domain.RoleAnimateur], one("/entreprises-a-visiter?sans_besoin_depuis=" + time.Now().AddDate(-1, 0, 0).Format(time.DateOnly))},
 		{ps[domain.RoleAnimateur], one("/statistiques")},
 		{ps[domain.RoleFunder], one("/statistiques")},
 		{ps[domain.RoleFunder], one("/statistiques?departement=59&sujet=recruitment")},
@@ -263,6 +269,8 @@ func plan(ctx context.Context, srv *server.Server, users map[domain.Role]uuid.UU
 		{ps[domain.RoleAdmin], one("/admin/annuaire?onglet=referents")},
 		{ps[domain.RoleAdmin], one("/admin/annuaire?onglet=utilisateurs")},
 		{ps[domain.RoleAdmin], one("/admin/projections")},
+		{ps[domain.RoleAdmin], one("/admin/notifications")},
+		{ps[domain.RoleAdmin], one("/entreprises-a-visiter")},
 		{ps[domain.RoleAdmin], one("/tableau-de-bord")},
 	}, nil
 }

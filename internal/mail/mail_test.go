@@ -224,3 +224,60 @@ func TestRefusedRecipientIsPermanent(t *testing.T) {
 		t.Fatalf("allowed recipient after a refusal: %v", err)
 	}
 }
+
+// The outbox reads its messages back: recipient, subject and date decoded,
+// the plain text without its transfer encoding, the newest first; a name
+// that is no message of the outbox reads nothing.
+func TestOutboxReadsMessagesBack(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	o, err := NewOutbox(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first := message("first@reso", "chloe@referents.test")
+	first.Subject = "Un besoin « <script>alert(1)</script> »"
+	first.Text = "Bonjour <b>Chloé</b>,\nUne ligne très longue qui dépasse les soixante-seize caractères que le quoted-printable permet par ligne.\n"
+	first.Date = time.Date(2026, 3, 12, 13, 5, 0, 0, time.UTC)
+	second := message("second@reso", "david@referents.test")
+	second.Date = first.Date.Add(time.Hour)
+	for _, m := range []Message{first, second} {
+		if err := o.Send(ctx, m, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The listing is by the files' times: make them distinct and ordered.
+	files, _ := o.List()
+	for _, f := range files {
+		b, _ := os.ReadFile(filepath.Join(dir, f.Name))
+		at := first.Date
+		if strings.Contains(string(b), "second@reso") {
+			at = second.Date
+		}
+		if err := os.Chtimes(filepath.Join(dir, f.Name), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, total, err := o.Messages(1)
+	if err != nil || total != 2 || len(msgs) != 1 {
+		t.Fatalf("Messages(1) = %+v, %d, %v", msgs, total, err)
+	}
+	if msgs[0].To.Email != "david@referents.test" || !msgs[0].Date.Equal(second.Date) || msgs[0].Text != "" {
+		t.Errorf("newest message %+v", msgs[0])
+	}
+	msgs, _, _ = o.Messages(0)
+	m, err := o.Read(msgs[1].Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.To != (Address{Name: "Chloé Nord", Email: "chloe@referents.test"}) || m.Subject != first.Subject || !m.Date.Equal(first.Date) ||
+		m.Text != first.Text {
+		t.Errorf("read back %+v", m)
+	}
+	for _, name := range []string{"../outbox.eml", "0123456789abcdef01234567.eml", ".eml-123", "x"} {
+		if _, err := o.Read(name); !errors.Is(err, ErrNoMessage) {
+			t.Errorf("Read(%q): %v", name, err)
+		}
+	}
+}

@@ -214,11 +214,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if cfg.Notify != nil {
-		if s.notifier, err = newNotifier(ctx, cfg, b); err != nil {
+		var outbox *mail.Outbox
+		if s.notifier, outbox, err = newNotifier(ctx, cfg, b); err != nil {
 			b.Close()
 			return nil, err
 		}
 		s.service.UseNotifications(s.notifier)
+		if outbox != nil {
+			s.service.UseOutbox(outboxReader{outbox})
+		}
 	}
 	if cfg.Demo {
 		opts := cfg.DemoOptions
@@ -392,14 +396,16 @@ func (s *Server) serveDemoTokens(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Sessions() *websession.Store { return s.sessions }
 
 // newNotifier builds the notifier on the backend's storage: River and its
-// tables in PostgreSQL, or in notify.db beside the SQLite store.
-func newNotifier(ctx context.Context, cfg Config, b *backend.Backend) (*notify.Notifier, error) {
+// tables in PostgreSQL, or in notify.db beside the SQLite store; and the
+// outbox it writes to, without a mail server (nil with one).
+func newNotifier(ctx context.Context, cfg Config, b *backend.Backend) (*notify.Notifier, *mail.Outbox, error) {
 	nc := cfg.Notify
 	var sender mail.Sender
+	var outbox *mail.Outbox
 	if nc.SMTPURL != "" {
 		sc, err := mail.ParseSMTPURL(nc.SMTPURL)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if sc.MaxIdle == 0 {
 			// Every worker keeps its connection between mails.
@@ -409,7 +415,7 @@ func newNotifier(ctx context.Context, cfg Config, b *backend.Backend) (*notify.N
 			nc.SMTP(&sc)
 		}
 		if sender, err = mail.NewSMTP(sc); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else {
 		dir := nc.OutboxDir
@@ -418,9 +424,9 @@ func newNotifier(ctx context.Context, cfg Config, b *backend.Backend) (*notify.N
 		}
 		o, err := mail.NewOutbox(dir)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		sender = o
+		sender, outbox = o, o
 	}
 	n := nc.Notifier
 	base := nc.BaseURL
@@ -438,7 +444,7 @@ func newNotifier(ctx context.Context, cfg Config, b *backend.Backend) (*notify.N
 	if nc.MailFrom != "" {
 		from, err := mail.ParseAddress(nc.MailFrom)
 		if err != nil {
-			return nil, fmt.Errorf("mail from: %w", err)
+			return nil, nil, fmt.Errorf("mail from: %w", err)
 		}
 		n.From = from
 	}
@@ -447,7 +453,11 @@ func newNotifier(ctx context.Context, cfg Config, b *backend.Backend) (*notify.N
 	} else {
 		n.SQLitePath = notify.SQLitePath(cfg.DataDir)
 	}
-	return notify.New(ctx, n)
+	notifier, err := notify.New(ctx, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return notifier, outbox, nil
 }
 
 // closeStorage closes what New opened, on a failed New.
