@@ -214,6 +214,9 @@ func (s *Service) execute(ctx context.Context, command string, p Principal, need
 			trust, attempt = false, attempt-1
 			continue
 		}
+		// What this attempt read is stale too: the next one reads again,
+		// or finds what a writer of this process cached since.
+		s.needs.drop(needID)
 		s.conflicts.Inc()
 		if attempt >= s.attempts {
 			return Result{}, fmt.Errorf("%s need %s after %d attempts: %w", command, needID, attempt, ErrConflict)
