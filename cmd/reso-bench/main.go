@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/reso-fr/reso/internal/bench"
 	"github.com/reso-fr/reso/internal/chaos"
 )
 
@@ -45,6 +46,9 @@ var commands = []command{
 func main() {
 	if os.Getenv(chaos.ServeEnv) == "1" {
 		os.Exit(chaos.ServeFromEnv()) // the server the chaos command kills
+	}
+	if os.Getenv(bench.HTTPClientEnv) == "1" {
+		os.Exit(bench.HTTPClientFromEnv(context.Background(), os.Stdin, os.Stdout, os.Stderr)) // the load of one http phase
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -65,7 +65,7 @@ func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput,
 	if err := n.Capture(c, s.geo, actor(p), at); err != nil {
 		return Result{}, err
 	}
-	res, err := s.append(ctx, "capture", domain.NeedStream(id), eventstore.NoStream, p, m, n.Changes())
+	res, news, err := s.appendEvents(ctx, "capture", domain.NeedStream(id), eventstore.NoStream, p, m, n.Changes())
 	if err != nil && m.IdempotencyKey != "" && isNeedCapture(err) {
 		// A repeat of this capture running at the same time won.
 		if res, ok, err := s.earlierCapture(ctx, p, id, m); ok || err != nil {
@@ -75,6 +75,7 @@ func (s *Service) CaptureNeed(ctx context.Context, p Principal, in CaptureInput,
 	if err != nil {
 		return Result{}, err
 	}
+	s.remember(id, nil, news)
 	// The contact was sealed a moment ago from this very input: showing it
 	// needs no key read (an erasure racing the capture is the same as one
 	// just after it, which the next read shows).
@@ -171,8 +172,11 @@ func (s *Service) execute(ctx context.Context, command string, p Principal, need
 	// The response shows the contact: its key is read alongside the first
 	// load, and serves every attempt (a key never changes, only goes).
 	key := s.keyAhead(ctx, needID)
+	// A command without an idempotency key may start from the cached need
+	// (need_cache.go); any failure on it is decided again on the stream.
+	trust := m.IdempotencyKey == ""
 	for attempt := 1; ; attempt++ {
-		l, n, err := s.loadAllowed(ctx, p, needID)
+		l, n, cached, err := s.loadForCommand(ctx, p, needID, trust)
 		if err != nil {
 			return Result{}, err
 		}
@@ -185,10 +189,16 @@ func (s *Service) execute(ctx context.Context, command string, p Principal, need
 			return Result{Need: v, Position: pos}, nil
 		}
 		if err := decide(n, s.now().UTC()); err != nil {
+			if cached {
+				s.needs.drop(needID)
+				trust, attempt = false, attempt-1
+				continue
+			}
 			return Result{}, err
 		}
-		res, err := s.append(ctx, command, domain.NeedStream(needID), eventstore.Exactly(n.LoadedVersion()), p, m, n.Changes())
+		res, news, err := s.appendEvents(ctx, command, domain.NeedStream(needID), eventstore.Exactly(n.LoadedVersion()), p, m, n.Changes())
 		if err == nil {
+			s.remember(needID, l.events, news)
 			v, err := s.view(ctx, n, key)
 			if err != nil {
 				return Result{}, err
@@ -198,6 +208,15 @@ func (s *Service) execute(ctx context.Context, command string, p Principal, need
 		if !errors.Is(err, eventstore.ErrConcurrency) {
 			return Result{}, err
 		}
+		if cached {
+			// Stale: another writer appended since.
+			s.needs.drop(needID)
+			trust, attempt = false, attempt-1
+			continue
+		}
+		// What this attempt read is stale too: the next one reads again,
+		// or finds what a writer of this process cached since.
+		s.needs.drop(needID)
 		s.conflicts.Inc()
 		if attempt >= s.attempts {
 			return Result{}, fmt.Errorf("%s need %s after %d attempts: %w", command, needID, attempt, ErrConflict)

@@ -70,3 +70,34 @@ func (s *Service) loadAllowed(ctx context.Context, p Principal, id uuid.UUID) (l
 	}
 	return l, n, nil
 }
+
+// loadForCommand is loadAllowed for a command: when trust is set and the
+// need is cached (need_cache.go), it starts from the cached events (cached
+// true) and reads nothing; a cached need out of p's scope is read again
+// before p is refused.
+func (s *Service) loadForCommand(ctx context.Context, p Principal, id uuid.UUID, trust bool) (l loaded, n *domain.Need, cached bool, err error) {
+	if trust {
+		if l, ok := s.needs.get(id); ok {
+			if n, err := l.fold(id); err == nil && s.mayOnNeed(p, n) == nil {
+				return l, n, true, nil
+			}
+			s.needs.drop(id)
+		}
+	}
+	l, n, err = s.loadAllowed(ctx, p, id)
+	if err == nil {
+		s.needs.put(id, l.events)
+	}
+	return l, n, false, err
+}
+
+// remember caches need id as prev (its events before this append) followed
+// by news, just appended after them. A need it cannot decode is forgotten.
+func (s *Service) remember(id uuid.UUID, prev []domain.Event, news []eventstore.NewEvent) {
+	evs, err := appended(prev, news)
+	if err != nil {
+		s.needs.drop(id)
+		return
+	}
+	s.needs.put(id, evs)
+}

@@ -79,6 +79,9 @@ type Service struct {
 	// here. Another replica's cache keeps the old name until it restarts.
 	namesMu sync.RWMutex
 	names   map[uuid.UUID]string
+
+	// needs keeps the needs commands just read or wrote (need_cache.go).
+	needs needCache
 }
 
 // New returns a Service. It returns an error when a required part is
@@ -156,16 +159,22 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 
 // append writes events with the service's metadata and measures it.
 func (s *Service) append(ctx context.Context, command, stream string, expected eventstore.ExpectedVersion, p Principal, m CommandMeta, events []domain.Event) (eventstore.AppendResult, error) {
+	res, _, err := s.appendEvents(ctx, command, stream, expected, p, m, events)
+	return res, err
+}
+
+// appendEvents is append that also returns the events as stored.
+func (s *Service) appendEvents(ctx context.Context, command, stream string, expected eventstore.ExpectedVersion, p Principal, m CommandMeta, events []domain.Event) (eventstore.AppendResult, []eventstore.NewEvent, error) {
 	news := make([]eventstore.NewEvent, 0, len(events))
 	meta := s.metadata(p, m)
 	for _, e := range events {
 		typ, ver, data, err := domain.Marshal(e)
 		if err != nil {
-			return eventstore.AppendResult{}, err
+			return eventstore.AppendResult{}, nil, err
 		}
 		id, err := uuid.NewV7()
 		if err != nil {
-			return eventstore.AppendResult{}, fmt.Errorf("event id: %w", err)
+			return eventstore.AppendResult{}, nil, fmt.Errorf("event id: %w", err)
 		}
 		news = append(news, eventstore.NewEvent{ID: id, Type: typ, SchemaVersion: ver, Data: data, Metadata: meta})
 	}
@@ -173,9 +182,9 @@ func (s *Service) append(ctx context.Context, command, stream string, expected e
 	res, err := s.store.Append(ctx, stream, expected, news...)
 	s.appendSeconds.WithLabelValues(command).Observe(time.Since(start).Seconds())
 	if err != nil {
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+		return eventstore.AppendResult{}, nil, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	return res, nil
+	return res, news, nil
 }
 
 func (s *Service) metadata(p Principal, m CommandMeta) eventstore.Metadata {

@@ -3,15 +3,18 @@ package bench
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgschema"
 	"github.com/reso-fr/reso/internal/server"
@@ -33,6 +36,14 @@ type HTTPConfig struct {
 	IdempotencyKeys bool
 	// Keep leaves the schema in place.
 	Keep bool
+	// Schema, when set, is a schema a run with Keep left: the run seeds
+	// no needs (those already there count) and keeps it. Each run adds
+	// its own directory and the needs of its command phase.
+	Schema string
+	// ClientCommand, when set, starts this process again as the load
+	// generator of each phase (HTTPClientEnv), so that this process's CPU
+	// is the server's alone; nil runs the load in this process.
+	ClientCommand []string
 	// Progress receives progress lines (nil: none).
 	Progress io.Writer
 	// Phase, when set, is called as each measured phase ("commands",
@@ -67,6 +78,11 @@ type HTTPPhase struct {
 	Seconds  float64 `json:"seconds"`
 	PerSec   float64 `json:"per_sec"`
 	Latency  Latency `json:"latency"`
+	// CPU per request in ms: the process running the server (the server
+	// alone when the load runs in a child process) and the PostgreSQL
+	// backends serving it.
+	ProcessCPUMs  float64 `json:"process_cpu_ms_per_request"`
+	PostgresCPUMs float64 `json:"postgres_cpu_ms_per_request,omitempty"`
 }
 
 func (c *HTTPConfig) defaults() error {
@@ -98,9 +114,12 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 		return HTTPReport{}, err
 	}
 	rep := HTTPReport{Store: "postgres", Clients: cfg.Clients, DurationSec: cfg.Duration.Seconds(), IdempotencyKeys: cfg.IdempotencyKeys}
-	dsn, schema, drop, err := TempSchema(ctx, cfg.DSN, cfg.Keep)
-	if err != nil {
-		return rep, err
+	dsn, schema, drop := pgschema.WithParam(cfg.DSN, "search_path", cfg.Schema), cfg.Schema, func() error { return nil }
+	if cfg.Schema == "" {
+		var err error
+		if dsn, schema, drop, err = TempSchema(ctx, cfg.DSN, cfg.Keep); err != nil {
+			return rep, err
+		}
 	}
 	defer func() { _ = drop() }()
 	fmt.Fprintf(cfg.Progress, "schema %s\n", schema)
@@ -119,7 +138,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	logger := slog.New(slog.NewTextHandler(cfg.Progress, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srvCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	master, err := keys.GenerateMaster()
+	master, err := benchMaster(ctx, dsn, cfg.Keep || cfg.Schema != "")
 	if err != nil {
 		return HTTPReport{}, err
 	}
@@ -142,22 +161,23 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	}()
 	<-srv.Started()
 
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: cfg.Clients * 2, MaxIdleConnsPerHost: cfg.Clients * 2, IdleConnTimeout: time.Minute,
-	}}
+	hc := newLoadClient(cfg.Clients)
 	api := apiClient{base: "http://" + srv.Addr(), hc: hc}
-	dir, err := seedDirectory(ctx, api.as(adminToken), cfg.Clients)
+	// Names unique to the run: a reused schema has earlier runs' users.
+	dir, err := seedDirectory(ctx, api.as(adminToken), cfg.Clients, adminToken[:8])
 	if err != nil {
 		return rep, fmt.Errorf("seed directory: %w", err)
 	}
 
 	start := time.Now()
-	events, err := seedNeeds(ctx, srv.Backend().Events, dir, cfg.Needs, cfg.Progress)
-	if err != nil {
-		return rep, fmt.Errorf("seed needs: %w", err)
+	if cfg.Schema == "" {
+		events, err := seedNeeds(ctx, srv.Backend().Events, dir, cfg.Needs, cfg.Progress)
+		if err != nil {
+			return rep, fmt.Errorf("seed needs: %w", err)
+		}
+		rep.SeededNeeds, rep.SeededEvents, rep.SeedSeconds = cfg.Needs, events, Round(time.Since(start).Seconds(), 2)
+		fmt.Fprintf(cfg.Progress, "seeded %d needs (%d events) in %.1f s\n", cfg.Needs, events, rep.SeedSeconds)
 	}
-	rep.SeededNeeds, rep.SeededEvents, rep.SeedSeconds = cfg.Needs, events, Round(time.Since(start).Seconds(), 2)
-	fmt.Fprintf(cfg.Progress, "seeded %d needs (%d events) in %.1f s\n", cfg.Needs, events, rep.SeedSeconds)
 
 	start = time.Now()
 	head, err := srv.Backend().Events.Head(ctx)
@@ -175,27 +195,103 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	rep.CatchUpSeconds = Round(time.Since(start).Seconds(), 2)
 	fmt.Fprintf(cfg.Progress, "projections caught up in %.1f s\n", rep.CatchUpSeconds)
 
-	var ids *needIDs
-	end := cfg.phase("commands")
-	pool, used := poolWaits(srv), cpu.start(ctx)
-	rep.Commands, ids = runCommands(ctx, api, dir, cfg.Clients, cfg.Duration, cfg.IdempotencyKeys)
-	end()
-	cfg.printPhase("commands", rep.Commands)
-	fmt.Fprintf(cfg.Progress, "  %s\n  %s\n", pool(), used(rep.Commands.Requests))
-	if ids.len() == 0 {
+	if cfg.Schema != "" {
+		// Every need and event of the reused log, earlier command phases'
+		// included.
+		if rep.SeededNeeds, rep.SeededEvents, err = countLog(ctx, dsn); err != nil {
+			return rep, err
+		}
+		fmt.Fprintf(cfg.Progress, "reusing %d needs (%d events)\n", rep.SeededNeeds, rep.SeededEvents)
+	}
+
+	job := clientJob{Base: api.base, AdminToken: adminToken, Dir: dir.toJSON(), Clients: cfg.Clients,
+		Duration: cfg.Duration, IdempotencyKeys: cfg.IdempotencyKeys}
+	who := "reso process (server and load)"
+	if cfg.ClientCommand != nil {
+		who = "server process"
+	}
+	run := func(name, label string) (clientResult, error) {
+		job.Phase = name
+		end := cfg.phase(name)
+		pool, used := poolWaits(srv), cpu.start(ctx)
+		var res clientResult
+		var err error
+		if cfg.ClientCommand != nil {
+			res, err = runChild(ctx, cfg.ClientCommand, job, cfg.Progress)
+		} else {
+			res, err = runJob(ctx, hc, job)
+		}
+		end()
+		if err != nil {
+			return res, err
+		}
+		res.Phase.ProcessCPUMs, res.Phase.PostgresCPUMs = used(res.Phase.Requests)
+		cfg.printPhase(label, res.Phase)
+		fmt.Fprintf(cfg.Progress, "  %s\n  cpu per request: %s %.3f ms, postgres backends %.3f ms\n",
+			pool(), who, res.Phase.ProcessCPUMs, res.Phase.PostgresCPUMs)
+		return res, nil
+	}
+	res, err := run("commands", "commands")
+	if err != nil {
+		return rep, err
+	}
+	rep.Commands, job.IDs = res.Phase, res.IDs
+	if (&needIDs{per: res.IDs}).len() == 0 {
 		return rep, errors.New("no command succeeded: nothing to read")
 	}
-	end = cfg.phase("get_need")
-	pool, used = poolWaits(srv), cpu.start(ctx)
-	rep.GetNeed = runGets(ctx, api, dir, ids, cfg.Clients, cfg.Duration)
-	end()
-	cfg.printPhase("GET need", rep.GetNeed)
-	fmt.Fprintf(cfg.Progress, "  %s\n  %s\n", pool(), used(rep.GetNeed.Requests))
-	end = cfg.phase("stats")
-	rep.Stats, rep.StatsRows = runStats(ctx, api.as(adminToken), cfg.Clients, cfg.Duration)
-	end()
-	cfg.printPhase("GET stats", rep.Stats)
+	if res, err = run("get_need", "GET need"); err != nil {
+		return rep, err
+	}
+	rep.GetNeed = res.Phase
+	if res, err = run("stats", "GET stats"); err != nil {
+		return rep, err
+	}
+	rep.Stats, rep.StatsRows = res.Phase, res.StatsRows
 	return rep, nil
+}
+
+// benchMaster is the master key of the run. A kept schema keeps its
+// master key in a table of its own (bench data only), so that a later run
+// with --schema opens the contact keys the earlier runs wrapped.
+func benchMaster(ctx context.Context, dsn string, kept bool) (*keys.Master, error) {
+	if !kept {
+		return keys.GenerateMaster()
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.Background())
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench_master_key (k text NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("bench master key: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO bench_master_key SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM bench_master_key)`,
+		base64.StdEncoding.EncodeToString(b)); err != nil {
+		return nil, fmt.Errorf("bench master key: %w", err)
+	}
+	var enc string
+	if err := conn.QueryRow(ctx, `SELECT k FROM bench_master_key`).Scan(&enc); err != nil {
+		return nil, fmt.Errorf("bench master key: %w", err)
+	}
+	return keys.ParseMaster(enc)
+}
+
+// countLog counts the needs and events of the log at dsn.
+func countLog(ctx context.Context, dsn string) (needs int, events int64, err error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE event_type = $1), count(*) FROM events`,
+		domain.TypeNeedCaptured).Scan(&needs, &events); err != nil {
+		return 0, 0, fmt.Errorf("count needs: %w", err)
+	}
+	return needs, events, nil
 }
 
 // poolWaits starts counting the server's waits for a database connection;

@@ -95,20 +95,21 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// start begins measuring a phase; the function it returns describes the
-// CPU per request of n requests since.
-func (m *cpuMeter) start(ctx context.Context) func(n int64) string {
+// start begins measuring a phase; the function it returns gives the CPU
+// per request, in ms, of n requests since: this process's and PostgreSQL's
+// backends' (0 when they cannot be measured).
+func (m *cpuMeter) start(ctx context.Context) func(n int64) (process, postgres float64) {
 	p0 := processCPU()
 	g0, ok0 := m.postgres(ctx)
-	return func(n int64) string {
+	return func(n int64) (float64, float64) {
 		if n <= 0 {
-			return "cpu: no request"
+			return 0, 0
 		}
-		per := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(n) }
-		out := fmt.Sprintf("cpu per request: reso process %.3f ms", per(processCPU()-p0))
+		per := func(d time.Duration) float64 { return Round(float64(d)/float64(time.Millisecond)/float64(n), 3) }
+		process := per(processCPU() - p0)
 		if g1, ok1 := m.postgres(ctx); ok0 && ok1 {
-			out += fmt.Sprintf(", postgres backends %.3f ms", per(used(g0, g1)))
+			return process, per(used(g0, g1))
 		}
-		return out
+		return process, 0
 	}
 }

@@ -30,8 +30,8 @@ type httpDirectory struct {
 }
 
 // seedDirectory creates the directory and users through the API, as an
-// admin would.
-func seedDirectory(ctx context.Context, admin apiClient, clients int) (*httpDirectory, error) {
+// admin would; run makes names and addresses unique to the run.
+func seedDirectory(ctx context.Context, admin apiClient, clients int, run string) (*httpDirectory, error) {
 	d := &httpDirectory{subject: domain.Subjects()[0].Code}
 	var created struct {
 		ID    uuid.UUID `json:"id"`
@@ -39,7 +39,7 @@ func seedDirectory(ctx context.Context, admin apiClient, clients int) (*httpDire
 	}
 	for i := range 4 {
 		if err := admin.mustCall(ctx, http.StatusCreated, "POST", "/api/organisations",
-			map[string]any{"name": fmt.Sprintf("Bench org %d", i), "kind": "cci"}, &created); err != nil {
+			map[string]any{"name": fmt.Sprintf("Bench org %s %d", run, i), "kind": "cci"}, &created); err != nil {
 			return nil, err
 		}
 		d.orgs = append(d.orgs, created.ID)
@@ -47,7 +47,7 @@ func seedDirectory(ctx context.Context, admin apiClient, clients int) (*httpDire
 	for i := range clients {
 		org := d.orgs[i%len(d.orgs)]
 		if err := admin.mustCall(ctx, http.StatusCreated, "POST", "/api/referents", map[string]any{
-			"organisation_id": org, "name": fmt.Sprintf("Référent %d", i), "email": fmt.Sprintf("ref%d@bench.test", i),
+			"organisation_id": org, "name": fmt.Sprintf("Référent %d", i), "email": fmt.Sprintf("ref%d-%s@bench.test", i, run),
 			"subjects": []string{d.subject}, "zones": []domain.Zone{{Level: domain.LevelRegion, Code: "32"}},
 		}, &created); err != nil {
 			return nil, err
@@ -55,14 +55,14 @@ func seedDirectory(ctx context.Context, admin apiClient, clients int) (*httpDire
 		ref := created.ID
 		d.referents, d.referentOrg = append(d.referents, ref), append(d.referentOrg, org)
 		if err := admin.mustCall(ctx, http.StatusCreated, "POST", "/api/users", map[string]any{
-			"name": fmt.Sprintf("Référent %d", i), "email": fmt.Sprintf("ref%d@bench.test", i), "role": "referent",
+			"name": fmt.Sprintf("Référent %d", i), "email": fmt.Sprintf("ref%d-%s@bench.test", i, run), "role": "referent",
 			"organisation_id": org, "referent_id": ref,
 		}, &created); err != nil {
 			return nil, err
 		}
 		d.referentTokens = append(d.referentTokens, created.Token)
 		if err := admin.mustCall(ctx, http.StatusCreated, "POST", "/api/users", map[string]any{
-			"name": fmt.Sprintf("Conseiller %d", i), "email": fmt.Sprintf("adv%d@bench.test", i), "role": "advisor",
+			"name": fmt.Sprintf("Conseiller %d", i), "email": fmt.Sprintf("adv%d-%s@bench.test", i, run), "role": "advisor",
 			"organisation_id": org,
 		}, &created); err != nil {
 			return nil, err

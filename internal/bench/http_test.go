@@ -4,14 +4,26 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/internal/pgschema"
 	"github.com/reso-fr/reso/internal/pgtest"
 )
+
+// TestMain lets the smoke test start this test binary as its load
+// generator, as reso-bench starts itself.
+func TestMain(m *testing.M) {
+	if os.Getenv(HTTPClientEnv) == "1" {
+		os.Exit(HTTPClientFromEnv(context.Background(), os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
 
 func TestBenchSIRET(t *testing.T) {
 	t.Parallel()
@@ -64,21 +76,45 @@ func TestSimulatedNeedFolds(t *testing.T) {
 	}
 }
 
-// TestRunHTTPSmoke runs the whole HTTP benchmark, tiny, on PostgreSQL.
+// TestRunHTTPSmoke runs the whole HTTP benchmark, tiny, on PostgreSQL:
+// once seeding a kept schema with the load in a child process (this test
+// binary, see TestMain), then again on that schema with the load in
+// process.
 func TestRunHTTPSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server and seeds a database")
 	}
 	// The bench makes its own bench_ schema on the server of that URL.
 	dsn := pgtest.MustSchema(t)
-	rep, err := RunHTTP(context.Background(), HTTPConfig{DSN: dsn, Duration: 500 * time.Millisecond, Clients: 2, Needs: 300, Progress: io.Discard, IdempotencyKeys: true})
+	ctx := context.Background()
+	check := func(rep HTTPReport) {
+		t.Helper()
+		if rep.SeededEvents < 2000 || rep.Commands.Requests == 0 || rep.GetNeed.Requests == 0 || rep.Stats.Requests == 0 || rep.StatsRows == 0 {
+			t.Fatalf("report %+v", rep)
+		}
+		if rep.Commands.Errors != 0 || rep.GetNeed.Errors != 0 || rep.Stats.Errors != 0 {
+			t.Fatalf("errors in %+v", rep)
+		}
+		if rep.Commands.ProcessCPUMs <= 0 {
+			t.Fatalf("no server CPU measured in %+v", rep.Commands)
+		}
+	}
+	var progress strings.Builder
+	rep, err := RunHTTP(ctx, HTTPConfig{DSN: dsn, Duration: 2 * time.Second, Clients: 2, Needs: 2000, Progress: &progress,
+		IdempotencyKeys: true, Keep: true, ClientCommand: []string{os.Args[0]}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.SeededEvents < 300 || rep.Commands.Requests == 0 || rep.GetNeed.Requests == 0 || rep.Stats.Requests == 0 || rep.StatsRows == 0 {
-		t.Fatalf("report %+v", rep)
+	check(rep)
+	schema := strings.Fields(strings.SplitN(progress.String(), "\n", 2)[0])[1]
+	t.Cleanup(func() { _ = pgschema.Drop(context.Background(), dsn, schema) })
+	again, err := RunHTTP(ctx, HTTPConfig{DSN: dsn, Duration: 2 * time.Second, Clients: 2, Progress: io.Discard, Schema: schema})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if rep.Commands.Errors != 0 || rep.GetNeed.Errors != 0 || rep.Stats.Errors != 0 {
-		t.Fatalf("errors in %+v", rep)
+	check(again)
+	// The second run counts the first's needs, its command phase's too.
+	if again.SeededNeeds <= 2000 || again.SeedSeconds != 0 {
+		t.Fatalf("reused schema: %d needs, seeded in %.2f s", again.SeededNeeds, again.SeedSeconds)
 	}
 }

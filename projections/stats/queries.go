@@ -412,7 +412,7 @@ func (r *StatsRow) fill(c counts, h *hist) {
 	r.Done, r.DoneNoHelp, r.DoneNotReachable = c[cDone], c[cDoneNoHelp], c[cDoneNotReachable]
 	r.NotForMe, r.Abandoned = c[cNotForMe], c[cAbandoned]
 	if c[cTaken] > 0 {
-		med, p90 := h.quantile(0.5), h.quantile(0.9)
+		med, p90 := h.quantiles(0.5, 0.9)
 		r.MedianHoursToTakeCharge, r.P90HoursToTakeCharge = &med, &p90
 	}
 }

@@ -38,6 +38,16 @@ func TestSketchQuantileWithinOnePercent(t *testing.T) {
 					t.Errorf("q%.2f = %v, exact %v", q, got, exact)
 				}
 			}
+			// Two at once, as a statistics row asks them.
+			for _, qs := range [][2]float64{{0.5, 0.9}, {0.01, 0.99}, {0.9, 0.9}, {0.99, 1}} {
+				a, b := h.quantiles(qs[0], qs[1])
+				for i, got := range []float64{a, b} {
+					exact := vals[int(math.Ceil(qs[i]*float64(len(vals))))-1]
+					if math.Abs(got-exact) > 0.01*exact {
+						t.Errorf("quantiles(%v): q%.2f = %v, exact %v", qs, qs[i], got, exact)
+					}
+				}
+			}
 		})
 	}
 	var empty, zeros hist
@@ -47,6 +57,12 @@ func TestSketchQuantileWithinOnePercent(t *testing.T) {
 	zeros.add(bucketOf(0), 3)
 	if got := zeros.quantile(0.5); got != 0 {
 		t.Errorf("zero delays quantile = %v", got)
+	}
+	// Six of ten delays under a minute: the median is 0, the 90th is not.
+	zeros.add(bucketOf(0), 3)
+	zeros.add(bucketOf(10), 4)
+	if med, p90 := zeros.quantiles(0.5, 0.9); med != 0 || math.Abs(p90-10) > 0.1 {
+		t.Errorf("quantiles(0.5, 0.9) = %v, %v; want 0 and 10", med, p90)
 	}
 }
 
@@ -115,4 +131,24 @@ func TestHistEncodingRoundTripAndCanonical(t *testing.T) {
 			t.Errorf("%x decoded without error", bad)
 		}
 	}
+}
+
+// BenchmarkQuantiles compares a row's two quantiles asked one by one with
+// both in one pass, on a histogram of a few hundred buckets.
+func BenchmarkQuantiles(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var h hist
+	for range 100000 {
+		h.add(bucketOf(30*math.Exp(1.2*r.NormFloat64())), 1)
+	}
+	b.Run("one_by_one", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = h.quantile(0.5), h.quantile(0.9)
+		}
+	})
+	b.Run("one_pass", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = h.quantiles(0.5, 0.9)
+		}
+	})
 }
