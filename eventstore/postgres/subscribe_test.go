@@ -98,16 +98,30 @@ func TestFastPollWhileHeldBack(t *testing.T) {
 	// cluster, including the other tests of this package.
 	writer, dsn := mustStore(t)
 	reader := mustOpen(t, dsn, WithPollInterval(time.Minute))
+	waits := waitsSignalled(reader)
 	sub := mustListening(t, reader)
 	_, release := mustHoldHorizon(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	got := goNext(sub, ctx)
 	mustAppend(t, writer, "s", eventstore.NoStream, mustEvent(t, "a", 1))
+	// Two waits signalled after the append: the read between them began
+	// after the commit, and found nothing to deliver.
+	select {
+	case <-waits:
+	default:
+	}
+	for range 2 {
+		select {
+		case <-waits:
+		case r := <-got:
+			t.Fatalf("delivered %d events while the horizon is held (err %v)", len(r.events), r.err)
+		}
+	}
 	select {
 	case r := <-got:
 		t.Fatalf("delivered %d events while the horizon is held (err %v)", len(r.events), r.err)
-	case <-time.After(300 * time.Millisecond):
+	default:
 	}
 	release()
 	released := time.Now()
