@@ -22,6 +22,7 @@ import (
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 // The browser tests share one real server (embedded SQLite, demo data of
@@ -121,9 +122,10 @@ func startFixture(chromePath string) (*fixture, error) {
 	for _, tok := range srv.Demo().Tokens {
 		f.users[tok.Role] = tok
 	}
-	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	// On the engine: the service's reads give up after 5 s.
+	wctx, wcancel := context.WithTimeout(ctx, testwait.Scale(time.Minute))
 	defer wcancel()
-	if err := srv.Service().WaitForPosition(wctx, srv.Demo().Last); err != nil {
+	if err := srv.Backend().Projections.WaitFor(wctx, srv.Demo().Last); err != nil {
 		f.stop()
 		return nil, fmt.Errorf("read models catching up with the demo: %w", err)
 	}
@@ -222,9 +224,7 @@ func (f *fixture) forwardedNeed(t *testing.T, company string) uuid.UUID {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.srv.Service().WaitForPosition(ctx, fw.Position); err != nil {
-		t.Fatal(err)
-	}
+	mustCaughtUp(t, f.srv, fw.Position)
 	return res.Need.ID
 }
 
