@@ -229,8 +229,9 @@ func (f *fixture) forwardedNeed(t *testing.T, company string) uuid.UUID {
 }
 
 // actionTimeout bounds each browser action (a page that never shows what
-// a test waits for fails in this time, not in the whole test's).
-const actionTimeout = 15 * time.Second
+// a test waits for fails in this time, not in the whole test's); the race
+// detector slows the server down.
+var actionTimeout = testwait.Scale(15 * time.Second)
 
 // tab is one browser tab with its own cookies, as one person.
 type tab struct {
@@ -328,13 +329,15 @@ func (b *tab) path() string {
 	return strings.TrimPrefix(get(b, "location", chromedp.Location()), b.f.base)
 }
 
-// eventually polls cond every 100 ms until it holds, for 15 s.
+// eventually polls cond every 100 ms until it holds, for 15 s (more under
+// -race).
 func (b *tab) eventually(what string, cond func() bool) {
 	b.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	wait := testwait.Scale(15 * time.Second)
+	deadline := time.Now().Add(wait)
 	for !cond() {
 		if time.Now().After(deadline) {
-			b.failf("waited 15 s for %s", what)
+			b.failf("waited %s for %s", wait, what)
 		}
 		select {
 		case <-b.ctx.Done():
