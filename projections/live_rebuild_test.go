@@ -144,7 +144,7 @@ func TestCancelledRebuildLeavesTablesAndLocks(t *testing.T) {
 			}
 			// The locks were given back: the log takes an append, and a
 			// rebuild runs to its end.
-			appendCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+			appendCtx, done := context.WithTimeout(context.Background(), testwait.Scale(10*time.Second))
 			defer done()
 			id := uuid.New()
 			typ, v, data, err := domain.Marshal(captured(id, "k"))

@@ -154,10 +154,24 @@ func TestRebuildStopsOnUnfitEvent(t *testing.T) {
 			mustAppend(t, b.Store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k"))
 			mustAppend(t, b.Store, domain.NeedStream(id), eventstore.Exactly(1), domain.MatchStatusChanged{
 				Meta: domain.Meta{At: t0, By: advisor}, NeedID: id, ReferentID: uuid.New(), From: domain.MatchQuo, To: domain.MatchTakingCare})
+			var last eventstore.Position
 			for i := 0; i < 200; i++ {
 				other := uuid.New()
-				mustAppend(t, b.Store, domain.NeedStream(other), eventstore.NoStream, captured(other, "k"))
+				last = mustAppend(t, b.Store, domain.NeedStream(other), eventstore.NoStream, captured(other, "k"))
 			}
+			// On PostgreSQL the events become visible once every older
+			// transaction of the server has ended (other tests' too): a
+			// rebuild before that would read an empty log and succeed.
+			testwait.MustEventually(t, 30*time.Second, func() error {
+				head, err := b.Store.Head(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if head.Less(last) {
+					return fmt.Errorf("head %s, appended up to %s", head, last)
+				}
+				return nil
+			})
 			err := e.RebuildAll(context.Background(), nil)
 			if err == nil || !strings.Contains(err.Error(), "no match with referent") {
 				t.Fatalf("RebuildAll = %v, want the unfit event's error", err)
