@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/projections"
 	pt "github.com/reso-fr/reso/projections/projectionstest"
 	"github.com/reso-fr/reso/projections/readmodels"
@@ -83,13 +85,12 @@ func TestLoadedTablesAnalyzed(t *testing.T) {
 		return missing
 	}
 	// The runners tidy once they have committed the head: give them time.
-	deadline := time.Now().Add(30 * time.Second)
-	for missing := tidied(true); len(missing) > 0; missing = tidied(true) {
-		if time.Now().After(deadline) {
-			t.Fatalf("after catching up, not analyzed and vacuumed: %v", missing)
+	testwait.MustEventually(t, 30*time.Second, func() error {
+		if missing := tidied(true); len(missing) > 0 {
+			return fmt.Errorf("after catching up, not analyzed and vacuumed: %v", missing)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	stop()
 	if err := e.RebuildAll(context.Background(), nil); err != nil {
 		t.Fatal(err)
@@ -143,7 +144,7 @@ func TestCancelledRebuildLeavesTablesAndLocks(t *testing.T) {
 			}
 			// The locks were given back: the log takes an append, and a
 			// rebuild runs to its end.
-			appendCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+			appendCtx, done := context.WithTimeout(context.Background(), testwait.Scale(10*time.Second))
 			defer done()
 			id := uuid.New()
 			typ, v, data, err := domain.Marshal(captured(id, "k"))

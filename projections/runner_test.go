@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/projections"
 	pt "github.com/reso-fr/reso/projections/projectionstest"
 	"github.com/reso-fr/reso/projections/readmodels"
@@ -116,8 +118,7 @@ func TestUnfitEventStopsProjection(t *testing.T) {
 	pt.MustWait(t, e, good)
 	mustAppend(t, b.Store, domain.NeedStream(id), eventstore.Exactly(1), domain.MatchStatusChanged{
 		Meta: domain.Meta{At: t0, By: advisor}, NeedID: id, ReferentID: uuid.New(), From: domain.MatchQuo, To: domain.MatchTakingCare})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.MustEventually(t, 10*time.Second, func() error {
 		sts, err := e.Status(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -132,13 +133,10 @@ func TestUnfitEventStopsProjection(t *testing.T) {
 			if needs.Position != good.String() || needs.LagEvents != 1 {
 				t.Fatalf("failed projection moved on: %+v (good %s)", needs, good)
 			}
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("needs never failed: %+v", sts)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("needs never failed: %+v", sts)
+	})
 }
 
 // A rebuild meeting an event the projections cannot apply fails with that
@@ -156,10 +154,24 @@ func TestRebuildStopsOnUnfitEvent(t *testing.T) {
 			mustAppend(t, b.Store, domain.NeedStream(id), eventstore.NoStream, captured(id, "k"))
 			mustAppend(t, b.Store, domain.NeedStream(id), eventstore.Exactly(1), domain.MatchStatusChanged{
 				Meta: domain.Meta{At: t0, By: advisor}, NeedID: id, ReferentID: uuid.New(), From: domain.MatchQuo, To: domain.MatchTakingCare})
+			var last eventstore.Position
 			for i := 0; i < 200; i++ {
 				other := uuid.New()
-				mustAppend(t, b.Store, domain.NeedStream(other), eventstore.NoStream, captured(other, "k"))
+				last = mustAppend(t, b.Store, domain.NeedStream(other), eventstore.NoStream, captured(other, "k"))
 			}
+			// On PostgreSQL the events become visible once every older
+			// transaction of the server has ended (other tests' too): a
+			// rebuild before that would read an empty log and succeed.
+			testwait.MustEventually(t, 30*time.Second, func() error {
+				head, err := b.Store.Head(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if head.Less(last) {
+					return fmt.Errorf("head %s, appended up to %s", head, last)
+				}
+				return nil
+			})
 			err := e.RebuildAll(context.Background(), nil)
 			if err == nil || !strings.Contains(err.Error(), "no match with referent") {
 				t.Fatalf("RebuildAll = %v, want the unfit event's error", err)
@@ -246,22 +258,16 @@ func TestStandbyTakesOver(t *testing.T) {
 
 func mustState(t *testing.T, e *readmodels.Engine, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.MustEventually(t, 10*time.Second, func() error {
 		sts, err := e.Status(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		all := true
 		for _, s := range sts {
-			all = all && s.State == want
+			if s.State != want {
+				return fmt.Errorf("states %+v, want all %s", sts, want)
+			}
 		}
-		if all {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("states %+v, want all %s", sts, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }

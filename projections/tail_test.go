@@ -64,7 +64,10 @@ func TestLogTailDeliversEveryEventOnce(t *testing.T) {
 				got[k] = append(got[k], e.Position)
 			}
 			if slow && rand.IntN(10) == 0 {
-				time.Sleep(5 * time.Millisecond) // falls behind the 50 events kept
+				// Kept: the workload, not a synchronisation. A slow
+				// reader falls behind the 50 events the tail keeps and
+				// must read through its own subscription.
+				time.Sleep(5 * time.Millisecond)
 			}
 		}
 	}
@@ -84,7 +87,7 @@ func TestLogTailDeliversEveryEventOnce(t *testing.T) {
 	for i := range 500 {
 		log = append(log, mustAppendN(1, total-500+i)...)
 		if i%5 == 0 {
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // kept: the live pace is the workload under test
 		}
 	}
 	wg.Wait()

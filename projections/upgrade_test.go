@@ -2,11 +2,13 @@ package projections_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/reso-fr/reso/internal/simulate"
+	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/projections"
 	"github.com/reso-fr/reso/projections/directory"
 	"github.com/reso-fr/reso/projections/needs"
@@ -98,14 +100,13 @@ func TestOldInstallationIsRebuiltToCurrentSchema(t *testing.T) {
 			}
 
 			pt.MustRun(t, e)
-			deadline := time.Now().Add(60 * time.Second)
-			for got := schemaVersions(t, b); !equalVersions(got); got = schemaVersions(t, b) {
-				if time.Now().After(deadline) {
+			testwait.MustEventually(t, 60*time.Second, func() error {
+				if got := schemaVersions(t, b); !equalVersions(got) {
 					st, _ := e.Status(ctx)
-					t.Fatalf("schema versions %v, want %v (status %+v)", got, versions, st)
+					return fmt.Errorf("schema versions %v, want %v (status %+v)", got, versions, st)
 				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				return nil
+			})
 			pt.MustWait(t, e, res.Last)
 			pt.MustEqualDumps(t, want, pt.MustDump(t, b.DB))
 			for _, q := range []string{`SELECT 1 FROM stats_hours`, `SELECT state FROM needs`} {
@@ -150,8 +151,7 @@ func TestNewerSchemaStopsItsRunner(t *testing.T) {
 		t.Fatal(err)
 	}
 	pt.MustRun(t, e)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.MustEventually(t, 10*time.Second, func() error {
 		sts, err := e.Status(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -163,13 +163,10 @@ func TestNewerSchemaStopsItsRunner(t *testing.T) {
 		st := states[stats.Name]
 		if st.State == projections.StateFailed && strings.Contains(st.LastError, "schema version 99, newer") &&
 			states[needs.Name].State == projections.StateRunning {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("states %+v, want stats failed on its newer schema and needs running", sts)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("states %+v, want stats failed on its newer schema and needs running", sts)
+	})
 	if v := schemaVersions(t, b)[stats.Name]; v != 99 {
 		t.Fatalf("the newer tables' version became %d", v)
 	}

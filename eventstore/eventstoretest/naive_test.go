@@ -59,7 +59,10 @@ func (n *naive) Append(ctx context.Context, stream string, expected eventstore.E
 	n.mu.Unlock()
 
 	if delay != nil {
-		time.Sleep(delay()) // the "transaction" is open: numbered, not visible
+		// Kept: not a synchronisation but the fault under test. The
+		// "transaction" is open, numbered and not visible, for a random
+		// time, as PostgreSQL's stores do with SetAppendDelay.
+		time.Sleep(delay())
 	}
 
 	n.mu.Lock()

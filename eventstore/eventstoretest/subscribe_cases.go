@@ -35,12 +35,14 @@ func seed(t *testing.T, ctx context.Context, s eventstore.Store, prefix string, 
 
 // writeConcurrently starts writers that each make appends of 1 to 3 events;
 // wait returns the ids committed.
-func writeConcurrently(t *testing.T, ctx context.Context, s eventstore.Store, writers, appends int) (wait func() map[uuid.UUID]bool) {
+func writeConcurrently(t *testing.T, ctx context.Context, s eventstore.Store, writers, appends int) (wait func() map[uuid.UUID]bool, firstCommitted <-chan struct{}) {
 	t.Helper()
 	var (
 		mu        sync.Mutex
 		committed = map[uuid.UUID]bool{}
 		wg        sync.WaitGroup
+		first     = make(chan struct{})
+		firstOnce sync.Once
 	)
 	errs := make(chan error, writers)
 	for w := range writers {
@@ -56,6 +58,7 @@ func writeConcurrently(t *testing.T, ctx context.Context, s eventstore.Store, wr
 					committed[e.ID] = true
 				}
 				mu.Unlock()
+				firstOnce.Do(func() { close(first) })
 			}
 		})
 	}
@@ -66,7 +69,7 @@ func writeConcurrently(t *testing.T, ctx context.Context, s eventstore.Store, wr
 			t.Fatal(err)
 		}
 		return committed
-	}
+	}, first
 }
 
 // testCatchUpThenLive subscribes from the start while writers run on top of
@@ -80,8 +83,11 @@ func testCatchUpThenLive(t *testing.T, newStore NewStore) {
 	}
 	seed(t, ctx, s, "seed", seeded)
 	seededEvents := mustReadAllFrom(t, ctx, s, eventstore.Start, 1000)
-	wait := writeConcurrently(t, ctx, s, writers, appends)
-	time.Sleep(5 * time.Millisecond) // let the writers start
+	wait, firstCommitted := writeConcurrently(t, ctx, s, writers, appends)
+	select { // the subscription starts with the writers under way
+	case <-firstCommitted:
+	case <-ctx.Done(): // every writer failed: wait reports why
+	}
 	c := startCollector(t, ctx, s, eventstore.Start)
 	committed := wait()
 	for _, e := range seededEvents {
@@ -101,7 +107,7 @@ func testSubscribeAfterPosition(t *testing.T, newStore NewStore) {
 		t.Fatalf("log has %d events, want 50", len(before))
 	}
 	from := before[19].Position
-	wait := writeConcurrently(t, ctx, s, 2, 10)
+	wait, _ := writeConcurrently(t, ctx, s, 2, 10)
 	c := startCollector(t, ctx, s, from)
 	committed := wait()
 	for _, e := range before[20:] {
@@ -252,6 +258,9 @@ func testSubscribeClose(t *testing.T, newStore NewStore) {
 			_, err := sub.Next(ctx, 10)
 			res <- err
 		}()
+		// Kept: a suite for every store cannot see inside Next, so this
+		// pause lets it block first; should it not have yet, Next after
+		// Close must still return ErrClosed, which is checked alike.
 		time.Sleep(50 * time.Millisecond)
 		if err := sub.Close(); err != nil {
 			t.Fatalf("close: %v", err)
@@ -289,9 +298,9 @@ func testSubscribeLatency(t *testing.T, newStore NewStore) {
 			if time.Now().After(deadline) {
 				t.Fatalf("event %d not delivered within 5s", i)
 			}
-			time.Sleep(200 * time.Microsecond)
+			time.Sleep(200 * time.Microsecond) // polling the arrival, to time it
 		}
-		time.Sleep(time.Duration(rand.N(5)) * time.Millisecond)
+		time.Sleep(time.Duration(rand.N(5)) * time.Millisecond) // kept: the workload's pace, live events one by one
 	}
 	slices.Sort(lat)
 	p50, p99 := lat[len(lat)/2], lat[len(lat)-1] // with 20 samples p99 is the max

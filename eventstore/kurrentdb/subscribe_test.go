@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	kdb "github.com/kurrent-io/KurrentDB-Client-Go/kurrentdb"
@@ -85,28 +86,34 @@ func TestReceive(t *testing.T) {
 
 func TestReceiveStopsOnClose(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	s := &Store{opts: defaultOptions(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	// No room in the buffer: receive blocks on the first event until the
-	// subscription closes.
-	sub := &subscription{s: s, ctx: ctx, events: make(chan eventstore.Event)}
-	msgs := recorded{appeared(t, "a", "t", 10), appeared(t, "a", "t", 20)}
-	done := make(chan error, 1)
-	last := eventstore.Start
-	go func() {
-		_, err := sub.receive(&msgs, &last)
-		done <- err
-	}()
-	time.Sleep(20 * time.Millisecond)
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("receive after close: %v, want nil", err)
+	// In a bubble, synctest.Wait returns once receive is blocked.
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		s := &Store{opts: defaultOptions(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		// No room in the buffer: receive blocks on the first event until the
+		// subscription closes.
+		sub := &subscription{s: s, ctx: ctx, events: make(chan eventstore.Event)}
+		msgs := recorded{appeared(t, "a", "t", 10), appeared(t, "a", "t", 20)}
+		done := make(chan error, 1)
+		last := eventstore.Start
+		go func() {
+			_, err := sub.receive(&msgs, &last)
+			done <- err
+		}()
+		synctest.Wait()
+		if len(msgs) != 1 {
+			t.Fatalf("receive blocked with %d messages left, want 1: not on the first event's delivery", len(msgs))
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("receive did not return after close")
-	}
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("receive after close: %v, want nil", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("receive did not return after close")
+		}
+	})
 }
 
 func TestReceiveUndecodable(t *testing.T) {

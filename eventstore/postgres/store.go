@@ -48,6 +48,10 @@ type Store struct {
 
 	appendDelay atomic.Pointer[func() time.Duration]
 
+	// beforeWait, when set (by tests, before subscribing), is called each
+	// time a subscription's Next found nothing and is about to wait.
+	beforeWait func()
+
 	// maxHorizon is the largest read horizon computed so far; readers
 	// never use a smaller one (horizon.go).
 	maxHorizon atomic.Uint64

@@ -74,6 +74,9 @@ func (sub *subscription) Next(ctx context.Context, max int) ([]eventstore.Event,
 		if pending, err := s.pendingBeyond(ctx, h); err == nil && pending {
 			wait = s.opts.fastPoll
 		}
+		if s.beforeWait != nil {
+			s.beforeWait()
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-wake:

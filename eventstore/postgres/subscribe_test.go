@@ -38,6 +38,20 @@ type nextResult struct {
 	at     time.Time
 }
 
+// waitsSignalled makes s's subscriptions send on the returned channel each
+// time Next is about to wait, without blocking if nobody reads it. Call it
+// before subscribing.
+func waitsSignalled(s *Store) <-chan struct{} {
+	waits := make(chan struct{}, 1)
+	s.beforeWait = func() {
+		select {
+		case waits <- struct{}{}:
+		default:
+		}
+	}
+	return waits
+}
+
 func goNext(sub eventstore.Subscription, ctx context.Context) <-chan nextResult {
 	ch := make(chan nextResult, 1)
 	go func() {
@@ -54,11 +68,12 @@ func TestNotifyWakesOtherStore(t *testing.T) {
 	t.Parallel()
 	writer, dsn := mustStore(t)
 	reader := mustOpen(t, dsn, WithPollInterval(time.Minute))
+	waits := waitsSignalled(reader)
 	sub := mustListening(t, reader)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	got := goNext(sub, ctx)
-	time.Sleep(50 * time.Millisecond) // let Next reach its wait
+	<-waits // Next found nothing: only the notification can wake it now
 	res := mustAppend(t, writer, "s", eventstore.NoStream, mustEvent(t, "a", 1))
 	committed := time.Now()
 	r := <-got
@@ -83,16 +98,30 @@ func TestFastPollWhileHeldBack(t *testing.T) {
 	// cluster, including the other tests of this package.
 	writer, dsn := mustStore(t)
 	reader := mustOpen(t, dsn, WithPollInterval(time.Minute))
+	waits := waitsSignalled(reader)
 	sub := mustListening(t, reader)
 	_, release := mustHoldHorizon(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	got := goNext(sub, ctx)
 	mustAppend(t, writer, "s", eventstore.NoStream, mustEvent(t, "a", 1))
+	// Two waits signalled after the append: the read between them began
+	// after the commit, and found nothing to deliver.
+	select {
+	case <-waits:
+	default:
+	}
+	for range 2 {
+		select {
+		case <-waits:
+		case r := <-got:
+			t.Fatalf("delivered %d events while the horizon is held (err %v)", len(r.events), r.err)
+		}
+	}
 	select {
 	case r := <-got:
 		t.Fatalf("delivered %d events while the horizon is held (err %v)", len(r.events), r.err)
-	case <-time.After(300 * time.Millisecond):
+	default:
 	}
 	release()
 	released := time.Now()
@@ -124,6 +153,7 @@ func TestSubscriptionEnds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s, _ := mustStore(t, WithPollInterval(time.Minute))
+			waits := waitsSignalled(s)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			sub, err := s.Subscribe(ctx, eventstore.Start)
@@ -131,7 +161,7 @@ func TestSubscriptionEnds(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := goNext(sub, ctx)
-			time.Sleep(50 * time.Millisecond)
+			<-waits // the end must wake a Next that waits, not one still reading
 			tt.end(s, sub, cancel)
 			select {
 			case r := <-got:

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -49,6 +51,14 @@ type fixture struct {
 	refB   uuid.UUID // covers recruitment in Hauts-de-France (32)
 	// principals
 	admin, advisor, advisor2, referentA, referentB, animNord, animOise, funder app.Principal
+	// skew moves the service's clock ahead of the wall clock (nanoseconds),
+	// for tests that need time to pass between two commands.
+	skew atomic.Int64
+}
+
+// now is the service's clock: the wall clock, moved ahead by skew.
+func (f *fixture) now() time.Time {
+	return time.Now().Add(time.Duration(f.skew.Load()))
 }
 
 var ctx = context.Background()
@@ -105,7 +115,7 @@ func mustFixture(t testing.TB, kind string) *fixture {
 		t.Fatal(err)
 	}
 	r := &routes{}
-	f.svc, err = app.New(app.Config{Store: f.store, Keys: kr, Auth: as, Suggester: r})
+	f.svc, err = app.New(app.Config{Store: f.store, Keys: kr, Auth: as, Suggester: r, Now: f.now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,8 +46,10 @@ func TestLifecycle(t *testing.T) {
 			if r2.Need.Matches[0].OrganisationID != f.org {
 				t.Errorf("match organisation = %s", r2.Need.Matches[0].OrganisationID)
 			}
-			beforeTake := time.Now().UTC()
-			time.Sleep(2 * time.Millisecond)
+			// Every later command happens a minute after beforeTake, on the
+			// service's clock.
+			beforeTake := f.now().UTC()
+			f.skew.Add(int64(time.Minute))
 			steps := []struct {
 				p      app.Principal
 				ref    uuidT

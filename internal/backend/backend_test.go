@@ -12,6 +12,7 @@ import (
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/sqldb"
 )
 
@@ -64,20 +65,16 @@ func TestOpen(t *testing.T) {
 			defer b2.Close()
 			// On PostgreSQL an event becomes visible once every older
 			// transaction of the server has ended: other tests may hold one.
-			deadline := time.Now().Add(10 * time.Second)
-			for {
+			testwait.MustEventually(t, 10*time.Second, func() error {
 				head, err := b2.Events.Head(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !head.IsZero() {
-					break
+				if head.IsZero() {
+					return errors.New("the appended event is not visible after reopen")
 				}
-				if time.Now().After(deadline) {
-					t.Fatal("the appended event never became visible after reopen")
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				return nil
+			})
 			if c, err := b2.Keys.Open(ctx, sc); err != nil || c.Email != "a@b.fr" {
 				t.Errorf("key after reopen: %+v, %v", c, err)
 			}

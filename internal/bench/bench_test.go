@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 func TestPercentile(t *testing.T) {
@@ -132,7 +133,7 @@ func TestProgressOff(t *testing.T) {
 func TestAppendAndReadOnMemory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rep, err := RunAppend(ctx, AppendConfig{Store: "memory", Writers: 3, Duration: 200 * time.Millisecond, Batch: 4, Contention: 0.5, HotStreams: 1, StreamLength: 8})
+	rep, err := RunAppend(ctx, AppendConfig{Store: "memory", Writers: 3, Duration: testwait.Scale(200 * time.Millisecond), Batch: 4, Contention: 0.5, HotStreams: 1, StreamLength: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestPostgresWithBaseline(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.MustSchema(t) // skips without a server; the bench makes its own schema
 	ctx := context.Background()
-	rep, err := RunAppend(ctx, AppendConfig{Store: "postgres", DSN: dsn, Writers: 2, Duration: 400 * time.Millisecond, Batch: 3, Baseline: true, Rounds: 2})
+	rep, err := RunAppend(ctx, AppendConfig{Store: "postgres", DSN: dsn, Writers: 2, Duration: testwait.Scale(400 * time.Millisecond), Batch: 3, Baseline: true, Rounds: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,18 @@ package compat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/internal/verify"
+	"github.com/reso-fr/reso/projections"
 )
 
 // TestReleasesOpen opens each release directory of testdata/releases with
@@ -52,9 +56,15 @@ func TestReleasesOpen(t *testing.T) {
 			if err := srv.Backend().Projections.WaitFor(context.Background(), head); err != nil {
 				t.Fatal(err)
 			}
-			if err := srv.Backend().Projections.RebuildAll(context.Background(), nil); err != nil {
-				t.Fatal(err)
-			}
+			// The start-up rebuild may still be swapping its tables in
+			// (reaching the head does not end it): wait for its end.
+			testwait.MustEventually(t, 2*time.Minute, func() error {
+				err := srv.Backend().Projections.RebuildAll(context.Background(), nil)
+				if err != nil && !errors.Is(err, projections.ErrRebuildRunning) {
+					t.Fatal(err)
+				}
+				return err
+			})
 			checkProbes(t, base, tok, rel.Probes)
 			// Today's checks of the log hold on the release's.
 			r, err := verify.Log(context.Background(), srv.Backend().Events, verify.LogOptions{DensePositions: true})

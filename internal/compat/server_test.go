@@ -10,6 +10,7 @@ import (
 
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 // mustServe starts a server on cfg at 127.0.0.1:0, waits until its read
@@ -45,7 +46,7 @@ func mustServe(t testing.TB, cfg server.Config) (*server.Server, string) {
 // mustCatchUp waits until the read models reach the log's head.
 func mustCatchUp(t testing.TB, srv *server.Server) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Scale(2*time.Minute))
 	defer cancel()
 	b := srv.Backend()
 	head, err := b.Events.Head(ctx)

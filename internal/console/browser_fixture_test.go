@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 // The browser tests share one real server (embedded SQLite, demo data of
@@ -122,7 +122,8 @@ func startFixture(chromePath string) (*fixture, error) {
 	for _, tok := range srv.Demo().Tokens {
 		f.users[tok.Role] = tok
 	}
-	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	// On the engine: the service's reads give up after 5 s.
+	wctx, wcancel := context.WithTimeout(ctx, testwait.Scale(time.Minute))
 	defer wcancel()
 	if err := caughtUp(wctx, srv); err != nil {
 		f.stop()
@@ -150,12 +151,7 @@ func startFixture(chromePath string) (*fixture, error) {
 // or ctx ends: the service's own wait stops after a few seconds, less than
 // a year of demo data may take on a busy machine.
 func caughtUp(ctx context.Context, srv *server.Server) error {
-	for {
-		err := srv.Service().WaitForPosition(ctx, srv.Demo().Last)
-		if !errors.Is(err, app.ErrLagging) || ctx.Err() != nil {
-			return err
-		}
-	}
+	return srv.Backend().Projections.WaitFor(ctx, srv.Demo().Last)
 }
 
 // principal is a demo user's principal.
@@ -235,15 +231,14 @@ func (f *fixture) forwardedNeed(t *testing.T, company string) uuid.UUID {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.srv.Service().WaitForPosition(ctx, fw.Position); err != nil {
-		t.Fatal(err)
-	}
+	mustCaughtUp(t, f.srv, fw.Position)
 	return res.Need.ID
 }
 
 // actionTimeout bounds each browser action (a page that never shows what
-// a test waits for fails in this time, not in the whole test's).
-const actionTimeout = 15 * time.Second
+// a test waits for fails in this time, not in the whole test's); the race
+// detector slows the server down.
+var actionTimeout = testwait.Scale(15 * time.Second)
 
 // tab is one browser tab with its own cookies, as one person.
 type tab struct {
@@ -341,13 +336,15 @@ func (b *tab) path() string {
 	return strings.TrimPrefix(get(b, "location", chromedp.Location()), b.f.base)
 }
 
-// eventually polls cond every 100 ms until it holds, for 15 s.
+// eventually polls cond every 100 ms until it holds, for 15 s (more under
+// -race).
 func (b *tab) eventually(what string, cond func() bool) {
 	b.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	wait := testwait.Scale(15 * time.Second)
+	deadline := time.Now().Add(wait)
 	for !cond() {
 		if time.Now().After(deadline) {
-			b.failf("waited 15 s for %s", what)
+			b.failf("waited %s for %s", wait, what)
 		}
 		select {
 		case <-b.ctx.Done():

@@ -16,6 +16,7 @@ import (
 
 	"github.com/reso-fr/reso/eventstore"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 // mustForwarded captures a need as the advisor and forwards it to the
@@ -37,16 +38,17 @@ func (w *web) mustForwarded(t *testing.T, siret string, form url.Values) string 
 	return id
 }
 
-// mustCaughtUp waits until the read models have applied the whole log.
+// mustCaughtUp waits until the read models have applied the whole log (on
+// the engine: the service's own wait gives up after a few seconds).
 func (w *web) mustCaughtUp(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Scale(30*time.Second))
 	defer cancel()
 	evs, err := w.srv.Service().Events(ctx, w.admin, eventstore.Start, 1000)
 	if err != nil || len(evs) == 0 {
 		t.Fatalf("events: %v (%d)", err, len(evs))
 	}
-	if err := w.srv.Service().WaitForPosition(ctx, evs[len(evs)-1].Position); err != nil {
+	if err := w.srv.Backend().Projections.WaitFor(ctx, evs[len(evs)-1].Position); err != nil {
 		t.Fatal(err)
 	}
 }

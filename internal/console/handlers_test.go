@@ -22,6 +22,7 @@ import (
 	"github.com/reso-fr/reso/internal/console"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/internal/websession"
 )
 
@@ -107,7 +108,27 @@ func mustWebWith(t *testing.T, tune func(*server.Config)) *web {
 	w.anim = user(app.UserInput{Name: "Fanny Animation", Email: "fanny@etat.test", Role: domain.RoleAnimateur,
 		Territories: []domain.Zone{{Level: domain.LevelDepartement, Code: "59"}}})
 	w.fun = user(app.UserInput{Name: "Hélène Financeur", Email: "helene@etat.test", Role: domain.RoleFunder})
+	// Pages such as the suggestions read the directory without waiting
+	// for a position: the referent must be there before the tests begin.
+	head, err := srv.Backend().Events.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCaughtUp(t, srv, head)
 	return w
+}
+
+// mustCaughtUp waits until every read model of srv has applied pos. It
+// waits on the engine, not through the service, whose reads give up after
+// 5 s: a loaded machine, under -race, may need longer.
+func mustCaughtUp(t testing.TB, srv *server.Server, pos eventstore.Position) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Scale(time.Minute))
+	defer cancel()
+	if err := srv.Backend().Projections.WaitFor(ctx, pos); err != nil {
+		st, _ := srv.Backend().Projections.Status(context.Background())
+		t.Fatalf("read models did not reach %s: %v (status %+v)", pos, err, st)
+	}
 }
 
 // cookie opens a session for p and returns its cookie.

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 func mustBackend(t *testing.T, cfg backend.Config) (*backend.Backend, *app.Service) {
@@ -135,20 +137,16 @@ func testRun(t *testing.T, cfg backend.Config, dir string) {
 // visible once every older transaction of the server (other tests' too) ends.
 func mustVisible(t *testing.T, b *backend.Backend, pos eventstore.Position) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testwait.MustEventually(t, 30*time.Second, func() error {
 		head, err := b.Events.Head(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !head.Less(pos) {
-			return
+		if head.Less(pos) {
+			return fmt.Errorf("head %v, not yet %v", head, pos)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("head %v never reached %v", head, pos)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // mustMasters is one fresh master key.

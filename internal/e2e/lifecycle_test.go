@@ -70,18 +70,12 @@ func testLifecycle(t *testing.T, e *env) {
 	if fwd.Status != "quo" || len(fwd.Matches) != 2 || r.header.Get("Reso-Position") <= pos {
 		t.Fatalf("forwarded %+v (position %q after %q)", fwd, r.header.Get("Reso-Position"), pos)
 	}
-	time.Sleep(20 * time.Millisecond)
-	beforeTake := time.Now().UTC()
-	time.Sleep(20 * time.Millisecond)
 
 	var taken needView
 	e.ref1.must(t, http.StatusOK, "POST", "/api/needs/"+n.ID+"/matches/"+e.r1, map[string]any{"action": "take_charge"}).json(t, &taken)
 	if taken.Status != "taking_care" || taken.match(t, e.r1) != "taking_care" || taken.match(t, e.r2) != "quo" {
 		t.Fatalf("after take charge %+v", taken)
 	}
-	time.Sleep(20 * time.Millisecond)
-	afterTake := time.Now().UTC()
-	time.Sleep(20 * time.Millisecond)
 
 	var done needView
 	e.ref1.must(t, http.StatusOK, "POST", "/api/needs/"+n.ID+"/matches/"+e.r1, map[string]any{"action": "done", "comment": "aide proposée"}).json(t, &done)
@@ -97,18 +91,6 @@ func testLifecycle(t *testing.T, e *env) {
 		t.Fatalf("after reopen %+v", reopened)
 	}
 	e.ref2.must(t, http.StatusOK, "POST", "/api/needs/"+n.ID+"/comments", map[string]any{"text": "Je regarde."})
-
-	// Time travel: as the need stood between take charge and done.
-	var past needView
-	e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"?as_of="+url.QueryEscape(afterTake.Format(time.RFC3339Nano)), nil).json(t, &past)
-	if past.Status != "taking_care" || past.match(t, e.r1) != "taking_care" {
-		t.Fatalf("as of %s: %+v", afterTake, past)
-	}
-	var earlier needView
-	e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"?as_of="+url.QueryEscape(beforeTake.Format(time.RFC3339Nano)), nil).json(t, &earlier)
-	if earlier.Status != "quo" || earlier.Version >= past.Version {
-		t.Fatalf("as of %s: %+v (later version %d)", beforeTake, earlier, past.Version)
-	}
 
 	var h historyBody
 	e.anim59.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"/history", nil).json(t, &h)
@@ -132,6 +114,21 @@ func testLifecycle(t *testing.T, e *env) {
 	}
 	if c, ok := h.Events[0].Data["contact"].(map[string]any); !ok || c["email"] != n.Contact.Email {
 		t.Errorf("captured event's contact %v, want the opened contact", h.Events[0].Data["contact"])
+	}
+
+	// Time travel, at the instants the history gives (as_of includes the
+	// events of that instant): as the need stood between take charge and
+	// done, and between forward and take charge.
+	beforeTake, afterTake := h.Events[1].OccurredAt, h.Events[2].OccurredAt
+	var past needView
+	e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"?as_of="+url.QueryEscape(afterTake.Format(time.RFC3339Nano)), nil).json(t, &past)
+	if past.Status != "taking_care" || past.match(t, e.r1) != "taking_care" {
+		t.Fatalf("as of %s: %+v", afterTake, past)
+	}
+	var earlier needView
+	e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID+"?as_of="+url.QueryEscape(beforeTake.Format(time.RFC3339Nano)), nil).json(t, &earlier)
+	if earlier.Status != "quo" || earlier.Version >= past.Version {
+		t.Fatalf("as of %s: %+v (later version %d)", beforeTake, earlier, past.Version)
 	}
 
 	// The read models, once they reached the last write.

@@ -43,6 +43,9 @@ type api struct {
 	// metricsHandler serves the registry on /metrics.
 	metricsHandler http.Handler
 	started        time.Time // see staleBefore
+	// onKeyBusy, when set (by tests), is called once by each request that
+	// finds its Idempotency-Key's first run still going and waits for it.
+	onKeyBusy func()
 }
 
 // New returns the API's handler. It panics when Service or Idempotency is

@@ -106,6 +106,7 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 	hash := hex.EncodeToString(sum[:])
 	secret := idempotency.SealKey(bearerToken(r), key)
 	deadline := time.Now().Add(idemWait)
+	waiting := false
 	for {
 		ok, err := a.idem.Reserve(ctx, principal, key, hash, a.d.Now())
 		if err != nil {
@@ -153,6 +154,10 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 				"a request with this Idempotency-Key is still running; retry later"))
 			return
 		}
+		if !waiting && a.onKeyBusy != nil {
+			a.onKeyBusy()
+		}
+		waiting = true
 		select {
 		case <-ctx.Done():
 			a.fail(w, r, ctx.Err())

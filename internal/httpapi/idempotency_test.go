@@ -25,6 +25,7 @@ import (
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/idempotency"
 	"github.com/reso-fr/reso/internal/pgtest"
+	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/sqldb"
 )
 
@@ -58,17 +59,20 @@ func mustIdemAPI(t *testing.T, dialect sqldb.Dialect) (*api, sqldb.DB) {
 	return &api{d: Deps{Idempotency: store, Logger: slog.New(slog.DiscardHandler), Now: time.Now}, idem: store}, db
 }
 
-// counting is a handler that creates a numbered thing per call.
+// counting is a handler that creates a numbered thing per call; with a
+// gate, each call waits until the gate closes.
 type counting struct {
 	calls  atomic.Int64
 	status int
-	delay  time.Duration
+	gate   chan struct{}
 }
 
 func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := c.calls.Add(1)
 	body, _ := io.ReadAll(r.Body)
-	time.Sleep(c.delay)
+	if c.gate != nil {
+		<-c.gate
+	}
 	w.Header().Set(positionHeader, fmt.Sprintf("pos-%d", n))
 	w.Header().Set("X-Not-Replayed", "x")
 	writeJSON(w, c.status, map[string]any{"call": n, "echo": string(body)})
@@ -150,8 +154,14 @@ func TestIdempotency(t *testing.T) {
 				}
 			})
 			t.Run("concurrent repeats run once", func(t *testing.T) {
-				h := &counting{status: http.StatusCreated, delay: 50 * time.Millisecond}
-				mw := a.idempotent(h)
+				// The first run holds the gate until every other request
+				// waits for it.
+				h := &counting{status: http.StatusCreated, gate: make(chan struct{})}
+				busy := make(chan struct{}, 8)
+				waiter := &api{d: a.d, idem: a.idem, onKeyBusy: func() { busy <- struct{}{} }}
+				mw := waiter.idempotent(h)
+				release := sync.OnceFunc(func() { close(h.gate) })
+				defer release()
 				var wg sync.WaitGroup
 				bodies := make([]string, 8)
 				for i := range bodies {
@@ -161,6 +171,14 @@ func TestIdempotency(t *testing.T) {
 						bodies[i] = mustPost(t, mw, alice, "k-race", `{"x":true}`).Body.String()
 					}()
 				}
+				for range len(bodies) - 1 {
+					select {
+					case <-busy:
+					case <-time.After(testwait.Scale(10 * time.Second)):
+						t.Fatal("the repeats did not all wait for the first run")
+					}
+				}
+				release()
 				wg.Wait()
 				if h.calls.Load() != 1 {
 					t.Fatalf("handler ran %d times", h.calls.Load())

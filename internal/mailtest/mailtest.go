@@ -4,11 +4,13 @@
 package mailtest
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/reso-fr/reso/internal/mailpit"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 // Re-exported for the tests' convenience.
@@ -86,15 +88,16 @@ func (s *Server) Message(t testing.TB, id string) Message {
 // them. It fails t after timeout.
 func (s *Server) WaitCount(t testing.TB, n int, timeout time.Duration) []Summary {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	// Mailpit's API has no way to wait on a message: poll its count.
+	testwait.MustEventually(t, timeout, func() error {
 		c, err := s.Count()
-		if err == nil && c >= n {
-			return s.Messages(t)
+		if err != nil {
+			return fmt.Errorf("mailpit count: %w", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mailpit holds %d messages (err %v) after %s, want %d", c, err, timeout, n)
+		if c < n {
+			return fmt.Errorf("mailpit holds %d messages, want %d", c, n)
 		}
-		time.Sleep(25 * time.Millisecond) // Mailpit's API has no way to wait on a message
-	}
+		return nil
+	})
+	return s.Messages(t)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/reso-fr/reso/internal/notify"
 	"github.com/reso-fr/reso/internal/pgtest"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 var ctx = context.Background()
@@ -273,9 +274,9 @@ func (e *env) waitIdle() {
 
 func waitIdle(t *testing.T, srv *server.Server) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
 	admin := app.Principal{Role: domain.RoleAdmin}
-	for {
+	// Polling observable state: the checkpoint and the queue.
+	testwait.MustEventually(t, 30*time.Second, func() error {
 		head, err := srv.Backend().Events.Head(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -284,24 +285,22 @@ func waitIdle(t *testing.T, srv *server.Server) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if cp.Less(head) {
+			return fmt.Errorf("notifier not idle: checkpoint %s, head %s", cp, head)
+		}
 		busy := 0
-		if !cp.Less(head) {
-			for _, st := range []string{app.NotificationPending, app.NotificationRetrying} {
-				vs, err := srv.Service().ListNotifications(ctx, admin, app.NotificationFilter{Status: st})
-				if err != nil {
-					t.Fatal(err)
-				}
-				busy += len(vs)
+		for _, st := range []string{app.NotificationPending, app.NotificationRetrying} {
+			vs, err := srv.Service().ListNotifications(ctx, admin, app.NotificationFilter{Status: st})
+			if err != nil {
+				t.Fatal(err)
 			}
+			busy += len(vs)
 		}
-		if !cp.Less(head) && busy == 0 {
-			return
+		if busy > 0 {
+			return fmt.Errorf("notifier not idle: %d deliveries busy", busy)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("notifier not idle after 30 s: checkpoint %s, head %s, %d deliveries busy", cp, head, busy)
-		}
-		time.Sleep(20 * time.Millisecond) // polling observable state: the checkpoint and the queue
-	}
+		return nil
+	})
 }
 
 // history returns the types of a need's history, with the notification

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/reso-fr/reso/internal/mailtest"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 // The real binary, seeded with the demo, mailing to Mailpit: a forward by
@@ -245,25 +246,23 @@ func (p *proc) start() {
 	}
 	p.cmd, p.done = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(p.done) }()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		resp, err := http.Get(p.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
+	// Polling /readyz, the server's own signal.
+	testwait.MustEventually(p.t, 90*time.Second, func() error {
 		select {
 		case <-p.done:
 			p.t.Fatal("the server exited")
 		default:
 		}
-		if time.Now().After(deadline) {
-			p.t.Fatal("the server was not ready within 90 s")
+		resp, err := http.Get(p.base + "/readyz")
+		if err != nil {
+			return fmt.Errorf("the server is not ready: %w", err)
 		}
-		time.Sleep(50 * time.Millisecond) // polling /readyz, the server's own signal
-	}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("the server is not ready: /readyz = %d", resp.StatusCode)
+		}
+		return nil
+	})
 }
 
 // kill sends SIGKILL and waits for the process to go.

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/app"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 // notifications returns the notification steps of a history.
@@ -289,11 +291,10 @@ func TestErasedContactGetsNoMail(t *testing.T) {
 // waitFor polls cond until it holds, or fails t after 30 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testwait.MustEventually(t, 30*time.Second, func() error {
+		if !cond() {
+			return fmt.Errorf("waiting for %s", what)
 		}
-		time.Sleep(20 * time.Millisecond) // polling an observable condition
-	}
+		return nil
+	})
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 // Cluster is a PostgreSQL cluster of one test's own, made with Debian's
@@ -111,21 +113,15 @@ func (c *Cluster) run(t testing.TB, name string, args ...string) {
 // mustAnswer waits until the cluster accepts a connection.
 func (c *Cluster) mustAnswer(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testwait.MustEventually(t, 30*time.Second, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
 		conn, err := pgx.Connect(ctx, c.URL("postgres"))
-		if err == nil {
-			conn.Close(ctx)
-			cancel()
-			return
+		if err != nil {
+			return fmt.Errorf("cluster %s does not answer on port %d: %w", c.Name, c.Port, err)
 		}
-		cancel()
-		if time.Now().After(deadline) {
-			t.Fatalf("cluster %s does not answer on port %d: %v", c.Name, c.Port, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return conn.Close(ctx)
+	})
 }
 
 // freePort returns a TCP port nothing listens on at the moment.

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/pgtest"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 func TestServeAndShutdown(t *testing.T) {
@@ -50,13 +52,12 @@ func TestServeAndShutdown(t *testing.T) {
 			if got := mustStatus(t, base+"/healthz"); got != http.StatusOK {
 				t.Errorf("/healthz = %d", got)
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for mustStatus(t, base+"/readyz") != http.StatusOK {
-				if time.Now().After(deadline) {
-					t.Fatal("/readyz never became 200")
+			testwait.MustEventually(t, 5*time.Second, func() error {
+				if got := mustStatus(t, base+"/readyz"); got != http.StatusOK {
+					return fmt.Errorf("/readyz = %d, want 200", got)
 				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				return nil
+			})
 			p, err := srv.Service().Authenticate(ctx, cfg.AdminToken)
 			if err != nil || p.Role != domain.RoleAdmin {
 				t.Errorf("admin token: %+v, %v", p, err)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/uuid"
@@ -259,30 +260,35 @@ func TestStops(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			st := memory.New()
-			defer st.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			o := simulate.Options{Seed: 2, Months: 3, NeedsPerMonth: 100, Writers: 3}
-			tc.setup(&o, cancel)
-			if _, err := simulate.Run(ctx, st, o); !errors.Is(err, tc.want) {
-				t.Fatalf("Run = %v, want %v", err, tc.want)
-			}
-			head, err := st.Head(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(10 * time.Millisecond)
-			if again, _ := st.Head(context.Background()); again != head {
-				t.Fatalf("appends after Run returned: head %v then %v", head, again)
-			}
-			evs, err := st.ReadAll(context.Background(), eventstore.Start, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n := len(evs); n > 2000 { // a full run writes about 3,000
-				t.Fatalf("%d events written before stopping", n)
-			}
+			// In a bubble, synctest.Wait returns once every goroutine Run
+			// started has ended or blocks for good: a writer left running
+			// has appended by then.
+			synctest.Test(t, func(t *testing.T) {
+				st := memory.New()
+				defer st.Close()
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				o := simulate.Options{Seed: 2, Months: 3, NeedsPerMonth: 100, Writers: 3}
+				tc.setup(&o, cancel)
+				if _, err := simulate.Run(ctx, st, o); !errors.Is(err, tc.want) {
+					t.Fatalf("Run = %v, want %v", err, tc.want)
+				}
+				head, err := st.Head(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait()
+				if again, _ := st.Head(context.Background()); again != head {
+					t.Fatalf("appends after Run returned: head %v then %v", head, again)
+				}
+				evs, err := st.ReadAll(context.Background(), eventstore.Start, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := len(evs); n > 2000 { // a full run writes about 3,000
+					t.Fatalf("%d events written before stopping", n)
+				}
+			})
 		})
 	}
 }
