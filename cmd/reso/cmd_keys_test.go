@@ -13,20 +13,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/app"
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/internal/websession"
 )
 
 // startServer runs a server on dir with the masters until stop.
-func startServer(t *testing.T, dir, token string, masters ...*keys.Master) (svc *app.Service, stop func(), err error) {
+func startServer(t *testing.T, dir, token string, masters ...*keys.Master) (srv *server.Server, stop func(), err error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: dir, AdminToken: token, MasterKeys: masters,
+	srv, err = server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: dir, AdminToken: token, MasterKeys: masters,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		cancel()
@@ -40,7 +42,7 @@ func startServer(t *testing.T, dir, token string, masters ...*keys.Master) (svc 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
 	<-srv.Started()
-	return srv.Service(), func() { cancel(); <-served }, nil
+	return srv, func() { cancel(); <-served }, nil
 }
 
 // stdout runs f with os.Stdout captured.
@@ -87,10 +89,11 @@ func TestKeysRotateAndUsersLinkCommands(t *testing.T) {
 
 	// A store with a user and a need whose contact is sealed under the old
 	// master.
-	svc, stop, err := startServer(t, dir, token, oldM)
+	srv, stop, err := startServer(t, dir, token, oldM)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := srv.Service()
 	admin, err := svc.Authenticate(ctx, token)
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +115,9 @@ func TestKeysRotateAndUsersLinkCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.WaitForPosition(ctx, res.Position); err != nil {
+	wctx, wcancel := context.WithTimeout(ctx, testwait.Scale(30*time.Second))
+	defer wcancel()
+	if err := srv.Backend().Projections.WaitFor(wctx, res.Position); err != nil {
 		t.Fatal(err)
 	}
 	needID := res.Need.ID
@@ -161,10 +166,11 @@ func TestKeysRotateAndUsersLinkCommands(t *testing.T) {
 	if _, _, err := startServer(t, dir, token, oldM); err == nil {
 		t.Fatal("a server started with the replaced master key")
 	}
-	svc, stop, err = startServer(t, dir, token, newM)
+	srv, stop, err = startServer(t, dir, token, newM)
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc = srv.Service()
 	defer stop()
 	n, err := svc.GetNeed(ctx, advisor, needID, nil)
 	if err != nil {
