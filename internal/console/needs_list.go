@@ -173,14 +173,7 @@ func (c *console) needList(w http.ResponseWriter, r *http.Request, p app.Princip
 			d.Rows = append(d.Rows, needLine{NeedRow: n, LastStep: step, LastStepAt: at})
 		}
 		if page.NextCursor != "" {
-			nv := url.Values{}
-			for k, vals := range v {
-				if k != "page" {
-					nv[k] = vals
-				}
-			}
-			nv.Set("page", page.NextCursor)
-			d.Next = "/besoins?" + nv.Encode()
+			d.Next = nextPage("/besoins", v, page.NextCursor)
 		}
 	}
 	title := "Besoins"
@@ -242,4 +235,17 @@ func (c *console) fillFilters(r *http.Request, p app.Principal, d *needListData,
 	}
 	slices.SortFunc(d.EPCIs, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
 	return nil
+}
+
+// nextPage is the link to the page after this one: path with the same
+// query, but its cursor.
+func nextPage(path string, query url.Values, cursor string) string {
+	nv := url.Values{}
+	for k, vals := range query {
+		if k != "page" {
+			nv[k] = vals
+		}
+	}
+	nv.Set("page", cursor)
+	return path + "?" + nv.Encode()
 }

@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -112,14 +111,7 @@ func (c *console) sfCompanies(w http.ResponseWriter, r *http.Request, p app.Prin
 		d.ListName = sfListName(d.List.Label, d.List.Period)
 	}
 	if page.NextCursor != "" {
-		nv := url.Values{}
-		for k, vals := range v {
-			if k != "page" {
-				nv[k] = vals
-			}
-		}
-		nv.Set("page", page.NextCursor)
-		d.Next = "/entreprises-a-visiter?" + nv.Encode()
+		d.Next = nextPage("/entreprises-a-visiter", v, page.NextCursor)
 	}
 	c.render(w, r, p, status, "sf_companies", title, d)
 }
