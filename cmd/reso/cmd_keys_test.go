@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/reso-fr/reso/internal/backend"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/servertest"
 	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/internal/websession"
 )
@@ -27,22 +27,8 @@ import (
 // startServer runs a server on dir with the masters until stop.
 func startServer(t *testing.T, dir, token string, masters ...*keys.Master) (srv *server.Server, stop func(), err error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err = server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: dir, AdminToken: token, MasterKeys: masters,
+	return servertest.TryStart(t, server.Config{Addr: "127.0.0.1:0", DataDir: dir, AdminToken: token, MasterKeys: masters,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	<-srv.Started()
-	return srv, func() { cancel(); <-served }, nil
 }
 
 // stdout runs f with os.Stdout captured.

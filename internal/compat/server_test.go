@@ -4,12 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/servertest"
 	"github.com/reso-fr/reso/internal/testwait"
 )
 
@@ -19,26 +19,7 @@ import (
 func mustServe(t testing.TB, cfg server.Config) (*server.Server, string) {
 	t.Helper()
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	<-srv.Started()
+	srv := servertest.Start(t, cfg)
 	mustCatchUp(t, srv)
 	return srv, "http://" + srv.Addr()
 }

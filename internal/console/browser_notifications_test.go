@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/reso-fr/reso/internal/demo"
 	"github.com/reso-fr/reso/internal/mailtest"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/servertest"
 )
 
 // serverBeside starts another demo server (one month of data) configured
@@ -23,25 +23,12 @@ import (
 // notifier, which the shared server runs without.
 func (f *fixture) serverBeside(t *testing.T, tune func(*server.Config)) *fixture {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx := context.Background()
 	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true,
 		DemoOptions: demo.Options{Seed: 11, Months: 1, Out: io.Discard},
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
 	tune(&cfg)
-	srv, err := server.New(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-served })
-	<-srv.Started()
+	srv := servertest.Start(t, cfg)
 	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
 	defer wcancel()
 	if err := caughtUp(wctx, srv); err != nil {

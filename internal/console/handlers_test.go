@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/reso-fr/reso/internal/console"
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/servertest"
 	"github.com/reso-fr/reso/internal/testwait"
 	"github.com/reso-fr/reso/internal/websession"
 )
@@ -49,7 +49,7 @@ func mustWebWith(t *testing.T, tune func(*server.Config)) *web {
 	t.Helper()
 	var tok [32]byte
 	_, _ = rand.Read(tok[:])
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx := context.Background()
 	master, err := keys.GenerateMaster()
 	if err != nil {
 		t.Fatal(err)
@@ -61,20 +61,7 @@ func mustWebWith(t *testing.T, tune func(*server.Config)) *web {
 	if tune != nil {
 		tune(&cfg)
 	}
-	srv, err := server.New(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-served })
-	<-srv.Started()
+	srv := servertest.Start(t, cfg)
 	w := &web{srv: srv, base: "http://" + srv.Addr(), dataDir: dataDir, hc: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}}
 	svc := srv.Service()

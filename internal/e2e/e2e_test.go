@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -14,6 +11,7 @@ import (
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/pgtest"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/servertest"
 )
 
 // mustServer starts the real server on port 0 on the given store and
@@ -43,31 +41,7 @@ func mustServer(t *testing.T, store string) *env {
 		e.dsn = pgtest.MustSchema(t)
 		cfg.DatabaseURL = e.dsn
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("server.New: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-served:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Logf("server stopped: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("server did not stop within 30 s")
-		}
-	})
-	<-srv.Started()
+	srv := servertest.Start(t, cfg)
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	e.admin = client{base: "http://" + srv.Addr(), token: cfg.AdminToken, hc: hc}
 	mustFixture(t, e)

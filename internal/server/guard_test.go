@@ -21,6 +21,7 @@ import (
 	"github.com/reso-fr/reso/internal/keys"
 	"github.com/reso-fr/reso/internal/ratelimit"
 	"github.com/reso-fr/reso/internal/server"
+	"github.com/reso-fr/reso/internal/servertest"
 )
 
 // mustServe starts a server on the embedded store with cfg's limits and
@@ -31,21 +32,7 @@ func mustServe(t *testing.T, cfg server.Config) (*server.Server, string) {
 	cfg.MasterKeys = mustMasters(t)
 	cfg.AdminToken = "reso_test_admin_token_of_32_chars_at_least"
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-srv.Started()
+	srv := servertest.Start(t, cfg)
 	return srv, "http://" + srv.Addr()
 }
 
