@@ -74,6 +74,8 @@ type Backend struct {
 
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+	// stopKeysWatch ends the keyring's watch for erasures (PostgreSQL).
+	stopKeysWatch func()
 }
 
 // Open opens the storage Config names and runs every migration (event
@@ -226,6 +228,7 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 		}
 		if b.pool != nil {
 			b.Keys.UsePool(b.pool)
+			b.stopKeysWatch = b.Keys.Watch(b.pool, cfg.Logger)
 		}
 	}
 	if b.Auth, err = auth.New(ctx, b.DB, b.Events); err != nil {
@@ -267,6 +270,9 @@ func (b *Backend) Close() error {
 		return nil
 	}
 	var first error
+	if b.stopKeysWatch != nil {
+		b.stopKeysWatch()
+	}
 	if b.Events != nil {
 		if err := b.Events.Close(); err != nil && !errors.Is(err, eventstore.ErrClosed) {
 			first = err

@@ -2,10 +2,14 @@ package e2e
 
 import (
 	"database/sql"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/reso-fr/reso/internal/testwait"
 )
 
 // testForeignKey: a contact key wrapped under a master key the server does
@@ -42,12 +46,25 @@ func testForeignKey(t *testing.T, e *env) {
 	if k, _ := res.RowsAffected(); k != 1 {
 		t.Fatalf("%d key rows changed, want 1", k)
 	}
-	var got needView
-	r := e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID, nil)
-	r.json(t, &got)
-	if got.Contact == nil || !got.Contact.Unavailable || got.Contact.Erased || got.CompanyName != n.CompanyName {
-		t.Errorf("need read with a foreign key: contact %+v, company %q", got.Contact, got.CompanyName)
+	if e.store == "postgres" {
+		// The server keeps the key it sealed with in memory until an
+		// erasure's notification empties its cache (internal/keys,
+		// cache.go): a key row changed behind its back is announced the
+		// same way.
+		if _, err := db.Exec(`SELECT pg_notify('reso_contact_keys_erased', current_schema())`); err != nil {
+			t.Fatal(err)
+		}
 	}
+	var got needView
+	var r resp
+	testwait.MustEventually(t, 10*time.Second, func() error {
+		r = e.advisor1.must(t, http.StatusOK, "GET", "/api/needs/"+n.ID, nil)
+		r.json(t, &got)
+		if got.Contact == nil || !got.Contact.Unavailable || got.Contact.Erased || got.CompanyName != n.CompanyName {
+			return fmt.Errorf("need read with a foreign key: contact %+v, company %q", got.Contact, got.CompanyName)
+		}
+		return nil
+	})
 	if strings.Contains(string(r.body), email) || strings.Contains(string(r.body), "Jeanne") {
 		t.Errorf("the answer shows the contact: %s", r.body)
 	}

@@ -40,6 +40,10 @@ func (k *Keyring) EraseBySIRET(ctx context.Context, siret string) ([]string, err
 
 func (k *Keyring) erase(ctx context.Context, where string, arg string) ([]string, error) {
 	ids, err := k.eraseTx(ctx, where, arg)
+	// Whatever the outcome (a failed commit may still have committed),
+	// no cached key may outlive the attempt here; other replicas hear of
+	// it from the transaction's notification.
+	k.cache.empty()
 	if err == nil && len(ids) > 0 {
 		k.compact(ctx)
 	}
@@ -52,6 +56,12 @@ func (k *Keyring) erase(ctx context.Context, where string, arg string) ([]string
 func (k *Keyring) eraseTx(ctx context.Context, where string, arg string) (ids []string, err error) {
 	err = k.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		ids, err = eraseIn(ctx, tx, where, arg)
+		if err != nil || len(ids) == 0 || !k.postgres {
+			return err
+		}
+		// Delivered to every listening replica when, and only if, the
+		// deletion commits (watch.go).
+		_, err = tx.ExecContext(ctx, `SELECT pg_notify($1, current_schema())`, erasedChannel)
 		return err
 	})
 	if err != nil {

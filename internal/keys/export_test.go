@@ -42,3 +42,8 @@ func MustClear(t *testing.T, db sqldb.DB, keyID string, m *Master) {
 		}
 	}
 }
+
+// OnWatching has f called with the listening connection's process id each
+// time k's Watch starts listening (again).
+// Call it before Watch.
+func OnWatching(k *Keyring, f func(pid uint32)) { k.watching = f }

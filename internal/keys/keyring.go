@@ -50,6 +50,11 @@ type Keyring struct {
 	// masters wrap the keys: the first wraps what is written, every one
 	// unwraps what it wrapped (a previous master, during a rotation).
 	masters []*Master
+	// cache keeps needs' keys while erasures can reach it (cache.go).
+	cache needKeyCache
+	// watching, when set (tests), is called with the connection's process
+	// id each time Watch listens.
+	watching func(pid uint32)
 }
 
 // RowQuerier runs a one-row query; *pgxpool.Pool is one.
@@ -282,6 +287,7 @@ func (k *Keyring) Seal(ctx context.Context, needID uuid.UUID, siret string, c Co
 	}
 	var keyID string
 	var key []byte
+	epoch := k.cache.begin()
 	if k.postgres {
 		keyID, key, err = k.keyForNeed(ctx, needID, siret, subject)
 	} else {
@@ -294,6 +300,8 @@ func (k *Keyring) Seal(ctx context.Context, needID uuid.UUID, siret string, c Co
 	if err != nil {
 		return domain.SealedContact{}, err
 	}
+	// The need's next reads and commands open its contact with this key.
+	k.cache.put(needID, NeedKey{id: keyID, key: key}, epoch)
 	return domain.SealedContact{KeyID: keyID, Ciphertext: ct}, nil
 }
 
@@ -461,7 +469,14 @@ type NeedKey struct {
 // it at the same time as the need's stream instead of after it. It returns
 // the zero NeedKey when the key is erased or the need has no linked key
 // (OpenWith then asks Open), and the database error, if any.
+//
+// While erasures can reach the keyring's cache (cache.go), a key read once
+// is served from memory.
 func (k *Keyring) KeyOfNeed(ctx context.Context, needID uuid.UUID) (NeedKey, error) {
+	if nk, ok := k.cache.get(needID); ok {
+		return nk, nil
+	}
+	epoch := k.cache.begin()
 	var id, keyHex string
 	err := k.queryRow(ctx, `SELECT k.key_id, k.key_hex FROM reso_contact_key_needs kn
 		JOIN reso_contact_keys k ON k.key_id = kn.key_id WHERE kn.need_id = $1 LIMIT 1`, needID.String()).Scan(&id, &keyHex)
@@ -476,7 +491,9 @@ func (k *Keyring) KeyOfNeed(ctx context.Context, needID uuid.UUID) (NeedKey, err
 		// OpenWith then asks Open, which reports it.
 		return NeedKey{}, nil
 	}
-	return NeedKey{id: id, key: key}, nil
+	nk := NeedKey{id: id, key: key}
+	k.cache.put(needID, nk, epoch)
+	return nk, nil
 }
 
 // OpenWith is Open using a key KeyOfNeed read, when it is the one sc was
