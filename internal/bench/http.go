@@ -83,6 +83,9 @@ type HTTPPhase struct {
 	// backends serving it.
 	ProcessCPUMs  float64 `json:"process_cpu_ms_per_request"`
 	PostgresCPUMs float64 `json:"postgres_cpu_ms_per_request,omitempty"`
+	// ClientCPUMs is the load process's, when the load runs in a child:
+	// what the load generator takes from the cores the server shares.
+	ClientCPUMs float64 `json:"client_cpu_ms_per_request,omitempty"`
 }
 
 func (c *HTTPConfig) defaults() error {
@@ -227,8 +230,12 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 		}
 		res.Phase.ProcessCPUMs, res.Phase.PostgresCPUMs = used(res.Phase.Requests)
 		cfg.printPhase(label, res.Phase)
-		fmt.Fprintf(cfg.Progress, "  %s\n  cpu per request: %s %.3f ms, postgres backends %.3f ms\n",
+		fmt.Fprintf(cfg.Progress, "  %s\n  cpu per request: %s %.3f ms, postgres backends %.3f ms",
 			pool(), who, res.Phase.ProcessCPUMs, res.Phase.PostgresCPUMs)
+		if res.Phase.ClientCPUMs > 0 {
+			fmt.Fprintf(cfg.Progress, ", load process %.3f ms", res.Phase.ClientCPUMs)
+		}
+		fmt.Fprintln(cfg.Progress)
 		return res, nil
 	}
 	res, err := run("commands", "commands")

@@ -110,6 +110,9 @@ func TestRunHTTPSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(rep)
+	if rep.Commands.ClientCPUMs <= 0 || rep.GetNeed.ClientCPUMs <= 0 {
+		t.Errorf("no load process CPU measured: commands %+v, GET need %+v", rep.Commands, rep.GetNeed)
+	}
 	schema := strings.Fields(strings.SplitN(progress.String(), "\n", 2)[0])[1]
 	t.Cleanup(func() { _ = pgschema.Drop(context.Background(), dsn, schema) })
 	again, err := RunHTTP(ctx, HTTPConfig{DSN: dsn, Duration: testwait.Scale(2 * time.Second), Clients: 2, Progress: io.Discard, Schema: schema})
