@@ -76,6 +76,7 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: &logLevel}))
 	slog.SetDefault(log)
+	log.Debug("garbage collector", "gc_percent", server.TuneGC())
 	cfg := server.Config{
 		Addr: *addr, DataDir: *data, DatabaseURL: *dbURL, EventStoreURL: *esURL,
 		AdminToken: os.Getenv("RESO_ADMIN_TOKEN"), Demo: *demoFlag, Logger: log, MasterKeys: mks,

@@ -145,6 +145,8 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	if err != nil {
 		return HTTPReport{}, err
 	}
+	// The server under test collects as `reso serve` does.
+	server.TuneGC()
 	// The load is the point: no rate limit.
 	srv, err := server.New(srvCtx, server.Config{Addr: "127.0.0.1:0", DatabaseURL: dsn, AdminToken: adminToken, Logger: logger,
 		Limits: server.Limits{Off: true}, MasterKeys: []*keys.Master{master}})
