@@ -31,19 +31,20 @@ var benchQueries = []struct {
 	{"month,subject", StatsQuery{GroupBy: []string{"month", "subject"}}},
 }
 
-// seedBenchCells fills stats_cells as `reso-bench http --needs` leaves it
-// over needs: 19 months of Hauts-de-France (5 départements), every
-// subject, 4 organisations, every layer but Signaux Faibles', with
-// histograms of 1 to 200 whole hours to take-charge, as the seeder draws
-// them. Cells are synthetic (no projection runs), so that a benchmark
-// needs no hour of seeding.
-func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
-	tb.Helper()
-	ctx := context.Background()
-	ddl := strings.NewReplacer("{T}", "stats_cells", "{K}", `TEXT COLLATE "C"`, "{U}", "UUID").Replace(tables[1].DDL)
-	if _, err := db.ExecContext(ctx, ddl); err != nil {
-		tb.Fatal(err)
-	}
+// benchCell is a row of stats_cells.
+type benchCell struct {
+	k    cellKey
+	c    counts
+	hist []byte
+}
+
+// benchCells are the cells `reso-bench http --needs` leaves over needs:
+// 19 months of Hauts-de-France (5 départements), every subject, 4
+// organisations, every layer but Signaux Faibles', with histograms of 1 to
+// 200 whole hours to take-charge, as the seeder draws them. They are
+// synthetic (no projection runs), so that a benchmark needs no hour of
+// seeding.
+func benchCells(needs int) []benchCell {
 	var months []string
 	for i := range 19 {
 		months = append(months, fmt.Sprintf("%04d-%02d", 2024+(10+i)/12, (10+i)%12+1))
@@ -56,22 +57,13 @@ func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
 	orgs := []string{"0b4c5a3e-8f61-4d2a-9c55-0e1f2a3b4c5d", "1f0e9d8c-7b6a-4958-8372-6150493a2b1c",
 		"2a3b4c5d-6e7f-4081-9213-a4b5c6d7e8f9", "3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b"}
 	rng := rand.New(rand.NewPCG(1, 2))
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO stats_cells ("+strings.Join(cellCols, ",")+
-		") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)")
-	if err != nil {
-		tb.Fatal(err)
-	}
 	or := func(all bool, vs []string) []string {
 		if all {
 			return []string{""}
 		}
 		return vs
 	}
+	var out []benchCell
 	for layer := range 16 {
 		os := []string{""}
 		if layer&byOrganisation != 0 {
@@ -95,17 +87,41 @@ func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
 						c[cWithin3], c[cWithin5] = c[cTaken]*36/100, c[cTaken]*60/100
 						c[cDone], c[cDoneNoHelp], c[cDoneNotReachable] = n*36/100, n*12/100, n*12/100
 						c[cNotForMe], c[cAbandoned] = n*9/100, 0
-						args := []any{layer, o, s, m, "32", d, ""}
-						for _, v := range c {
-							args = append(args, v)
-						}
-						args = append(args, h.appendEncoded(nil))
-						if _, err := stmt.ExecContext(ctx, args...); err != nil {
-							tb.Fatal(err)
-						}
+						out = append(out, benchCell{cellKey{Layer: layer, Organisation: o, Subject: s, Month: m, Region: "32", Departement: d},
+							c, h.appendEncoded(nil)})
 					}
 				}
 			}
+		}
+	}
+	return out
+}
+
+// seedBenchCells creates stats_cells in db and fills it with benchCells.
+func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
+	tb.Helper()
+	ctx := context.Background()
+	ddl := strings.NewReplacer("{T}", "stats_cells", "{K}", `TEXT COLLATE "C"`, "{U}", "UUID").Replace(tables[1].DDL)
+	if _, err := db.ExecContext(ctx, ddl); err != nil {
+		tb.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO stats_cells ("+strings.Join(cellCols, ",")+
+		") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, bc := range benchCells(needs) {
+		args := bc.k.args()
+		for _, v := range bc.c {
+			args = append(args, v)
+		}
+		if _, err := stmt.ExecContext(ctx, append(args, bc.hist)...); err != nil {
+			tb.Fatal(err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -113,6 +129,41 @@ func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
 	}
 	if _, err := db.ExecContext(ctx, "ANALYZE stats_cells"); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// BenchmarkGrouping sums the cells of the largest answers (read once,
+// in memory) as Queries.Stats does after scanning them: the Go side of a
+// query, without the database's and the driver's noise.
+func BenchmarkGrouping(b *testing.B) {
+	cells := benchCells(1_000_000)
+	for _, q := range []StatsQuery{{GroupBy: []string{"month", "subject"}}, {GroupBy: []string{"departement", "subject"}}} {
+		var in []benchCell
+		for _, bc := range cells {
+			if bc.k.Layer == q.layer() {
+				in = append(in, bc)
+			}
+		}
+		cols := map[string]func(k cellKey) string{"month": func(k cellKey) string { return k.Month },
+			"departement": func(k cellKey) string { return k.Departement }, "subject": func(k cellKey) string { return k.Subject }}
+		b.Run(strings.Join(q.GroupBy, ","), func(b *testing.B) {
+			b.ReportAllocs()
+			vals := make([]string, len(q.GroupBy))
+			cpu0 := processCPU(b)
+			for b.Loop() {
+				g := newGrouping(q)
+				for _, bc := range in {
+					for i, k := range g.keys {
+						vals[i] = cols[k](bc.k)
+					}
+					if err := g.add(vals, &bc.c, bc.hist); err != nil {
+						b.Fatal(err)
+					}
+				}
+				_ = g.rows()
+			}
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+		})
 	}
 }
 
