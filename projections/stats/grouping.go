@@ -10,9 +10,10 @@ import (
 
 // acc sums the cells of one group of a query.
 type acc struct {
-	vals []string
-	c    counts
-	h    hist
+	vals  []string
+	since *int // the months since opening of vals, when grouped by them
+	c     counts
+	h     hist
 }
 
 // grouping sums the cells a query reads into its groups: Queries.Stats
@@ -98,24 +99,30 @@ func (g *grouping) rows() []StatsRow {
 	if i := slices.Index(g.q.GroupBy, "sf_alert"); i >= 0 {
 		noneOf(g.groups, i)
 	}
-	out := make([]StatsRow, 0, len(g.groups))
+	// Groups are sorted before they become rows, by their keys as they
+	// are: comparing rows by field name (StatsRow.get) in every
+	// comparison, and swapping whole rows, was a tenth of a query's CPU.
+	live := make([]*acc, 0, len(g.groups))
 	for _, a := range g.groups {
-		if a.c[cNeeds] == 0 {
-			continue
+		if a.c[cNeeds] != 0 {
+			live = append(live, a)
 		}
-		var r StatsRow
-		for i, d := range g.q.GroupBy {
-			r.set(d, a.vals[i])
-		}
-		r.fill(a.c, &a.h)
-		a.h.release()
-		out = append(out, r)
 	}
-	slices.SortFunc(out, func(x, y StatsRow) int {
-		for _, d := range g.q.GroupBy {
-			c := strings.Compare(x.get(d), y.get(d))
-			if d == DimMonthsSinceOpening {
-				c = compareMonths(x.MonthsSinceOpening, y.MonthsSinceOpening)
+	sinceAt := slices.Index(g.q.GroupBy, DimMonthsSinceOpening)
+	if sinceAt >= 0 {
+		for _, a := range live {
+			if n, err := strconv.Atoi(a.vals[sinceAt]); err == nil {
+				a.since = &n
+			}
+		}
+	}
+	slices.SortFunc(live, func(x, y *acc) int {
+		for i := range x.vals {
+			var c int
+			if i == sinceAt {
+				c = compareMonths(x.since, y.since)
+			} else {
+				c = strings.Compare(x.vals[i], y.vals[i])
 			}
 			if c != 0 {
 				return c
@@ -123,5 +130,14 @@ func (g *grouping) rows() []StatsRow {
 		}
 		return 0
 	})
+	out := make([]StatsRow, len(live))
+	for j, a := range live {
+		r := &out[j]
+		for i, d := range g.q.GroupBy {
+			r.set(d, a.vals[i])
+		}
+		r.fill(a.c, &a.h)
+		a.h.release()
+	}
 	return out
 }
