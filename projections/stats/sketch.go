@@ -274,16 +274,27 @@ func (h *hist) addEncoded(buf []byte) error {
 			return errBadHist
 		}
 		h.cover(from, to)
+		// Counts under 128 take one byte, as most do: read them inline
+		// rather than through binary.Uvarint and a re-slice each.
 		counts := h.counts[from-h.lo : to-h.lo]
+		p, sum := 0, int64(0)
 		for i := range counts {
-			c, k := binary.Uvarint(buf)
+			if p < len(buf) && buf[p] < 0x80 {
+				counts[i] += int64(buf[p])
+				sum += int64(buf[p])
+				p++
+				continue
+			}
+			c, k := binary.Uvarint(buf[p:])
 			if k <= 0 {
 				return errBadHist
 			}
-			buf = buf[k:]
+			p += k
 			counts[i] += int64(c)
-			h.total += int64(c)
+			sum += int64(c)
 		}
+		buf = buf[p:]
+		h.total += sum
 		end = to
 	}
 	return nil

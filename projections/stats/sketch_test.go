@@ -186,3 +186,19 @@ func TestHistTotal(t *testing.T) {
 	sum.release()
 	check("release", &sum)
 }
+
+// BenchmarkAddEncoded sums a cell's histogram (200 whole hours, a few
+// needs each, as the cells of 1,000,000 needs hold) into a group's.
+func BenchmarkAddEncoded(b *testing.B) {
+	var h hist
+	for hour := 1; hour <= 200; hour++ {
+		h.add(bucketOf(float64(hour)), int64(hour%9+1))
+	}
+	enc := h.appendEncoded(nil)
+	var sum hist
+	for b.Loop() {
+		if err := sum.addEncoded(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
