@@ -43,7 +43,7 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.setLag(w, r)
-	writeJSON(w, http.StatusOK, map[string]any{"rows": rows})
+	writeStatsJSON(w, http.StatusOK, rows)
 }
 
 // downloadName is the file name of a stats export.

@@ -160,13 +160,6 @@ func (q StatsQuery) where() (query.Where, error) {
 	return w, nil
 }
 
-// acc sums the cells of one group of a query.
-type acc struct {
-	vals []string
-	c    counts
-	h    hist
-}
-
 // Stats answers a StatsQuery from the pre-aggregated cells, one row per
 // group, ordered by the group keys. It reads the matching cells of one
 // layer (their number is bounded by the dimensions the query uses, not by
@@ -184,27 +177,9 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 	if err != nil {
 		return nil, err
 	}
-	// The key columns read: the dimensions asked for but the computed one,
-	// and with openings, each cell's month and place.
-	var keys []string
-	for _, g := range q.GroupBy {
-		if g != DimMonthsSinceOpening {
-			keys = append(keys, g)
-		}
-	}
-	placeAt := [3]int{-1, -1, -1} // month, region, departement
-	var openings *domain.Openings
-	if q.byOpening() {
-		openings = domain.NewOpenings(q.Openings...)
-		for i, c := range []string{"month", "region", "departement"} {
-			if placeAt[i] = slices.Index(keys, c); placeAt[i] < 0 {
-				placeAt[i] = len(keys)
-				keys = append(keys, c)
-			}
-		}
-	}
-	sel := make([]string, 0, len(keys)+nCounts+1)
-	sel = append(sel, keys...)
+	g := newGrouping(q)
+	sel := make([]string, 0, len(g.keys)+nCounts+1)
+	sel = append(sel, g.keys...)
 	sel = append(append(sel, countCols...), "hist")
 	rows, err := qs.db.QueryContext(ctx, "SELECT "+strings.Join(sel, ",")+" FROM stats_cells"+w.SQL(), w.Args...)
 	if err != nil {
@@ -212,9 +187,7 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 	}
 	defer rows.Close()
 
-	groups := make(map[string]*acc)
-	vals := make([]string, len(keys))
-	group := make([]string, len(q.GroupBy))
+	vals := make([]string, len(g.keys))
 	var c counts
 	var raw sql.RawBytes
 	dest := make([]any, 0, len(sel))
@@ -225,83 +198,18 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 		dest = append(dest, &c[i])
 	}
 	dest = append(dest, &raw)
-	var kb []byte
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("stats: %w", err)
 		}
-		since := ""
-		if openings != nil {
-			op, ok := openings.ForPlace(vals[placeAt[2]], vals[placeAt[1]])
-			var n int
-			if ok {
-				n, ok = domain.MonthsSinceOpening(op.OpenedOn, vals[placeAt[0]])
-			}
-			if q.Opened != nil && *q.Opened != (ok && n >= 0) {
-				continue
-			}
-			if ok {
-				since = strconv.Itoa(n)
-			}
-		}
-		k := 0
-		for i, g := range q.GroupBy {
-			if g == DimMonthsSinceOpening {
-				group[i] = since
-			} else {
-				group[i] = vals[k]
-				k++
-			}
-		}
-		kb = kb[:0]
-		for _, v := range group {
-			kb = append(append(kb, v...), 0)
-		}
-		a := groups[string(kb)] // no allocation for the lookup
-		if a == nil {
-			a = &acc{vals: slices.Clone(group)}
-			groups[string(kb)] = a
-		}
-		for i := range c {
-			a.c[i] += c[i]
-		}
-		if err := a.h.addEncoded(raw); err != nil {
+		if err := g.add(vals, &c, raw); err != nil {
 			return nil, fmt.Errorf("stats: %w", err)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
-
-	if i := slices.Index(q.GroupBy, "sf_alert"); i >= 0 {
-		noneOf(groups, i)
-	}
-	out := make([]StatsRow, 0, len(groups))
-	for _, a := range groups {
-		if a.c[cNeeds] == 0 {
-			continue
-		}
-		var r StatsRow
-		for i, g := range q.GroupBy {
-			r.set(g, a.vals[i])
-		}
-		r.fill(a.c, &a.h)
-		a.h.release()
-		out = append(out, r)
-	}
-	slices.SortFunc(out, func(x, y StatsRow) int {
-		for _, g := range q.GroupBy {
-			c := strings.Compare(x.get(g), y.get(g))
-			if g == DimMonthsSinceOpening {
-				c = compareMonths(x.MonthsSinceOpening, y.MonthsSinceOpening)
-			}
-			if c != 0 {
-				return c
-			}
-		}
-		return 0
-	})
-	return out, nil
+	return g.rows(), nil
 }
 
 // compareMonths orders months since opening by number, territories never

@@ -40,14 +40,18 @@ func bucketValue(b int) float64 {
 // few hundred values (a minute to a few years is about 750 buckets), and
 // summing thousands of cells' histograms into a slice costs far less than
 // into a map. Counts may go negative while a delta is being built; stored
-// histograms never are.
+// histograms never are. total is the sum of zero and counts, kept as they
+// change so that quantiles need not sum hundreds of buckets first (that
+// sum was two fifths of quantiles' CPU over 1M needs).
 type hist struct {
 	zero   int64
+	total  int64
 	lo     int
 	counts []int64
 }
 
 func (h *hist) add(b int, n int64) {
+	h.total += n
 	if b == zeroBucket {
 		h.zero += n
 		return
@@ -60,6 +64,7 @@ func (h *hist) add(b int, n int64) {
 // its part; counts stay non-negative when o is part of h).
 func (h *hist) sub(o *hist) {
 	h.zero -= o.zero
+	h.total -= o.total
 	if len(o.counts) == 0 {
 		return
 	}
@@ -124,7 +129,7 @@ func putCounts(s []int64) {
 // release empties h and recycles its span; h must not be read after.
 func (h *hist) release() {
 	putCounts(h.counts)
-	h.lo, h.counts = 0, nil
+	h.zero, h.total, h.lo, h.counts = 0, 0, 0, nil
 }
 
 // isZero says whether every count is 0.
@@ -164,10 +169,7 @@ func (h *hist) quantile(q float64) float64 {
 // in one pass over the buckets: a statistics row asks for two, and summing
 // and scanning a few hundred buckets twice was a tenth of a query's CPU.
 func (h *hist) quantiles(qa, qb float64) (float64, float64) {
-	n := h.zero
-	for _, c := range h.counts {
-		n += c
-	}
+	n := h.total
 	if n <= 0 {
 		return 0, 0
 	}
@@ -252,6 +254,7 @@ func (h *hist) addEncoded(buf []byte) error {
 		return errBadHist
 	}
 	h.zero += int64(z)
+	h.total += int64(z)
 	buf = buf[k:]
 	end := 0
 	for len(buf) > 0 {
@@ -271,15 +274,27 @@ func (h *hist) addEncoded(buf []byte) error {
 			return errBadHist
 		}
 		h.cover(from, to)
+		// Counts under 128 take one byte, as most do: read them inline
+		// rather than through binary.Uvarint and a re-slice each.
 		counts := h.counts[from-h.lo : to-h.lo]
+		p, sum := 0, int64(0)
 		for i := range counts {
-			c, k := binary.Uvarint(buf)
+			if p < len(buf) && buf[p] < 0x80 {
+				counts[i] += int64(buf[p])
+				sum += int64(buf[p])
+				p++
+				continue
+			}
+			c, k := binary.Uvarint(buf[p:])
 			if k <= 0 {
 				return errBadHist
 			}
-			buf = buf[k:]
+			p += k
 			counts[i] += int64(c)
+			sum += int64(c)
 		}
+		buf = buf[p:]
+		h.total += sum
 		end = to
 	}
 	return nil

@@ -152,3 +152,53 @@ func BenchmarkQuantiles(b *testing.B) {
 		}
 	})
 }
+
+// TestHistTotal checks that total stays the sum of the counts through
+// add, addEncoded and sub, which quantiles relies on.
+func TestHistTotal(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	check := func(what string, h *hist) {
+		t.Helper()
+		n := h.zero
+		for _, c := range h.counts {
+			n += c
+		}
+		if h.total != n {
+			t.Fatalf("%s: total %d, counts sum to %d", what, h.total, n)
+		}
+	}
+	var a, b hist
+	for range 1000 {
+		a.add(bucketOf(r.ExpFloat64()*50), int64(r.IntN(5)+1))
+		b.add(bucketOf(r.ExpFloat64()*500), int64(r.IntN(5)+1))
+	}
+	a.add(bucketOf(0), 3)
+	check("add", &a)
+	var sum hist
+	for _, h := range []*hist{&a, &b, &a} {
+		if err := sum.addEncoded(h.appendEncoded(nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("addEncoded", &sum)
+	sum.sub(&b)
+	check("sub", &sum)
+	sum.release()
+	check("release", &sum)
+}
+
+// BenchmarkAddEncoded sums a cell's histogram (200 whole hours, a few
+// needs each, as the cells of 1,000,000 needs hold) into a group's.
+func BenchmarkAddEncoded(b *testing.B) {
+	var h hist
+	for hour := 1; hour <= 200; hour++ {
+		h.add(bucketOf(float64(hour)), int64(hour%9+1))
+	}
+	enc := h.appendEncoded(nil)
+	var sum hist
+	for b.Loop() {
+		if err := sum.addEncoded(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package stats
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"syscall"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+
+	"github.com/reso-fr/reso/domain"
+	"github.com/reso-fr/reso/internal/pgtest"
+)
+
+// benchQueries are the statistics queries of the HTTP bench's stats phase
+// (internal/bench statsQueries).
+var benchQueries = []struct {
+	name string
+	q    StatsQuery
+}{
+	{"none", StatsQuery{}},
+	{"month", StatsQuery{GroupBy: []string{"month"}}},
+	{"region", StatsQuery{GroupBy: []string{"region"}}},
+	{"departement,subject", StatsQuery{GroupBy: []string{"departement", "subject"}}},
+	{"month,departement", StatsQuery{GroupBy: []string{"month", "departement"}, From: "2025-06", To: "2026-05"}},
+	{"organisation", StatsQuery{GroupBy: []string{"organisation"}}},
+	{"subject,dep59", StatsQuery{GroupBy: []string{"subject"}, Departement: "59"}},
+	{"month,subject", StatsQuery{GroupBy: []string{"month", "subject"}}},
+}
+
+// benchCell is a row of stats_cells.
+type benchCell struct {
+	k    cellKey
+	c    counts
+	hist []byte
+}
+
+// benchCells are the cells `reso-bench http --needs` leaves over needs:
+// 19 months of Hauts-de-France (5 départements), every subject, 4
+// organisations, every layer but Signaux Faibles', with histograms of 1 to
+// 200 whole hours to take-charge, as the seeder draws them. They are
+// synthetic (no projection runs), so that a benchmark needs no hour of
+// seeding.
+func benchCells(needs int) []benchCell {
+	var months []string
+	for i := range 19 {
+		months = append(months, fmt.Sprintf("%04d-%02d", 2024+(10+i)/12, (10+i)%12+1))
+	}
+	deps := []string{"02", "59", "60", "62", "80"}
+	var subjects []string
+	for _, s := range domain.Subjects() {
+		subjects = append(subjects, s.Code)
+	}
+	orgs := []string{"0b4c5a3e-8f61-4d2a-9c55-0e1f2a3b4c5d", "1f0e9d8c-7b6a-4958-8372-6150493a2b1c",
+		"2a3b4c5d-6e7f-4081-9213-a4b5c6d7e8f9", "3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	or := func(all bool, vs []string) []string {
+		if all {
+			return []string{""}
+		}
+		return vs
+	}
+	var out []benchCell
+	for layer := range 16 {
+		os := []string{""}
+		if layer&byOrganisation != 0 {
+			os = orgs
+		}
+		ms, ds, ss := or(layer&allMonths != 0, months), or(layer&allDepartements != 0, deps), or(layer&allSubjects != 0, subjects)
+		n := int64(needs / (len(os) * len(ms) * len(ds) * len(ss)))
+		for _, o := range os {
+			for _, m := range ms {
+				for _, d := range ds {
+					for _, s := range ss {
+						var c counts
+						c[cNeeds], c[cMatches], c[cPositioned] = n, n*95/100, n*85/100
+						c[cTaken] = n * 71 / 100
+						var h hist
+						for hour := 1; hour <= 200; hour++ {
+							if k := c[cTaken]/200 + rng.Int64N(3) - 1; k > 0 {
+								h.add(bucketOf(float64(hour)), k)
+							}
+						}
+						c[cWithin3], c[cWithin5] = c[cTaken]*36/100, c[cTaken]*60/100
+						c[cDone], c[cDoneNoHelp], c[cDoneNotReachable] = n*36/100, n*12/100, n*12/100
+						c[cNotForMe], c[cAbandoned] = n*9/100, 0
+						out = append(out, benchCell{cellKey{Layer: layer, Organisation: o, Subject: s, Month: m, Region: "32", Departement: d},
+							c, h.appendEncoded(nil)})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// seedBenchCells creates stats_cells in db and fills it with benchCells.
+func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
+	tb.Helper()
+	ctx := context.Background()
+	ddl := strings.NewReplacer("{T}", "stats_cells", "{K}", `TEXT COLLATE "C"`, "{U}", "UUID").Replace(tables[1].DDL)
+	if _, err := db.ExecContext(ctx, ddl); err != nil {
+		tb.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO stats_cells ("+strings.Join(cellCols, ",")+
+		") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, bc := range benchCells(needs) {
+		args := bc.k.args()
+		for _, v := range bc.c {
+			args = append(args, v)
+		}
+		if _, err := stmt.ExecContext(ctx, append(args, bc.hist)...); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "ANALYZE stats_cells"); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkGrouping sums the cells of the largest answers (read once,
+// in memory) as Queries.Stats does after scanning them: the Go side of a
+// query, without the database's and the driver's noise.
+func BenchmarkGrouping(b *testing.B) {
+	cells := benchCells(1_000_000)
+	for _, q := range []StatsQuery{{GroupBy: []string{"month", "subject"}}, {GroupBy: []string{"departement", "subject"}}} {
+		var in []benchCell
+		for _, bc := range cells {
+			if bc.k.Layer == q.layer() {
+				in = append(in, bc)
+			}
+		}
+		cols := map[string]func(k cellKey) string{"month": func(k cellKey) string { return k.Month },
+			"departement": func(k cellKey) string { return k.Departement }, "subject": func(k cellKey) string { return k.Subject }}
+		b.Run(strings.Join(q.GroupBy, ","), func(b *testing.B) {
+			b.ReportAllocs()
+			vals := make([]string, len(q.GroupBy))
+			cpu0 := processCPU(b)
+			for b.Loop() {
+				g := newGrouping(q)
+				for _, bc := range in {
+					for i, k := range g.keys {
+						vals[i] = cols[k](bc.k)
+					}
+					if err := g.add(vals, &bc.c, bc.hist); err != nil {
+						b.Fatal(err)
+					}
+				}
+				_ = g.rows()
+			}
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkStats runs the stats phase's queries on the cells of 1,000,000
+// needs in PostgreSQL: the server's CPU per request is Queries.Stats's
+// (the database's own work shows in the wall time only).
+func BenchmarkStats(b *testing.B) {
+	db, err := sql.Open("pgx", pgtest.MustSchema(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	seedBenchCells(b, db, 1_000_000)
+	qs := NewQueries(db)
+	ctx := context.Background()
+	for _, bq := range benchQueries {
+		b.Run(bq.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := processCPU(b)
+			for b.Loop() {
+				if _, err := qs.Stats(ctx, bq.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// processCPU is the CPU time this process has used, in nanoseconds: user
+// and system, the database server's excluded, which is what a query costs
+// the Réso server.
+func processCPU(tb testing.TB) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
