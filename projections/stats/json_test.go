@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -102,4 +103,36 @@ func FuzzAppendJSONFloat(f *testing.F) {
 			t.Errorf("%v: got %s, want %s", v, got, want)
 		}
 	})
+}
+
+// TestAppendJSONEveryField sets every field of a StatsRow, found by
+// reflection, so that a field added to StatsRow but not to AppendJSON
+// fails here even if randomRow does not know it.
+func TestAppendJSONEveryField(t *testing.T) {
+	var row StatsRow
+	v := reflect.ValueOf(&row).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.Pointer {
+			f.Set(reflect.New(f.Type().Elem()))
+			f = f.Elem()
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("x" + v.Type().Field(i).Name)
+		case reflect.Int, reflect.Int64:
+			f.SetInt(int64(i + 1))
+		case reflect.Float64:
+			f.SetFloat(float64(i) + 0.5)
+		default:
+			t.Fatalf("field %s of kind %s: teach this test and AppendJSON", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	want, err := json.Marshal(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := row.AppendJSON(nil); !bytes.Equal(got, want) {
+		t.Errorf("AppendJSON\n got %s\nwant %s", got, want)
+	}
 }
