@@ -263,24 +263,6 @@ func noneOf(groups map[string]*acc, alert int) {
 	}
 }
 
-func (r *StatsRow) get(dim string) string {
-	switch dim {
-	case "month":
-		return r.Month
-	case "region":
-		return r.Region
-	case "departement":
-		return r.Departement
-	case "organisation":
-		return r.Organisation
-	case "subject":
-		return r.Subject
-	case "sf_alert":
-		return r.SFAlert
-	}
-	return ""
-}
-
 func (r *StatsRow) set(dim, v string) {
 	switch dim {
 	case "month":
