@@ -33,10 +33,13 @@ func (k *Keyring) Watch(pool *pgxpool.Pool, log *slog.Logger) (stop func()) {
 		defer wg.Done()
 		backoff := 100 * time.Millisecond
 		for {
-			err := k.listen(ctx, pool.Config().ConnConfig.Copy())
+			listened, err := k.listen(ctx, pool.Config().ConnConfig.Copy())
 			k.cache.reset(false)
 			if ctx.Err() != nil {
 				return
+			}
+			if listened {
+				backoff = 100 * time.Millisecond // a new outage
 			}
 			log.Warn("listen for contact erasures; contact keys are read on every request until reconnected", "err", err, "retry_in", backoff)
 			select {
@@ -57,20 +60,21 @@ func (k *Keyring) Watch(pool *pgxpool.Pool, log *slog.Logger) (stop func()) {
 }
 
 // listen listens for erasures on a connection of cfg until ctx ends or the
-// connection fails, and returns why.
-func (k *Keyring) listen(ctx context.Context, cfg *pgx.ConnConfig) error {
+// connection fails, and returns whether it got to listen, and why it
+// stopped.
+func (k *Keyring) listen(ctx context.Context, cfg *pgx.ConnConfig) (bool, error) {
 	cfg.RuntimeParams["application_name"] = "reso keys watch"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.Background())
 	var schema string
 	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{erasedChannel}.Sanitize()); err != nil {
-		return err
+		return false, err
 	}
 	// Erasures committed before LISTEN took effect were not heard: start
 	// empty.
@@ -81,7 +85,7 @@ func (k *Keyring) listen(ctx context.Context, cfg *pgx.ConnConfig) error {
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		if n.Payload == schema {
 			k.cache.empty()
