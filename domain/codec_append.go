@@ -40,6 +40,11 @@ func htmlPlainRun(s string) int {
 	return i
 }
 
+// AppendJSONString appends s as a JSON string the way json.Marshal writes
+// it (appendString): for code outside the domain that encodes its own JSON
+// without reflection (the statistics answers).
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
+
 // appendString writes s as a JSON string the way json.Marshal does: \" and
 // \\, \b \f \n \r \t by name, other control characters and <, >, & as
 // \u00XX, U+2028 and U+2029 as \u2028 and \u2029 (JavaScript line

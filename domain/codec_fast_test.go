@@ -317,3 +317,17 @@ func TestPlainRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendJSONString: the exported appender writes what json.Marshal
+// writes for a string, escapes included.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "Lille", `a "b" \c`, "<b>&</b>", "é\u2028\x01\xff"} {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("AppendJSONString(%q) = %s, want x%s", s, got, want)
+		}
+	}
+}

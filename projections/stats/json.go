@@ -3,7 +3,8 @@ package stats
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/reso-fr/reso/domain"
 )
 
 // AppendJSON appends r as encoding/json encodes it (same field order,
@@ -77,63 +78,6 @@ func appendJSONFloat(dst []byte, f float64) []byte {
 	return dst
 }
 
-// jsonSafe says which ASCII bytes a JSON string holds as they are, as
-// encoding/json's HTML-safe encoding does: not controls, quotes,
-// backslashes nor <, > and &.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return t
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s quoted as encoding/json does: the escapes
-// \" \\ \b \f \n \r \t, other controls and <, >, & as \u00XX, U+2028 and
-// U+2029 as \u2028 and \u2029, and each byte of invalid UTF-8 as \ufffd.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0 // s[start:i] is yet to be copied
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if jsonSafe[b] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(append(dst, s[start:i]...), `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(append(dst, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(append(dst, s[start:]...), '"')
-}
+// appendJSONString appends s quoted as encoding/json does, HTML
+// characters escaped: the domain's codec already does it.
+func appendJSONString(dst []byte, s string) []byte { return domain.AppendJSONString(dst, s) }
