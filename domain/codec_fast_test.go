@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -329,5 +330,22 @@ func TestAppendJSONString(t *testing.T) {
 		if got := AppendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
 			t.Errorf("AppendJSONString(%q) = %s, want x%s", s, got, want)
 		}
+	}
+}
+
+// TestAppendJSONFloat: the exported appender writes what json.Marshal
+// writes for a float64, and refuses what it refuses.
+func TestAppendJSONFloat(t *testing.T) {
+	for _, v := range []float64{0, 1, 0.5, 1e-7, 1e21, -2.5e-9, 123456.789} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := AppendJSONFloat(nil, v); !ok || string(got) != string(want) {
+			t.Errorf("AppendJSONFloat(%v) = %s, %v, want %s", v, got, ok, want)
+		}
+	}
+	if _, ok := AppendJSONFloat(nil, math.NaN()); ok {
+		t.Error("NaN accepted")
 	}
 }

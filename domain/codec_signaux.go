@@ -191,6 +191,11 @@ func (s *scanner) sfLinesRecorded() (e SignauxFaiblesLinesRecorded) {
 	return e
 }
 
+// AppendJSONFloat appends v as json.Marshal writes a float64 (appendFloat),
+// or returns false for NaN and infinities: for code outside the domain
+// that encodes its own JSON without reflection (the statistics answers).
+func AppendJSONFloat(b []byte, v float64) ([]byte, bool) { return appendFloat(b, v) }
+
 // appendFloat writes v as encoding/json does, and returns false for NaN
 // and infinities, which it refuses: the shortest representation, in
 // exponent form below 1e-6 and from 1e21 on, with a one-digit negative

@@ -1,7 +1,6 @@
 package stats
 
 import (
-	"math"
 	"strconv"
 
 	"github.com/reso-fr/reso/domain"
@@ -61,21 +60,15 @@ func appendJSONFloatPtr(dst []byte, f *float64) []byte {
 	return appendJSONFloat(dst, *f)
 }
 
-// appendJSONFloat formats f as encoding/json does a float64: the shortest
-// decimal that reads back as f, in exponent form below 1e-6 or from 1e21
-// on, with a one-digit negative exponent not padded (1e-7, not 1e-07).
-// Figures are never NaN nor infinite (encoding/json refuses them).
+// appendJSONFloat formats f as encoding/json does a float64 (the
+// domain's codec). Figures are never NaN nor infinite; were one, it is
+// written null rather than breaking the answer.
 func appendJSONFloat(dst []byte, f float64) []byte {
-	format := byte('f')
-	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
-		format = 'e'
+	out, ok := domain.AppendJSONFloat(dst, f)
+	if !ok {
+		return append(dst, "null"...)
 	}
-	dst = strconv.AppendFloat(dst, f, format, -1, 64)
-	if n := len(dst); format == 'e' && n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-		dst[n-2] = dst[n-1]
-		dst = dst[:n-1]
-	}
-	return dst
+	return out
 }
 
 // appendJSONString appends s quoted as encoding/json does, HTML
