@@ -228,7 +228,6 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 		}
 		if b.pool != nil {
 			b.Keys.UsePool(b.pool)
-			b.stopKeysWatch = b.Keys.Watch(b.pool, cfg.Logger)
 		}
 	}
 	if b.Auth, err = auth.New(ctx, b.DB, b.Events); err != nil {
@@ -236,6 +235,18 @@ func (b *Backend) migrate(ctx context.Context, cfg Config) error {
 	}
 	b.Idempotency, err = idempotency.New(ctx, b.DB)
 	return err
+}
+
+// WatchKeyErasures lets the keyring keep needs' contact keys in memory
+// for as long as it hears every erasure (keys.Keyring.Watch), at the cost
+// of one more PostgreSQL connection: for a process that serves requests,
+// not for a command that opens the storage and exits. It does nothing on
+// SQLite, without a keyring, or when already watching; Close stops it.
+func (b *Backend) WatchKeyErasures(log *slog.Logger) {
+	if b.Keys == nil || b.pool == nil || b.stopKeysWatch != nil {
+		return
+	}
+	b.stopKeysWatch = b.Keys.Watch(b.pool, log)
 }
 
 // PoolStats returns the PostgreSQL connection pool's counters (nil on

@@ -53,8 +53,27 @@ func TestOpen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A command that opens the storage keeps no key in memory; a
+			// serving process asks for it, and gets it on PostgreSQL only.
+			if b.Keys.Caching() {
+				t.Error("keys kept in memory without WatchKeyErasures")
+			}
+			b.WatchKeyErasures(nil)
+			if c.dialect == sqldb.Postgres {
+				testwait.MustEventually(t, 10*time.Second, func() error {
+					if !b.Keys.Caching() {
+						return errors.New("no keys kept in memory after WatchKeyErasures")
+					}
+					return nil
+				})
+			} else if b.Keys.Caching() {
+				t.Error("keys kept in memory on SQLite")
+			}
 			if err := b.Close(); err != nil {
 				t.Fatal(err)
+			}
+			if b.Keys.Caching() {
+				t.Error("keys still kept in memory after Close")
 			}
 			// Reopening the same storage migrates again (idempotent) and
 			// finds the data.

@@ -95,3 +95,11 @@ func (c *needKeyCache) empty() {
 	c.epoch++
 	clear(c.m)
 }
+
+// Caching reports whether the keyring keeps needs' keys in memory now:
+// only while it hears every erasure (Watch).
+func (k *Keyring) Caching() bool {
+	k.cache.mu.Lock()
+	defer k.cache.mu.Unlock()
+	return k.cache.on
+}

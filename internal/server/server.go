@@ -204,6 +204,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.backend = b
 	s.log.Info("storage open", "kind", b.Kind, "path", b.Path)
+	b.WatchKeyErasures(cfg.Logger)
 	b.Auth.UseTokenTTL(cfg.TokenTTL)
 	s.service, err = app.New(app.Config{
 		Store: b.Events, Keys: b.Keys, Auth: b.Auth, ReadModels: b.Projections, Logger: cfg.Logger, Unavailable: postgres.IsUnavailable,

@@ -58,6 +58,14 @@ func TestServeAndShutdown(t *testing.T) {
 				}
 				return nil
 			})
+			// A serving process keeps contact keys in memory on
+			// PostgreSQL, once it hears erasures (internal/keys).
+			testwait.MustEventually(t, 5*time.Second, func() error {
+				if got, want := srv.Backend().Keys.Caching(), c.name == "postgres"; got != want {
+					return fmt.Errorf("keys kept in memory: %v, want %v", got, want)
+				}
+				return nil
+			})
 			p, err := srv.Service().Authenticate(ctx, cfg.AdminToken)
 			if err != nil || p.Role != domain.RoleAdmin {
 				t.Errorf("admin token: %+v, %v", p, err)
