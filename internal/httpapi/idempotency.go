@@ -108,8 +108,15 @@ func (a *api) keyed(w http.ResponseWriter, r *http.Request, next http.Handler, k
 	deadline := time.Now().Add(idemWait)
 	waiting := false
 	for {
-		ok, err := a.idem.Reserve(ctx, principal, key, hash, a.d.Now())
+		now := a.d.Now()
+		ok, err := a.idem.Reserve(ctx, principal, key, hash, now)
 		if err != nil {
+			// The INSERT may have committed all the same: forget it, or
+			// the repeats would find the key in progress until it went
+			// stale.
+			a.forget(context.WithoutCancel(ctx), "idempotency reservation", func(ctx context.Context) error {
+				return a.idem.ReleaseReservation(ctx, principal, key, hash, now)
+			})
 			a.fail(w, r, err)
 			return
 		}
@@ -233,13 +240,25 @@ func (a *api) firstRun(w http.ResponseWriter, r *http.Request, next http.Handler
 // the repeat, once the database is back, would wait for the key to go
 // stale.
 func (a *api) release(ctx context.Context, principal, key string) {
-	err := a.idem.Release(ctx, principal, key)
+	a.forget(ctx, "idempotency key", func(ctx context.Context) error {
+		return a.idem.Release(ctx, principal, key)
+	})
+}
+
+// forget runs del, a deletion of what, and when the database refuses,
+// runs it again in the background until it succeeds or idemStale has
+// passed.
+func (a *api) forget(ctx context.Context, what string, del func(context.Context) error) {
+	err := del(ctx)
 	if err == nil {
 		return
 	}
-	a.d.Logger.Warn("release idempotency key; will retry", "err", err)
+	a.d.Logger.Warn("release "+what+"; will retry", "err", err)
 	go func() {
 		bg := a.d.Background
+		if bg == nil {
+			bg = context.Background()
+		}
 		deadline := time.Now().Add(idemStale)
 		for wait := 50 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, time.Second) {
 			select {
@@ -247,11 +266,11 @@ func (a *api) release(ctx context.Context, principal, key string) {
 				return
 			case <-time.After(wait):
 			}
-			if err = a.idem.Release(bg, principal, key); err == nil {
+			if err = del(bg); err == nil {
 				return
 			}
 		}
-		a.d.Logger.Error("release idempotency key", "err", err)
+		a.d.Logger.Error("release "+what, "err", err)
 	}()
 }
 

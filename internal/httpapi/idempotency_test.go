@@ -295,3 +295,70 @@ func TestIdempotencyKeyOfADeadProcess(t *testing.T) {
 		})
 	}
 }
+
+// lossy is a database whose idempotency reservations commit but whose
+// answer is lost, as when PostgreSQL stops between its commit and its
+// reply: lose says how many more to lose.
+type lossy struct {
+	sqldb.DB
+	lose atomic.Int32
+}
+
+var errAnswerLost = errors.New("connection lost before the answer")
+
+func (l *lossy) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := l.DB.Exec(ctx, q, args...)
+	if err == nil && strings.HasPrefix(q, "INSERT INTO http_idempotency") && l.lose.Add(-1) >= 0 {
+		return nil, errAnswerLost
+	}
+	return res, err
+}
+
+// A reservation whose answer was lost is taken back, so that the repeat
+// runs at once instead of finding the key in progress until it goes stale
+// (TestPostgresOutage met it: one command answered 409 for its whole
+// minute). Another request's reservation of the same key stays.
+func TestIdempotencyReservationAnswerLost(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} {
+		t.Run(string(dialect), func(t *testing.T) {
+			t.Parallel()
+			_, db := mustIdemAPI(t, dialect)
+			l := &lossy{DB: db}
+			store, err := idempotency.New(context.Background(), l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := &api{d: Deps{Idempotency: store, Logger: slog.New(slog.DiscardHandler), Now: time.Now}, idem: store}
+			alice := uuid.New()
+			body := `{"a":1}`
+			h := &counting{status: http.StatusCreated}
+
+			l.lose.Store(1)
+			if w := mustPost(t, a.idempotent(h), alice, "k-lost", body); w.Code < 500 || h.calls.Load() != 0 {
+				t.Fatalf("lost reservation: %d after %d calls, want a 5xx and none", w.Code, h.calls.Load())
+			}
+			start := time.Now()
+			if w := mustPost(t, a.idempotent(h), alice, "k-lost", body); w.Code != http.StatusCreated || h.calls.Load() != 1 {
+				t.Fatalf("repeat: %d after %d calls: %s", w.Code, h.calls.Load(), w.Body)
+			}
+			if d := time.Since(start); d > idemWait/2 {
+				t.Errorf("the repeat waited %s", d)
+			}
+
+			// Another request holds k-held; a reservation of ours that
+			// inserted nothing and lost its answer leaves it be.
+			sum := sha256.Sum256([]byte("POST /api/things\n" + body))
+			if ok, err := store.Reserve(context.Background(), alice.String(), "k-held", hex.EncodeToString(sum[:]), time.Now().Add(-time.Second)); err != nil || !ok {
+				t.Fatalf("reserve: %v %v", ok, err)
+			}
+			l.lose.Store(1)
+			if w := mustPost(t, a.idempotent(h), alice, "k-held", body); w.Code < 500 {
+				t.Fatalf("lost reservation of a held key: %d", w.Code)
+			}
+			if rec, err := store.Get(context.Background(), alice.String(), "k-held"); err != nil || rec.Done {
+				t.Fatalf("the other request's reservation: %+v, %v; want it pending", rec, err)
+			}
+		})
+	}
+}

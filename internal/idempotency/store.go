@@ -123,6 +123,22 @@ func (s *Store) Release(ctx context.Context, principal, key string) error {
 	return nil
 }
 
+// ReleaseReservation forgets the pending record that a Reserve of hash at
+// now may have stored: for a Reserve that returned an error, whose INSERT
+// may still have committed (the database went down before it answered).
+// Left there, that record would keep the key "in progress" for the
+// request's repeats until it went stale. The creation time and the hash
+// single out that reservation: one made by another request with the same
+// key stays. It returns the database error.
+func (s *Store) ReleaseReservation(ctx context.Context, principal, key, hash string, now time.Time) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM http_idempotency WHERE principal = $1 AND idem_key = $2 AND done = 0 AND created_ms = $3 AND request_hash = $4`,
+		principal, key, now.UnixMilli(), hash)
+	if err != nil {
+		return fmt.Errorf("release idempotency reservation: %w", err)
+	}
+	return nil
+}
+
 // ReleaseStale forgets a pending record older than cutoff (its request
 // died with its process). It returns the database error.
 func (s *Store) ReleaseStale(ctx context.Context, principal, key string, cutoff time.Time) error {
