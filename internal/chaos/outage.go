@@ -222,9 +222,9 @@ func (f *fleet) firstCommandAfter(ctx context.Context, t time.Time, timeout time
 func read(ctx context.Context, f *fleet, rng *rand.Rand) {
 	for ctx.Err() == nil {
 		var id string
-		for _, c := range f.tally.commands() {
-			if c.kind == "capture" && c.acked && c.need != "" && rng.IntN(4) == 0 {
-				id = c.need
+		for _, need := range f.tally.capturedNeeds() {
+			if rng.IntN(4) == 0 {
+				id = need
 				break
 			}
 		}

@@ -39,6 +39,24 @@ type tally struct {
 	serverErrors map[int]int // 5xx answers by status
 	answers      []answer    // every answer, when recording (outage)
 	record       bool
+	// captured are the needs whose capture was answered, for readers
+	// running beside the clients: a command's fields are its client's
+	// until the clients stop.
+	captured []string
+}
+
+// capture notes a need whose capture was answered.
+func (t *tally) capture(id string) {
+	t.mu.Lock()
+	t.captured = append(t.captured, id)
+	t.mu.Unlock()
+}
+
+// capturedNeeds returns the needs captured so far.
+func (t *tally) capturedNeeds() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.captured...)
 }
 
 func (t *tally) add(c *command) {
@@ -116,6 +134,7 @@ func (c *client) step(ctx context.Context) {
 			if json.Unmarshal(a.body, &v) == nil {
 				cmd.need = v.ID
 				c.open = append(c.open, &open{id: v.ID})
+				c.tally.capture(v.ID)
 			}
 		}
 		return
