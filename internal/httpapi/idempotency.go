@@ -256,9 +256,6 @@ func (a *api) forget(ctx context.Context, what string, del func(context.Context)
 	a.d.Logger.Warn("release "+what+"; will retry", "err", err)
 	go func() {
 		bg := a.d.Background
-		if bg == nil {
-			bg = context.Background()
-		}
 		deadline := time.Now().Add(idemStale)
 		for wait := 50 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, time.Second) {
 			select {

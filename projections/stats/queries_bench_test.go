@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -202,4 +205,84 @@ func processCPU(tb testing.TB) int64 {
 		tb.Fatal(err)
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// onSchema opens the database of RESO_STATS_SCHEMA_DSN, a URL whose
+// search_path is a kept `reso-bench http --keep` log, or skips: the
+// benchmarks below measure real cells, which take minutes to seed.
+func onSchema(b *testing.B) *sql.DB {
+	dsn := os.Getenv("RESO_STATS_SCHEMA_DSN")
+	if dsn == "" {
+		b.Skip("RESO_STATS_SCHEMA_DSN names no kept log")
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// BenchmarkStatsOnSchema runs the stats phase's queries on a kept log's
+// cells, one client and no load: how a query's cost grows with the needs
+// apart from the HTTP benchmark's noise (docs/benchmarks.md, issue 21).
+func BenchmarkStatsOnSchema(b *testing.B) {
+	qs := NewQueries(onSchema(b))
+	ctx := context.Background()
+	for _, bq := range benchQueries {
+		b.Run(bq.name, func(b *testing.B) {
+			cpu0 := processCPU(b)
+			for b.Loop() {
+				if _, err := qs.Stats(ctx, bq.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkRebucketOnSchema re-buckets a kept log's stored histograms at
+// coarser widths and reports the bytes each layer the stats phase reads
+// most (2: département × subject, 4: month × subject) would hold: what
+// widening the buckets would save.
+func BenchmarkRebucketOnSchema(b *testing.B) {
+	db := onSchema(b)
+	for _, gamma := range []float64{sketchGamma, 1.03, 1.04, 1.05, 1.1} {
+		b.Run(strconv.FormatFloat(gamma, 'f', -1, 64), func(b *testing.B) {
+			lg := math.Log(gamma)
+			var bytes [2]int
+			for b.Loop() {
+				bytes = [2]int{}
+				rows, err := db.Query(`SELECT layer, hist FROM stats_cells WHERE layer IN (2, 4)`)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for rows.Next() {
+					var layer int
+					var raw []byte
+					if err := rows.Scan(&layer, &raw); err != nil {
+						b.Fatal(err)
+					}
+					var h, coarse hist
+					if err := h.addEncoded(raw); err != nil {
+						b.Fatal(err)
+					}
+					coarse.add(zeroBucket, h.zero)
+					for i, c := range h.counts {
+						if c != 0 {
+							coarse.add(int(math.Ceil(math.Log(bucketValue(h.lo+i))/lg)), c)
+						}
+					}
+					bytes[layer/4] += len(coarse.appendEncoded(nil))
+				}
+				if err := rows.Err(); err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+			}
+			b.ReportMetric(float64(bytes[0]), "layer2-bytes")
+			b.ReportMetric(float64(bytes[1]), "layer4-bytes")
+		})
+	}
 }
