@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,19 @@ type acc struct {
 	since *int // the months since opening of vals, when grouped by them
 	c     counts
 	h     hist
+	// stored are the quantiles the group's one cell stores, when single:
+	// read in place of its histogram.
+	stored [2]float64
+	single bool
+	cells  int // added so far
+}
+
+// quantiles are the group's statsQuantiles.
+func (a *acc) quantiles() (float64, float64) {
+	if a.single {
+		return a.stored[0], a.stored[1]
+	}
+	return a.h.quantiles(statsQuantiles[0], statsQuantiles[1])
 }
 
 // grouping sums the cells a query reads into its groups: Queries.Stats
@@ -52,10 +66,23 @@ func newGrouping(q StatsQuery) *grouping {
 	return g
 }
 
+// partitioned says whether a group of one cell may take the quantiles the
+// cell stores (Queries.Stats): not when groups are computed (months since
+// opening: any cell might join a group) or differences of histograms
+// (grouped by alert, the "none" groups: noneOf).
+func (g *grouping) partitioned() bool {
+	return g.openings == nil && !slices.Contains(g.q.GroupBy, "sf_alert")
+}
+
+// errSeveralCells says that a group read without histograms has more than
+// one cell: its quantiles need the histograms.
+var errSeveralCells = errors.New("a group of several cells read without histograms")
+
 // add adds a cell: vals of the key columns (keys), its counts and its
-// encoded histogram. It returns errBadHist for a histogram it cannot
-// decode.
-func (g *grouping) add(vals []string, c *counts, raw []byte) error {
+// encoded histogram, or, raw nil, the quantiles the cell stores. It
+// returns errSeveralCells for a second cell of a group when either came
+// without its histogram, and errBadHist for a histogram it cannot decode.
+func (g *grouping) add(vals []string, c *counts, raw []byte, stored [2]float64) error {
 	since := ""
 	if g.openings != nil {
 		op, ok := g.openings.ForPlace(vals[g.placeAt[2]], vals[g.placeAt[1]])
@@ -88,8 +115,18 @@ func (g *grouping) add(vals []string, c *counts, raw []byte) error {
 		a = &acc{vals: slices.Clone(g.group)}
 		g.groups[string(g.kb)] = a
 	}
+	a.cells++
 	for i := range c {
 		a.c[i] += c[i]
+	}
+	if raw == nil {
+		a.single, a.stored = true, stored
+	}
+	if a.single && a.cells > 1 {
+		return errSeveralCells
+	}
+	if raw == nil {
+		return nil
 	}
 	return a.h.addEncoded(raw)
 }
@@ -136,7 +173,7 @@ func (g *grouping) rows() []StatsRow {
 		for i, d := range g.q.GroupBy {
 			r.set(d, a.vals[i])
 		}
-		r.fill(a.c, &a.h)
+		r.fill(a.c, a.quantiles)
 		a.h.release()
 	}
 	return out

@@ -82,7 +82,7 @@ const maxCells = 500_000
 // schema version of its tables (projections.ReadModel.Version: raise it
 // when they change, and the engine rebuilds them).
 const (
-	Version = 2 // 2: the sf_alert dimension (Signaux Faibles)
+	Version = 3 // 2: the sf_alert dimension (Signaux Faibles); 3: each cell's own quantiles
 	Name    = "stats"
 )
 
@@ -146,6 +146,8 @@ var tables = []projections.Table{
 	abandoned          BIGINT NOT NULL,
 	hist               BYTEA NOT NULL,
 	sf_alert           {K} NOT NULL,
+	median_hours       DOUBLE PRECISION NOT NULL,
+	p90_hours          DOUBLE PRECISION NOT NULL,
 	PRIMARY KEY (layer, organisation, subject, month, region, departement, sf_alert)
 )`},
 	sfTable,
@@ -220,13 +222,22 @@ const (
 type counts [nCounts]int64
 
 // cellKeyCols are the primary key's columns, in its order; countCols the
-// counts, in the order of the constants above.
+// counts, in the order of the constants above; cellCols what the
+// projection reads back of a cell; cellWriteCols what it writes: the same
+// and the quantiles of the cell's own histogram (quantileCols), which a
+// query whose group is that one cell reads instead of the histogram.
 var (
 	cellKeyCols = []string{"layer", "organisation", "subject", "month", "region", "departement", "sf_alert"}
 	countCols   = []string{"needs", "matches", "positioned", "taken", "within3", "within5", "done",
 		"done_no_help", "done_not_reachable", "not_for_me", "abandoned"}
-	cellCols = append(append(slices.Clone(cellKeyCols), countCols...), "hist")
+	cellCols      = append(append(slices.Clone(cellKeyCols), countCols...), "hist")
+	quantileCols  = []string{"median_hours", "p90_hours"}
+	cellWriteCols = append(slices.Clone(cellCols), quantileCols...)
 )
+
+// statsQuantiles are the quantiles a statistics row gives (StatsRow.fill)
+// and a cell stores (quantileCols).
+var statsQuantiles = [2]float64{0.5, 0.9}
 
 // cellIndex interns the coordinates of cells so that the fold of a flush
 // looks cells up by an integer (pack) instead of hashing six strings eight
@@ -627,13 +638,14 @@ func (p *projection) writeCells(ctx context.Context, tx projections.Txn, table s
 		if slices.ContainsFunc(cur.c[:], func(n int64) bool { return n < 0 }) || cur.h.negative() {
 			return fmt.Errorf("stats cell %v: negative figures", k)
 		}
-		row := append(k.args(), make([]any, 0, nCounts+1)...)
+		row := append(k.args(), make([]any, 0, nCounts+3)...)
 		for _, v := range cur.c {
 			row = append(row, v)
 		}
-		rows = append(rows, append(row, cur.h.appendEncoded(nil)))
+		med, p90 := cur.h.quantiles(statsQuantiles[0], statsQuantiles[1])
+		rows = append(rows, append(row, cur.h.appendEncoded(nil), med, p90))
 	}
-	if err := projections.Upsert(ctx, tx, table, cellCols, cellKeyCols, projections.ReplaceAll(cellCols, cellKeyCols), rows); err != nil {
+	if err := projections.Upsert(ctx, tx, table, cellWriteCols, cellKeyCols, projections.ReplaceAll(cellWriteCols, cellKeyCols), rows); err != nil {
 		return err
 	}
 	for _, k := range gone {

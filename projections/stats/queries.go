@@ -3,10 +3,13 @@ package stats
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -17,7 +20,17 @@ import (
 
 // Queries answers funders' questions on the statistics read model. It is
 // safe for concurrent use.
-type Queries struct{ db *sql.DB }
+type Queries struct {
+	db *sql.DB
+	// merging are the shapes of query that met a group of several cells
+	// (Stats), rereads how many times Stats read cells again with their
+	// histograms.
+	merging shapes
+	rereads atomic.Int64
+	// wholeHistograms reads every cell's histogram, stored quantiles or
+	// not: the reference tests compare the stored quantiles with.
+	wholeHistograms bool
+}
 
 // NewQueries returns the queries on the statistics tables of db.
 func NewQueries(db *sql.DB) *Queries { return &Queries{db: db} }
@@ -164,9 +177,19 @@ func (q StatsQuery) where() (query.Where, error) {
 // group, ordered by the group keys. It reads the matching cells of one
 // layer (their number is bounded by the dimensions the query uses, not by
 // the needs) and sums their counts and histograms in Go, since histograms
-// do not add up in SQL. It returns projections.ErrInvalidQuery for an unknown
-// dimension or a scope finer than a département, or the database error
-// (or errBadHist, wrapped, for a histogram it cannot decode).
+// do not add up in SQL.
+//
+// Layers make most groups a single cell, whose quantiles the cell stores:
+// such an answer reads no histogram. Stats first reads the cells without
+// their histograms; if a group turns out to hold several cells, it reads
+// them again with their histograms, and remembers the query's shape
+// (merging) so that the next query of that shape reads them at once. Over
+// 1,000,000 needs, histograms were most of the bytes a query read, and
+// their decoding most of its CPU, growing with the needs until they fill.
+//
+// It returns projections.ErrInvalidQuery for an unknown dimension or a
+// scope finer than a département, or the database error (or errBadHist,
+// wrapped, for a histogram it cannot decode).
 func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
 	for _, g := range q.GroupBy {
 		if !slices.Contains(statsDimensions, g) {
@@ -178,17 +201,46 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 		return nil, err
 	}
 	g := newGrouping(q)
-	sel := make([]string, 0, len(g.keys)+nCounts+1)
+	shape := strings.Join(g.keys, ",") + w.SQL()
+	if g.partitioned() && !qs.wholeHistograms && !qs.merging.has(shape) {
+		err := qs.scan(ctx, g, w, false)
+		if err == nil {
+			return g.rows(), nil
+		}
+		if !errors.Is(err, errSeveralCells) {
+			return nil, err
+		}
+		qs.merging.add(shape)
+		qs.rereads.Add(1)
+		g = newGrouping(q)
+	}
+	if err := qs.scan(ctx, g, w, true); err != nil {
+		return nil, err
+	}
+	return g.rows(), nil
+}
+
+// scan adds the cells w selects to g: with their histograms (hists), or
+// with their stored quantiles instead, then returning errSeveralCells as
+// soon as a group meets a second cell.
+func (qs *Queries) scan(ctx context.Context, g *grouping, w query.Where, hists bool) error {
+	sel := make([]string, 0, len(g.keys)+nCounts+2)
 	sel = append(sel, g.keys...)
-	sel = append(append(sel, countCols...), "hist")
+	sel = append(sel, countCols...)
+	if hists {
+		sel = append(sel, "hist")
+	} else {
+		sel = append(sel, quantileCols...)
+	}
 	rows, err := qs.db.QueryContext(ctx, "SELECT "+strings.Join(sel, ",")+" FROM stats_cells"+w.SQL(), w.Args...)
 	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
+		return fmt.Errorf("stats: %w", err)
 	}
 	defer rows.Close()
 
 	vals := make([]string, len(g.keys))
 	var c counts
+	var stored [2]float64
 	var raw sql.RawBytes
 	dest := make([]any, 0, len(sel))
 	for i := range vals {
@@ -197,19 +249,54 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 	for i := range c {
 		dest = append(dest, &c[i])
 	}
-	dest = append(dest, &raw)
+	if hists {
+		dest = append(dest, &raw)
+	} else {
+		dest = append(dest, &stored[0], &stored[1])
+	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("stats: %w", err)
+			return fmt.Errorf("stats: %w", err)
 		}
-		if err := g.add(vals, &c, raw); err != nil {
-			return nil, fmt.Errorf("stats: %w", err)
+		if err := g.add(vals, &c, raw, stored); err != nil {
+			if errors.Is(err, errSeveralCells) {
+				return err
+			}
+			return fmt.Errorf("stats: %w", err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
+		return fmt.Errorf("stats: %w", err)
 	}
-	return g.rows(), nil
+	return nil
+}
+
+// maxShapes bounds the shapes of query a Queries remembers as merging:
+// shapes are few (dimensions × filters), values are not part of them.
+const maxShapes = 1024
+
+// shapes is a set of query shapes: the key columns and the SQL condition
+// of a query, without its values. Safe for concurrent use.
+type shapes struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (s *shapes) has(shape string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[shape]
+}
+
+func (s *shapes) add(shape string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = make(map[string]bool)
+	}
+	if len(s.m) < maxShapes {
+		s.m[shape] = true
+	}
 }
 
 // compareMonths orders months since opening by number, territories never
@@ -291,9 +378,10 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-// fill computes the figures of a group from its summed counts and
-// histogram; docs/projections.md defines each.
-func (r *StatsRow) fill(c counts, h *hist) {
+// fill computes the figures of a group from its summed counts and its
+// quantiles (statsQuantiles, called only when some need was taken in
+// charge); docs/projections.md defines each.
+func (r *StatsRow) fill(c counts, quantiles func() (float64, float64)) {
 	r.Needs, r.Matches = c[cNeeds], c[cMatches]
 	r.PositioningRate = ratio(c[cPositioned], c[cMatches])
 	r.TakingCareRate = ratio(c[cTaken], c[cNeeds])
@@ -302,7 +390,7 @@ func (r *StatsRow) fill(c counts, h *hist) {
 	r.Done, r.DoneNoHelp, r.DoneNotReachable = c[cDone], c[cDoneNoHelp], c[cDoneNotReachable]
 	r.NotForMe, r.Abandoned = c[cNotForMe], c[cAbandoned]
 	if c[cTaken] > 0 {
-		med, p90 := h.quantiles(0.5, 0.9)
+		med, p90 := quantiles()
 		r.MedianHoursToTakeCharge, r.P90HoursToTakeCharge = &med, &p90
 	}
 }

@@ -39,6 +39,7 @@ type benchCell struct {
 	k    cellKey
 	c    counts
 	hist []byte
+	q    [2]float64 // its quantiles (quantileCols)
 }
 
 // benchCells are the cells `reso-bench http --needs` leaves over needs:
@@ -90,8 +91,9 @@ func benchCells(needs int) []benchCell {
 						c[cWithin3], c[cWithin5] = c[cTaken]*36/100, c[cTaken]*60/100
 						c[cDone], c[cDoneNoHelp], c[cDoneNotReachable] = n*36/100, n*12/100, n*12/100
 						c[cNotForMe], c[cAbandoned] = n*9/100, 0
+						med, p90 := h.quantiles(statsQuantiles[0], statsQuantiles[1])
 						out = append(out, benchCell{cellKey{Layer: layer, Organisation: o, Subject: s, Month: m, Region: "32", Departement: d},
-							c, h.appendEncoded(nil)})
+							c, h.appendEncoded(nil), [2]float64{med, p90}})
 					}
 				}
 			}
@@ -113,8 +115,8 @@ func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
 		tb.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO stats_cells ("+strings.Join(cellCols, ",")+
-		") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)")
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO stats_cells ("+strings.Join(cellWriteCols, ",")+
+		") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -123,7 +125,7 @@ func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
 		for _, v := range bc.c {
 			args = append(args, v)
 		}
-		if _, err := stmt.ExecContext(ctx, append(args, bc.hist)...); err != nil {
+		if _, err := stmt.ExecContext(ctx, append(args, bc.hist, bc.q[0], bc.q[1])...); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -159,7 +161,7 @@ func BenchmarkGrouping(b *testing.B) {
 					for i, k := range g.keys {
 						vals[i] = cols[k](bc.k)
 					}
-					if err := g.add(vals, &bc.c, bc.hist); err != nil {
+					if err := g.add(vals, &bc.c, bc.hist, [2]float64{}); err != nil {
 						b.Fatal(err)
 					}
 				}
