@@ -63,6 +63,10 @@ type HTTPReport struct {
 	SeededEvents    int64   `json:"seeded_events"`
 	SeedSeconds     float64 `json:"seed_s"`
 	CatchUpSeconds  float64 `json:"projections_catch_up_s"`
+	// VacuumSeconds is how long VACUUM (ANALYZE) of the schema took
+	// before the measures, on a server without autovacuum (omitted with
+	// it): see vacuumWithoutAutovacuum.
+	VacuumSeconds float64 `json:"vacuum_s,omitempty"`
 	// Commands mixes capture, forward, take charge, comment and close.
 	Commands HTTPPhase `json:"commands"`
 	GetNeed  HTTPPhase `json:"get_need"`
@@ -207,6 +211,15 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 			return rep, err
 		}
 		fmt.Fprintf(cfg.Progress, "reusing %d needs (%d events)\n", rep.SeededNeeds, rep.SeededEvents)
+	}
+
+	took, err := vacuumWithoutAutovacuum(ctx, dsn, schema)
+	if err != nil {
+		return rep, err
+	}
+	if took > 0 {
+		rep.VacuumSeconds = Round(took.Seconds(), 2)
+		fmt.Fprintf(cfg.Progress, "autovacuum is off: VACUUM (ANALYZE) of the schema's tables in %.1f s, as autovacuum would have\n", rep.VacuumSeconds)
 	}
 
 	job := clientJob{Base: api.base, AdminToken: adminToken, Dir: dir.toJSON(), Clients: cfg.Clients,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/reso-fr/reso/domain"
 	"github.com/reso-fr/reso/internal/pgschema"
@@ -88,8 +89,23 @@ func TestRunHTTPSmoke(t *testing.T) {
 	// The bench makes its own bench_ schema on the server of that URL.
 	dsn := pgtest.MustSchema(t)
 	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var autovacuum string
+	err = conn.QueryRow(ctx, `SHOW autovacuum`).Scan(&autovacuum)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	check := func(rep HTTPReport) {
 		t.Helper()
+		// Without autovacuum the bench vacuums before measuring; with it,
+		// never.
+		if vacuumed := rep.VacuumSeconds > 0; vacuumed != (autovacuum == "off") {
+			t.Errorf("autovacuum %s, vacuumed %.2f s", autovacuum, rep.VacuumSeconds)
+		}
 		if rep.SeededEvents < 2000 || rep.Commands.Requests == 0 || rep.GetNeed.Requests == 0 || rep.Stats.Requests == 0 || rep.StatsRows == 0 {
 			t.Fatalf("report %+v", rep)
 		}
