@@ -102,11 +102,22 @@ func benchCells(needs int) []benchCell {
 	return out
 }
 
-// seedBenchCells creates stats_cells in db and fills it with benchCells.
+// seedBenchCells creates stats_cells in db (PostgreSQL) and fills it with
+// benchCells.
 func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
 	tb.Helper()
+	mustCells(tb, db, `TEXT COLLATE "C"`, benchCells(needs))
+	if _, err := db.ExecContext(context.Background(), "ANALYZE stats_cells"); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// mustCells creates stats_cells in db, its key columns typed keyType (the
+// dialect's {K}), holding cells.
+func mustCells(tb testing.TB, db *sql.DB, keyType string, cells []benchCell) {
+	tb.Helper()
 	ctx := context.Background()
-	ddl := strings.NewReplacer("{T}", "stats_cells", "{K}", `TEXT COLLATE "C"`, "{U}", "UUID").Replace(tables[1].DDL)
+	ddl := strings.NewReplacer("{T}", "stats_cells", "{K}", keyType, "{U}", "TEXT").Replace(tables[1].DDL)
 	if _, err := db.ExecContext(ctx, ddl); err != nil {
 		tb.Fatal(err)
 	}
@@ -115,12 +126,15 @@ func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
 		tb.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO stats_cells ("+strings.Join(cellWriteCols, ",")+
-		") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)")
+	marks := make([]string, len(cellWriteCols))
+	for i := range marks {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO stats_cells ("+strings.Join(cellWriteCols, ",")+") VALUES ("+strings.Join(marks, ",")+")")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, bc := range benchCells(needs) {
+	for _, bc := range cells {
 		args := bc.k.args()
 		for _, v := range bc.c {
 			args = append(args, v)
@@ -130,9 +144,6 @@ func seedBenchCells(tb testing.TB, db *sql.DB, needs int) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, "ANALYZE stats_cells"); err != nil {
 		tb.Fatal(err)
 	}
 }

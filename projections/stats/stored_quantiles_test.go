@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -52,41 +51,6 @@ func twoRegionCells() []benchCell {
 		out = append(out, benchCell{k, c, h.appendEncoded(nil), [2]float64{med, p90}})
 	}
 	return out
-}
-
-// mustCells creates stats_cells in db, as dialect types it, holding cells.
-func mustCells(t *testing.T, db *sql.DB, keyType string, cells []benchCell) {
-	t.Helper()
-	ctx := context.Background()
-	ddl := strings.NewReplacer("{T}", "stats_cells", "{K}", keyType, "{U}", "TEXT").Replace(tables[1].DDL)
-	if _, err := db.ExecContext(ctx, ddl); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	marks := make([]string, len(cellWriteCols))
-	for i := range marks {
-		marks[i] = fmt.Sprintf("$%d", i+1)
-	}
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO stats_cells ("+strings.Join(cellWriteCols, ",")+") VALUES ("+strings.Join(marks, ",")+")")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, bc := range cells {
-		args := bc.k.args()
-		for _, v := range bc.c {
-			args = append(args, v)
-		}
-		if _, err := stmt.ExecContext(ctx, append(args, bc.hist, bc.q[0], bc.q[1])...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // A group of one cell answers with the quantiles its cell stores, and
