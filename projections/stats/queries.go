@@ -27,6 +27,10 @@ type Queries struct {
 	// histograms.
 	merging shapes
 	rereads atomic.Int64
+	// stored says that stats_cells has the quantile columns (version 3):
+	// not while the tables of an earlier version still answer, during the
+	// upgrade's rebuild. Once true it stays true.
+	stored atomic.Bool
 	// wholeHistograms reads every cell's histogram, stored quantiles or
 	// not: the reference tests compare the stored quantiles with.
 	wholeHistograms bool
@@ -202,7 +206,7 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 	}
 	g := newGrouping(q)
 	shape := strings.Join(g.keys, ",") + w.SQL()
-	if g.partitioned() && !qs.wholeHistograms && !qs.merging.has(shape) {
+	if g.partitioned() && !qs.wholeHistograms && !qs.merging.has(shape) && qs.quantilesStored(ctx) {
 		err := qs.scan(ctx, g, w, false)
 		if err == nil {
 			return g.rows(), nil
@@ -218,6 +222,23 @@ func (qs *Queries) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) 
 		return nil, err
 	}
 	return g.rows(), nil
+}
+
+// quantilesStored says whether stats_cells has the quantile columns,
+// asking the database until it has: an upgrade from version 2 answers
+// from the old tables until its rebuild swaps the new ones in. Any error
+// counts as no: the read with histograms then reports it, if it lasts.
+func (qs *Queries) quantilesStored(ctx context.Context) bool {
+	if qs.stored.Load() {
+		return true
+	}
+	rows, err := qs.db.QueryContext(ctx, "SELECT "+strings.Join(quantileCols, ",")+" FROM stats_cells WHERE 1=0")
+	if err != nil {
+		return false
+	}
+	rows.Close()
+	qs.stored.Store(true)
+	return true
 }
 
 // scan adds the cells w selects to g: with their histograms (hists), or

@@ -53,6 +53,63 @@ func twoRegionCells() []benchCell {
 	return out
 }
 
+// cellDBs open an empty database of each dialect, with the type of its
+// key columns.
+var cellDBs = map[string]func(t *testing.T) (*sql.DB, string){
+	"sqlite": func(t *testing.T) (*sql.DB, string) {
+		db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "cells.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db, "TEXT"
+	},
+	"postgres": func(t *testing.T) (*sql.DB, string) {
+		db, err := sql.Open("pgx", pgtest.MustSchema(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db, `TEXT COLLATE "C"`
+	},
+}
+
+// Until an upgrade from version 2 swaps its rebuilt tables in, the old
+// ones answer: cells without stored quantiles, whose groups of one cell
+// are answered from their histograms (TestReleasesOpen met it).
+func TestStatsOnCellsWithoutQuantiles(t *testing.T) {
+	t.Parallel()
+	for name, open := range cellDBs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db, keyType := open(t)
+			t.Cleanup(func() { db.Close() })
+			mustCells(t, db, keyType, twoRegionCells())
+			ctx := context.Background()
+			for _, c := range quantileCols {
+				if _, err := db.ExecContext(ctx, "ALTER TABLE stats_cells DROP COLUMN "+c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			qs, whole := NewQueries(db), &Queries{db: db, wholeHistograms: true}
+			for _, bq := range benchQueries {
+				got, err := qs.Stats(ctx, bq.q)
+				if err != nil {
+					t.Fatalf("%s: %v", bq.name, err)
+				}
+				want, err := whole.Stats(ctx, bq.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s:\n got %+v\nwant %+v", bq.name, got, want)
+				}
+			}
+			if qs.stored.Load() {
+				t.Error("quantiles said stored in a table without them")
+			}
+		})
+	}
+}
+
 // A group of one cell answers with the quantiles its cell stores, and
 // groups of several with their summed histograms: every answer equals the
 // one read from every histogram, on both databases, with groups of one and
@@ -86,24 +143,8 @@ func TestStoredQuantilesEqualHistograms(t *testing.T) {
 	for _, bq := range benchQueries {
 		queries = append(queries, tcase{name: "bench " + bq.name, q: bq.q})
 	}
-	dbs := map[string]func(t *testing.T) (*sql.DB, string){
-		"sqlite": func(t *testing.T) (*sql.DB, string) {
-			db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "cells.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return db, "TEXT"
-		},
-		"postgres": func(t *testing.T) (*sql.DB, string) {
-			db, err := sql.Open("pgx", pgtest.MustSchema(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return db, `TEXT COLLATE "C"`
-		},
-	}
 	cells := twoRegionCells()
-	for name, open := range dbs {
+	for name, open := range cellDBs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			db, keyType := open(t)
@@ -134,6 +175,9 @@ func TestStoredQuantilesEqualHistograms(t *testing.T) {
 						t.Errorf("%s, run %d: read its cells again with histograms: %v", tq.name, run, reread)
 					}
 				}
+			}
+			if !stored.stored.Load() {
+				t.Error("the stored quantiles were never read")
 			}
 		})
 	}
