@@ -52,11 +52,17 @@ func mustIdemAPI(t *testing.T, dialect sqldb.Dialect) (*api, sqldb.DB) {
 	if err := idempotency.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
+	return idemAPIOn(t, db), db
+}
+
+// idemAPIOn returns an api keeping its idempotency keys in db, migrated.
+func idemAPIOn(t *testing.T, db sqldb.DB) *api {
+	t.Helper()
 	store, err := idempotency.New(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &api{d: Deps{Idempotency: store, Logger: slog.New(slog.DiscardHandler), Now: time.Now}, idem: store}, db
+	return &api{d: Deps{Idempotency: store, Logger: slog.New(slog.DiscardHandler), Now: time.Now}, idem: store}
 }
 
 // counting is a handler that creates a numbered thing per call; with a
@@ -325,11 +331,8 @@ func TestIdempotencyReservationAnswerLost(t *testing.T) {
 			t.Parallel()
 			_, db := mustIdemAPI(t, dialect)
 			l := &lossy{DB: db}
-			store, err := idempotency.New(context.Background(), l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := &api{d: Deps{Idempotency: store, Logger: slog.New(slog.DiscardHandler), Now: time.Now}, idem: store}
+			a := idemAPIOn(t, l)
+			store := a.idem
 			alice := uuid.New()
 			body := `{"a":1}`
 			h := &counting{status: http.StatusCreated}

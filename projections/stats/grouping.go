@@ -119,13 +119,11 @@ func (g *grouping) add(vals []string, c *counts, raw []byte, stored [2]float64) 
 	for i := range c {
 		a.c[i] += c[i]
 	}
-	if raw == nil {
-		a.single, a.stored = true, stored
-	}
-	if a.single && a.cells > 1 {
+	switch {
+	case a.single || (raw == nil && a.cells > 1):
 		return errSeveralCells
-	}
-	if raw == nil {
+	case raw == nil:
+		a.single, a.stored = true, stored
 		return nil
 	}
 	return a.h.addEncoded(raw)
