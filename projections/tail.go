@@ -18,9 +18,9 @@ import (
 // A runner catching up reads the log itself, in large pages; once a read
 // comes back short it is live, and it joins the tail (starting it at its
 // position if it is not running). The tail follows the log with one
-// subscription and keeps the last tailKeep events it read; a runner whose
-// position falls before them (it fell behind) reads on its own again until
-// it is back within them. Whatever the source, a runner receives exactly
+// subscription and keeps the last tailKeep events it read (up to twice as
+// many between two trims); a runner whose position falls before them (it
+// fell behind) reads on its own again until it is back within them. Whatever the source, a runner receives exactly
 // the events after its position, in log order.
 type logTail struct {
 	ctx   context.Context // Engine.Run's: the tail stops with the runners
@@ -82,10 +82,18 @@ func (t *logTail) add(evs []eventstore.Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.evs = append(t.evs, evs...)
-	if drop := len(t.evs) - t.keep; drop > 0 {
+	// The tail grows to twice what it keeps, then moves its last keep
+	// events to the front of the same array: one copy every keep events.
+	// Dropping the oldest at every read copied the whole tail (20,000
+	// events, 4 MB) into a new array each time, a seventh of the server's
+	// CPU under 2,000 commands a second. Readers get copies (after), so
+	// nothing else holds the array.
+	if len(t.evs) > 2*t.keep {
+		drop := len(t.evs) - t.keep
 		t.from = t.evs[drop-1].Position
-		// A new array now and then, so that dropped events are freed.
-		t.evs = append([]eventstore.Event(nil), t.evs[drop:]...)
+		n := copy(t.evs, t.evs[drop:])
+		clear(t.evs[n:]) // so that the dropped events' data can be freed
+		t.evs = t.evs[:n]
 	}
 	close(t.wake)
 	t.wake = make(chan struct{})

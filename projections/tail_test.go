@@ -118,3 +118,62 @@ func countUpTo(log []eventstore.Position, pos eventstore.Position) int {
 	}
 	return n
 }
+
+// The tail trims itself in place: it keeps at least its keep (once it has
+// read that many) and at most twice as many, every event after from is in
+// it, positions before from are outside it, and the trimmed events are
+// cleared so that their data can be freed.
+func TestLogTailTrimsInPlace(t *testing.T) {
+	t.Parallel()
+	const keep, total, maxBatch = 10, 500, 7
+	tail := newLogTail(context.Background(), nil, keep, slog.Default())
+	tail.running = true // fed by hand, as run would
+	at := func(i int) eventstore.Position { return eventstore.Position{Major: 1, Minor: uint64(i)} }
+	rng := rand.New(rand.NewPCG(1, 2))
+	steady := 0
+	for n := 0; n < total; {
+		batch := make([]eventstore.Event, 1+rng.IntN(maxBatch))
+		for i := range batch {
+			n++
+			batch[i] = eventstore.Event{Position: at(n), StreamID: fmt.Sprintf("s-%d", n), Data: []byte(`{}`)}
+		}
+		tail.add(batch)
+
+		kept := len(tail.evs)
+		if kept < min(n, keep) || kept > 2*keep {
+			t.Fatalf("after %d events the tail keeps %d, want %d to %d", n, kept, min(n, keep), 2*keep)
+		}
+		// Once the array holds twice keep and a batch, trims are in place:
+		// it never grows or moves again.
+		switch {
+		case steady == 0 && cap(tail.evs) >= 2*keep+maxBatch:
+			steady = cap(tail.evs)
+		case steady != 0 && cap(tail.evs) != steady:
+			t.Fatalf("after %d events the tail's array holds %d, want the %d it settled at", n, cap(tail.evs), steady)
+		}
+		wantFrom := eventstore.Start
+		if first := n - kept; first > 0 {
+			wantFrom = at(first)
+		}
+		if tail.from != wantFrom {
+			t.Fatalf("after %d events, from is %s, want %s", n, tail.from, wantFrom)
+		}
+		evs, inside, _ := tail.after(tail.from, total)
+		if !inside || len(evs) != kept || evs[0].Position != tail.evs[0].Position || evs[kept-1].Position != at(n) {
+			t.Fatalf("after %d events, reading from %s: inside %v, %d events, want the %d kept up to %s", n, tail.from, inside, len(evs), kept, at(n))
+		}
+		if !tail.from.IsZero() {
+			if _, inside, _ := tail.after(at(n-kept-1), total); inside {
+				t.Fatalf("after %d events, position %s before from %s is inside the tail", n, at(n-kept-1), tail.from)
+			}
+		}
+		for i, e := range tail.evs[kept:cap(tail.evs)] {
+			if e.StreamID != "" || e.Data != nil {
+				t.Fatalf("after %d events, slot %d past the kept events still holds %s", n, kept+i, e.StreamID)
+			}
+		}
+	}
+	if steady == 0 {
+		t.Fatalf("the tail's array never grew to %d", 2*keep+maxBatch)
+	}
+}

@@ -45,7 +45,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from int64, limit
 	if !storableText(stream) {
 		return nil, fmt.Errorf("read %s: %w", stream, eventstore.ErrNotFound)
 	}
-	events, err := s.query(ctx, sqlReadStream, limit, stream, from, limitArg(limit))
+	events, err := s.query(ctx, sqlReadStream, capacityFor(limit), stream, from, limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
@@ -73,7 +73,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	events, h, err := s.readAll(ctx, after, limit)
+	events, h, err := s.readAll(ctx, after, limit, capacityFor(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 		// Settling is best effort: the first page stands.
 		return events, nil
 	}
-	events, _, err = s.readAll(ctx, after, limit)
+	events, _, err = s.readAll(ctx, after, limit, capacityFor(limit))
 	return events, err
 }
 
@@ -124,14 +124,14 @@ func (s *Store) settle(ctx context.Context, read uint64) (bool, error) {
 	}
 }
 
-// readAll is one ReadAll query, with no waiting.
-// It also returns the horizon it read below.
-func (s *Store) readAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Event, uint64, error) {
+// readAll is one ReadAll query, with no waiting, into an array of
+// capacity events. It also returns the horizon it read below.
+func (s *Store) readAll(ctx context.Context, after eventstore.Position, limit, capacity int) ([]eventstore.Event, uint64, error) {
 	h, err := s.horizon(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read all after %s: %w", after, err)
 	}
-	events, err := s.query(ctx, sqlReadAll, limit, after.Major, clampInt64(after.Minor), limitArg(limit), h)
+	events, err := s.query(ctx, sqlReadAll, capacity, after.Major, clampInt64(after.Minor), limitArg(limit), h)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read all after %s: %w", after, err)
 	}
@@ -190,17 +190,24 @@ func clampInt64(v uint64) int64 {
 	return int64(v)
 }
 
-// query runs an event query and decodes its rows.
-func (s *Store) query(ctx context.Context, sql string, limit int, args ...any) ([]eventstore.Event, error) {
+// capacityFor is the array a read of up to limit events starts with: the
+// whole page, when one is asked for (growing it by appending made reading
+// the log 65 % slower, BenchmarkReadAll), or a need's stream.
+func capacityFor(limit int) int {
+	if limit > 0 {
+		return min(limit, 8192)
+	}
+	return 16 // a need's stream; longer reads grow by appending
+}
+
+// query runs an event query and decodes its rows into an array of
+// capacity events to start with.
+func (s *Store) query(ctx context.Context, sql string, capacity int, args ...any) ([]eventstore.Event, error) {
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	capacity := 16 // a need's stream; longer reads grow by appending
-	if limit > 0 {
-		capacity = min(limit, 8192)
-	}
 	d := decoder{events: make([]eventstore.Event, 0, capacity)}
 	fast := binaryColumns(rows.FieldDescriptions())
 	for rows.Next() {

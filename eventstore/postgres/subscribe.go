@@ -32,6 +32,11 @@ type subscription struct {
 
 	mu  sync.Mutex // serialises Next
 	pos eventstore.Position
+	// size is the array the next read starts with: twice the last read's
+	// events. Live, a read finds a few events although up to a page is
+	// asked for, and zeroing an array of the page at every read cost more
+	// than the read; catching up, reads are full pages.
+	size int
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -40,11 +45,11 @@ type subscription struct {
 // Next implements eventstore.Subscription. It returns ctx.Err() when ctx
 // ends, eventstore.ErrClosed after Close of the subscription or the store,
 // or the database error wrapped.
-func (sub *subscription) Next(ctx context.Context, max int) ([]eventstore.Event, error) {
+func (sub *subscription) Next(ctx context.Context, limit int) ([]eventstore.Event, error) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	if max <= 0 {
-		max = 1
+	if limit <= 0 {
+		limit = 1
 	}
 	s := sub.store
 	for {
@@ -54,7 +59,7 @@ func (sub *subscription) Next(ctx context.Context, max int) ([]eventstore.Event,
 		// Take the wake channel before reading, so that an append that
 		// commits after the read still wakes us.
 		wake := s.wakeChan()
-		events, h, err := s.readAll(ctx, sub.pos, max)
+		events, h, err := s.readAll(ctx, sub.pos, limit, min(max(sub.size, 16), capacityFor(limit)))
 		if err != nil {
 			if cerr := sub.check(ctx); cerr != nil {
 				return nil, cerr
@@ -62,7 +67,7 @@ func (sub *subscription) Next(ctx context.Context, max int) ([]eventstore.Event,
 			return nil, err
 		}
 		if len(events) > 0 {
-			sub.pos = events[len(events)-1].Position
+			sub.pos, sub.size = events[len(events)-1].Position, 2*len(events)
 			return events, nil
 		}
 		// Checked against the horizon of the read, not a fresh one: if the

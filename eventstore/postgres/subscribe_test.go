@@ -190,3 +190,53 @@ func TestChannelNamePerSchema(t *testing.T) {
 		names[c] = schema
 	}
 }
+
+// A subscription sizes each read's array by the last read: a live read of
+// a few events does not allocate the page it may return, and a read after
+// a full page starts with the whole page again.
+func TestSubscriptionSizesReadsByTheLast(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := mustStore(t)
+	const page = 1000
+	sub, err := s.Subscribe(ctx, eventstore.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	next := func(want int) []eventstore.Event {
+		t.Helper()
+		evs, err := sub.Next(ctx, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != want {
+			t.Fatalf("read %d events, want %d", len(evs), want)
+		}
+		return evs
+	}
+	many := func(n int) []eventstore.NewEvent {
+		evs := make([]eventstore.NewEvent, n)
+		for i := range evs {
+			evs[i] = mustEvent(t, "sized", i)
+		}
+		return evs
+	}
+
+	mustAppend(t, s, "live", eventstore.NoStream, many(3)...)
+	if evs := next(3); cap(evs) > 64 {
+		t.Fatalf("a live read of 3 events holds an array of %d, want at most 64", cap(evs))
+	}
+	mustAppend(t, s, "backlog", eventstore.NoStream, many(2*page+5)...)
+	next(page) // grows from the live read's size
+	if evs := next(page); cap(evs) != page {
+		t.Fatalf("the read after a full page holds an array of %d, want the page, %d", cap(evs), page)
+	}
+	if evs := next(5); cap(evs) != page {
+		t.Fatalf("the read after a full page holds an array of %d, want the page, %d", cap(evs), page)
+	}
+	mustAppend(t, s, "live", 3, many(2)...)
+	if evs := next(2); cap(evs) > 64 {
+		t.Fatalf("a live read of 2 events after a short read of 5 holds an array of %d, want at most 64", cap(evs))
+	}
+}
