@@ -172,8 +172,17 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 
 	hc := newLoadClient(cfg.Clients)
 	api := apiClient{base: "http://" + srv.Addr(), hc: hc}
-	// Names unique to the run: a reused schema has earlier runs' users.
-	dir, err := seedDirectory(ctx, api.as(adminToken), cfg.Clients, adminToken[:8])
+	// Names unique to the run: a log reused from before runs kept their
+	// directory has earlier runs' users.
+	seedDir := func() (*httpDirectory, error) {
+		return seedDirectory(ctx, api.as(adminToken), cfg.Clients, adminToken[:8])
+	}
+	var dir *httpDirectory
+	if cfg.Keep || cfg.Schema != "" {
+		dir, err = keptDirectory(ctx, dsn, cfg.Clients, seedDir)
+	} else {
+		dir, err = seedDir()
+	}
 	if err != nil {
 		return rep, fmt.Errorf("seed directory: %w", err)
 	}

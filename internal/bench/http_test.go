@@ -131,6 +131,20 @@ func TestRunHTTPSmoke(t *testing.T) {
 	}
 	schema := strings.Fields(strings.SplitN(progress.String(), "\n", 2)[0])[1]
 	t.Cleanup(func() { _ = pgschema.Drop(context.Background(), dsn, schema) })
+	organisations := func() int {
+		t.Helper()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{schema, "dir_organisations"}.Sanitize()).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := organisations()
 	again, err := RunHTTP(ctx, HTTPConfig{DSN: dsn, Duration: testwait.Scale(2 * time.Second), Clients: 2, Progress: io.Discard, Schema: schema})
 	if err != nil {
 		t.Fatal(err)
@@ -139,5 +153,10 @@ func TestRunHTTPSmoke(t *testing.T) {
 	// The second run counts the first's needs, its command phase's too.
 	if again.SeededNeeds <= 2000 || again.SeedSeconds != 0 {
 		t.Fatalf("reused schema: %d needs, seeded in %.2f s", again.SeededNeeds, again.SeedSeconds)
+	}
+	// and works with the first's directory: a log's statistics by
+	// organisation do not grow with the runs made on it.
+	if after := organisations(); before == 0 || after != before {
+		t.Fatalf("reused schema: %d organisations after the first run, %d after the second", before, after)
 	}
 }
