@@ -20,8 +20,9 @@ import (
 // position if it is not running). The tail follows the log with one
 // subscription and keeps the last tailKeep events it read (up to twice as
 // many between two trims); a runner whose position falls before them (it
-// fell behind) reads on its own again until it is back within them. Whatever the source, a runner receives exactly
-// the events after its position, in log order.
+// fell behind) reads on its own again until it is back within them.
+// Whatever the source, a runner receives exactly the events after its
+// position, in log order.
 type logTail struct {
 	ctx   context.Context // Engine.Run's: the tail stops with the runners
 	store eventstore.Store

@@ -20,7 +20,7 @@ func benchHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.IntVar(&cfg.Needs, "needs", 1_000_000, "needs seeded before measuring (for the stats target)")
 	fs.BoolVar(&cfg.IdempotencyKeys, "idempotency-keys", false, "send an Idempotency-Key with every command")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the bench_ schema")
-	fs.StringVar(&cfg.Schema, "schema", "", "reuse this bench_ schema (left by --keep) instead of seeding a new one; kept")
+	fs.StringVar(&cfg.Schema, "schema", "", "reuse this bench_ schema (left by --keep) and its directory instead of seeding new ones; kept")
 	inProcess := fs.Bool("load-in-process", false, "run the load in this process, not in a child (CPU per request then counts server and client together)")
 	_ = fs.Bool("json", true, "print the report as JSON (the only format)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")

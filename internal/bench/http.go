@@ -34,11 +34,13 @@ type HTTPConfig struct {
 	// IdempotencyKeys sends an Idempotency-Key with every command, as a
 	// careful client would (one more write per command).
 	IdempotencyKeys bool
-	// Keep leaves the schema in place.
+	// Keep leaves the schema in place, with the run's directory.
 	Keep bool
 	// Schema, when set, is a schema a run with Keep left: the run seeds
-	// no needs (those already there count) and keeps it. Each run adds
-	// its own directory and the needs of its command phase.
+	// no needs (those already there count) and keeps it. It works with
+	// the directory kept there for as many clients (a schema kept before
+	// directories were kept gets one more, then keeps it) and adds the
+	// needs of its command phase.
 	Schema string
 	// ClientCommand, when set, starts this process again as the load
 	// generator of each phase (HTTPClientEnv), so that this process's CPU
