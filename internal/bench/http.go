@@ -147,7 +147,9 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 	logger := slog.New(slog.NewTextHandler(cfg.Progress, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srvCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	master, err := benchMaster(ctx, dsn, cfg.Keep || cfg.Schema != "")
+	// A kept log keeps its master key and its directory for later runs.
+	kept := cfg.Keep || cfg.Schema != ""
+	master, err := benchMaster(ctx, dsn, kept)
 	if err != nil {
 		return HTTPReport{}, err
 	}
@@ -180,7 +182,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (HTTPReport, error) {
 		return seedDirectory(ctx, api.as(adminToken), cfg.Clients, adminToken[:8])
 	}
 	var dir *httpDirectory
-	if cfg.Keep || cfg.Schema != "" {
+	if kept {
 		dir, err = keptDirectory(ctx, dsn, cfg.Clients, seedDir)
 	} else {
 		dir, err = seedDir()
